@@ -1,0 +1,273 @@
+public import Logging
+import Metrics
+public import ServiceLifecycle
+
+/// The entry point of Tenanted: one store, one registry of open pools, and the tenant lifecycle.
+///
+/// ```swift
+/// let tenancy = try Tenancy(store: try SQLiteStore(), migrator: MyMigrations())
+/// try await tenancy.createTenant(TenantID("acme"))
+/// try await tenancy.withTenant(TenantID("acme")) {
+///     // Tenant.current == "acme"; Tenant.lease holds acme's open pool
+/// }
+/// ```
+///
+/// `Tenancy` is a ServiceLifecycle `Service`: run it in your `ServiceGroup` so idle pools are swept
+/// and every pool is closed on graceful shutdown, or call ``shutdown()`` yourself.
+public final class Tenancy<Store: TenantStore>: Service, Sendable {
+    /// Options of a ``Tenancy``.
+    public struct Configuration: Sendable {
+        /// Sizes and timeouts of the pool registry. Default: 50 open pools, see ``TenantPools/Configuration``.
+        public var pools: TenantPools<Store.Pool>.Configuration
+        /// Apply pending migrations when a tenant's pool opens, instead of throwing
+        /// ``TenantedError/Code/pendingMigrations``. Default: `false` (a stale schema is an error).
+        public var autoMigrate: Bool
+        /// Tenants processed at once by ``Tenancy/migrateAll(maximumConcurrency:progress:)`` and
+        /// ``Tenancy/forEachTenant(maximumConcurrency:_:)`` when the call does not say. Default: 4.
+        public var defaultConcurrency: Int
+
+        /// Creates a configuration; every parameter has the default documented on its property.
+        public init(
+            pools: TenantPools<Store.Pool>.Configuration = .init(),
+            autoMigrate: Bool = false,
+            defaultConcurrency: Int = 4
+        ) {
+            self.pools = pools
+            self.autoMigrate = autoMigrate
+            self.defaultConcurrency = defaultConcurrency
+        }
+    }
+
+    /// Runs on a new tenant after its migrations, inside the tenant's scope, before it becomes visible.
+    public typealias Seed = @Sendable (TenantID, Store.Pool) async throws -> Void
+
+    /// Where the tenants' databases live.
+    public let store: Store
+    /// The registry of open pools.
+    public let pools: TenantPools<Store.Pool>
+    /// The options in force.
+    public let configuration: Configuration
+    let migrator: (any TenantMigrator<Store.Pool>)?
+    let seed: Seed?
+    let delegate: any TenancyDelegate
+    let logger: Logger
+    private let metrics = TenancyMetrics()
+
+    /// Creates a tenancy.
+    ///
+    /// - Parameters:
+    ///   - store: where tenant databases live.
+    ///   - configuration: pool sizes and options.
+    ///   - migrator: the tenant schema's migrations; `nil` for none.
+    ///   - seed: runs on every new tenant after its migrations.
+    ///   - delegate: told about tenant and pool events.
+    ///   - logger: for Tenanted's own log lines.
+    /// - Throws: ``TenantedError/Code/invalidConfiguration`` for an out-of-range option.
+    public init(
+        store: Store,
+        configuration: Configuration = .init(),
+        migrator: (any TenantMigrator<Store.Pool>)? = nil,
+        seed: Seed? = nil,
+        delegate: any TenancyDelegate = NoTenancyDelegate(),
+        logger: Logger = Logger(label: "tenanted")
+    ) throws(TenantedError) {
+        if configuration.defaultConcurrency < 1 {
+            throw TenantedError(.invalidConfiguration, "defaultConcurrency must be at least 1, got \(configuration.defaultConcurrency)")
+        }
+        self.store = store
+        self.configuration = configuration
+        self.migrator = migrator
+        self.seed = seed
+        self.delegate = delegate
+        self.logger = logger
+        let autoMigrate = configuration.autoMigrate
+        self.pools = try TenantPools(
+            configuration: configuration.pools,
+            delegate: delegate,
+            logger: logger,
+            open: { [store, migrator, delegate, logger] tenant in
+                let pool = try await store.open(tenant)
+                guard let migrator else { return pool }
+                do {
+                    let pending = try await migrator.pendingMigrations(on: pool, tenant: tenant)
+                    if let first = pending.first {
+                        guard autoMigrate else { throw TenantedError.pending(tenant, first: first, count: pending.count) }
+                        let applied = try await migrator.migrate(pool, tenant: tenant)
+                        logger.info("auto-migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
+                        delegate.tenantMigrated(tenant, migrations: applied)
+                    }
+                    return pool
+                } catch {
+                    await store.close(pool)
+                    throw error
+                }
+            },
+            close: { [store] pool in await store.close(pool) }
+        )
+    }
+
+    // MARK: Scopes
+
+    /// Runs `body` as tenant `tenant`, holding a lease on its open pool for the whole scope.
+    ///
+    /// The pool is opened on first use (once, however many tasks ask at the same time) and cannot be
+    /// evicted while `body` runs. Inside, ``Tenant/current`` is `tenant` and ``Tenant/lease`` holds the
+    /// pool. Nesting with the same tenant reuses the lease.
+    ///
+    /// - Throws: ``TenantedError/Code/switchProhibited`` when a different tenant's scope prohibits
+    ///   switching, ``TenantedError/Code/tenantNotFound`` for a tenant that does not exist,
+    ///   ``TenantedError/Code/pendingMigrations`` for a stale schema, or what `body` throws.
+    public func withTenant<Result>(
+        _ tenant: TenantID,
+        prohibitingSwitches: Bool = false,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        var context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
+        if let lease = context.lease, pools.pool(of: lease) != nil {
+            return try await Tenant.with(context, isolation: isolation, body)
+        }
+        let lease = try await pools.lease(tenant)
+        defer { lease.release() }
+        context.lease = lease
+        return try await Tenant.with(context, isolation: isolation, body)
+    }
+
+    /// Runs `body` once per tenant, each inside its own ``withTenant(_:prohibitingSwitches:_:)`` scope
+    /// that prohibits switching, at most `maximumConcurrency` at a time.
+    ///
+    /// - Throws: the first error a `body` throws; the remaining tenants are cancelled.
+    public func forEachTenant(
+        maximumConcurrency: Int? = nil,
+        _ body: @escaping @Sendable (TenantID) async throws -> Void
+    ) async throws {
+        let tenants = try await tenants()
+        try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
+            try await self.withTenant(tenant, prohibitingSwitches: true) { try await body(tenant) }
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Creates `tenant`: its database, its migrations and the seed, all or nothing.
+    ///
+    /// The tenant stays invisible (``tenantExists(_:)`` is `false`, ``tenants()`` omits it) until
+    /// everything succeeded; on any failure every trace is removed and the error is rethrown.
+    ///
+    /// - Parameter ifNotExists: when `true`, an existing tenant is not an error.
+    /// - Returns: `true` when the tenant was created, `false` when it existed and `ifNotExists` is set.
+    /// - Throws: ``TenantedError/Code/tenantExists`` for an existing tenant (unless `ifNotExists`),
+    ///   ``TenantedError/Code/migrationFailed`` when a migration failed, or what the seed threw.
+    @discardableResult
+    public func createTenant(_ tenant: TenantID, ifNotExists: Bool = false) async throws -> Bool {
+        if ifNotExists, try await store.exists(tenant) { return false }
+        do {
+            try await store.create(tenant) { pool in
+                let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(pools)) {}
+                let context = TenantContext(tenant: tenant, lease: lease, prohibitsSwitching: true)
+                try await Tenant.with(context) {
+                    if let migrator {
+                        let applied: [String]
+                        do {
+                            applied = try await migrator.migrate(pool, tenant: tenant)
+                        } catch {
+                            throw TenantedError.migration(tenant, error)
+                        }
+                        if !applied.isEmpty { delegate.tenantMigrated(tenant, migrations: applied) }
+                    }
+                    try await seed?(tenant, pool)
+                }
+            }
+        } catch let error as TenantedError where error.code == .tenantExists && ifNotExists {
+            return false
+        }
+        metrics.created.increment()
+        logger.info("created tenant", metadata: ["tenant": "\(tenant)"])
+        delegate.tenantCreated(tenant)
+        return true
+    }
+
+    /// Destroys `tenant`: closes this process's pool (waiting for its leases to end), then deletes the
+    /// tenant's database.
+    ///
+    /// While this runs, new scopes for the tenant fail with ``TenantedError/Code/tenantNotFound``.
+    ///
+    /// Destroying a tenant that does not exist throws ``TenantedError/Code/tenantNotFound`` (unlike
+    /// activerecord-tenanted, where it is a no-op): a destroy that deletes nothing is usually a typo,
+    /// and saying so is cheaper than finding out later.
+    public func destroyTenant(_ tenant: TenantID) async throws {
+        try await pools.closing(tenant) {
+            guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "destroyTenant") }
+            try await store.destroy(tenant)
+        }
+        metrics.destroyed.increment()
+        logger.info("destroyed tenant", metadata: ["tenant": "\(tenant)"])
+        delegate.tenantDestroyed(tenant)
+    }
+
+    /// Whether `tenant` exists and is completely created.
+    public func tenantExists(_ tenant: TenantID) async throws -> Bool {
+        try await store.exists(tenant)
+    }
+
+    /// Every completely created tenant, sorted.
+    public func tenants() async throws -> [TenantID] {
+        try await store.tenants()
+    }
+
+    // MARK: Service
+
+    /// Runs the pool registry (idle sweeping) until graceful shutdown, then closes every pool.
+    public func run() async throws {
+        try await pools.run()
+    }
+
+    /// Waits for every lease to end and closes every pool.
+    public func shutdown() async {
+        await pools.shutdown()
+    }
+
+    // MARK: Helpers
+
+    /// Runs `work` for each element, at most `maximumConcurrency` at a time.
+    func forEach<Element: Sendable>(
+        _ elements: [Element],
+        maximumConcurrency: Int?,
+        _ work: @escaping @Sendable (Element) async throws -> Void
+    ) async throws {
+        let width = max(1, maximumConcurrency ?? configuration.defaultConcurrency)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var iterator = elements.makeIterator()
+            for _ in 0..<width {
+                guard let element = iterator.next() else { break }
+                group.addTask { try await work(element) }
+            }
+            while try await group.next() != nil {
+                guard let element = iterator.next() else { continue }
+                group.addTask { try await work(element) }
+            }
+        }
+    }
+}
+
+extension TenantedError {
+    static func pending(_ tenant: TenantID, first: String, count: Int) -> TenantedError {
+        TenantedError(
+            .pendingMigrations,
+            "tenant '\(tenant)' has \(count) pending migration(s), first '\(first)'; "
+                + "run migrateAll (the `tenants migrate` command) or enable autoMigrate",
+            tenant: tenant
+        )
+    }
+
+    static func migration(_ tenant: TenantID, _ error: any Error) -> TenantedError {
+        if let error = error as? TenantedError, error.code == .migrationFailed { return error }
+        return TenantedError(.migrationFailed, "migrating tenant '\(tenant)' failed", tenant: tenant, underlying: error)
+    }
+}
+
+private struct TenancyMetrics: Sendable {
+    let created = Counter(label: "tenanted_tenants_created_total")
+    let destroyed = Counter(label: "tenanted_tenants_destroyed_total")
+    let migrated = Counter(label: "tenanted_tenant_migrations_total")
+}

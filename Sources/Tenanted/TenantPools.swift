@@ -1,0 +1,271 @@
+public import Logging
+import Metrics
+public import ServiceLifecycle
+import Synchronization
+
+/// The registry of open tenant pools: tenant → pool, capped, least recently used evicted first.
+///
+/// - **Single-flight open.** Any number of concurrent first uses of a tenant open exactly one pool.
+/// - **Leases.** A pool is lent through a ``TenantLease``; a pool with a lease is never evicted or
+///   closed, so no query ever loses its pool underneath it.
+/// - **Capped.** At most ``Configuration/maximumOpenPools`` pools stay open. When a new tenant needs
+///   a pool, the least recently used *idle* pool is evicted. When every pool is leased, the registry
+///   overflows temporarily (logged, and reported to the delegate) up to
+///   ``Configuration/maximumOverflow`` extra pools, and shrinks back as leases end. Past that hard
+///   limit a request waits for a free slot for at most ``Configuration/overflowTimeout`` and then
+///   fails with ``TenantedError/Code/poolLimitReached`` — it never blocks forever.
+/// - **Asynchronous close.** Evicted pools are closed in their own task, outside every lock.
+/// - **Idle timeout.** With ``Configuration/idleTimeout`` set, ``run()`` closes pools unused for
+///   that long.
+///
+/// It is a ServiceLifecycle `Service`: add it (or the ``Tenancy`` that owns it) to your
+/// `ServiceGroup`; on graceful shutdown it waits for leases to end and closes every pool. Without a
+/// service group, call ``shutdown()`` yourself.
+public final class TenantPools<Pool: Sendable>: Service, Sendable {
+    /// How the registry sizes itself.
+    public struct Configuration: Sendable {
+        /// Pools kept open when nothing is leased. Default: 50.
+        public var maximumOpenPools: Int
+        /// Extra pools allowed while every open pool is leased. Default: 50.
+        public var maximumOverflow: Int
+        /// How long a request waits for a free slot past the overflow. Default: 30 seconds.
+        public var overflowTimeout: Duration
+        /// Close pools unused for this long (checked by ``TenantPools/run()``). Default: `nil` (never).
+        public var idleTimeout: Duration?
+
+        /// Creates a configuration; every parameter has the default documented on its property.
+        public init(
+            maximumOpenPools: Int = 50,
+            maximumOverflow: Int = 50,
+            overflowTimeout: Duration = .seconds(30),
+            idleTimeout: Duration? = nil
+        ) {
+            self.maximumOpenPools = maximumOpenPools
+            self.maximumOverflow = maximumOverflow
+            self.overflowTimeout = overflowTimeout
+            self.idleTimeout = idleTimeout
+        }
+
+        /// Throws ``TenantedError/Code/invalidConfiguration`` for a value out of range.
+        public func validate() throws(TenantedError) {
+            if maximumOpenPools < 1 {
+                throw TenantedError(.invalidConfiguration, "maximumOpenPools must be at least 1, got \(maximumOpenPools)")
+            }
+            if maximumOverflow < 0 {
+                throw TenantedError(.invalidConfiguration, "maximumOverflow must be 0 or more, got \(maximumOverflow)")
+            }
+            if overflowTimeout <= .zero {
+                throw TenantedError(.invalidConfiguration, "overflowTimeout must be positive")
+            }
+            if let idleTimeout, idleTimeout <= .zero {
+                throw TenantedError(.invalidConfiguration, "idleTimeout must be positive when set")
+            }
+        }
+    }
+
+    typealias State = TenantPoolsState<Pool, CheckedContinuation<Pool, any Error>, CheckedContinuation<Void, Never>>
+
+    /// The configuration in force.
+    public let configuration: Configuration
+    private let state: Mutex<State>
+    private let opener: @Sendable (TenantID) async throws -> Pool
+    private let closer: @Sendable (Pool) async -> Void
+    private let delegate: any TenancyDelegate
+    private let logger: Logger
+    private let closing = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
+    private let metrics: PoolMetrics
+
+    /// Creates a registry.
+    ///
+    /// - Parameters:
+    ///   - configuration: sizes and timeouts.
+    ///   - delegate: told about opened, evicted and overflowed pools.
+    ///   - logger: where overflow warnings and close failures go.
+    ///   - open: opens a tenant's pool (the store's `open`, plus checks such as pending migrations).
+    ///   - close: closes a pool; never called while the pool is leased.
+    public init(
+        configuration: Configuration = .init(),
+        delegate: any TenancyDelegate = NoTenancyDelegate(),
+        logger: Logger = Logger(label: "tenanted.pools"),
+        open: @escaping @Sendable (TenantID) async throws -> Pool,
+        close: @escaping @Sendable (Pool) async -> Void
+    ) throws(TenantedError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.state = Mutex(State(capacity: configuration.maximumOpenPools, overflow: configuration.maximumOverflow))
+        self.opener = open
+        self.closer = close
+        self.delegate = delegate
+        self.logger = logger
+        self.metrics = PoolMetrics()
+    }
+
+    /// Tenants with an open (or opening) pool, least recently used first.
+    public var openTenants: [TenantID] { state.withLock { $0.tenantsByRecency } }
+
+    /// The number of open (or opening) pools.
+    public var openCount: Int { state.withLock { $0.entries.count } }
+
+    /// Leases `tenant`'s pool, opening it if needed. Release the lease when done.
+    ///
+    /// Prefer ``withPool(_:_:)`` or ``Tenancy/withTenant(_:prohibitingSwitches:_:)``, which release it for you.
+    public func lease(_ tenant: TenantID) async throws -> TenantLease {
+        try await leasePool(tenant).lease
+    }
+
+    /// Runs `body` with `tenant`'s pool, leased for the duration of the call.
+    public func withPool<Result>(
+        _ tenant: TenantID,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (Pool) async throws -> Result
+    ) async throws -> Result {
+        let (lease, pool) = try await leasePool(tenant)
+        defer { lease.release() }
+        return try await body(pool)
+    }
+
+    private func leasePool(_ tenant: TenantID) async throws -> (lease: TenantLease, pool: Pool) {
+        let pool = try await withCheckedThrowingContinuation { continuation in
+            perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+        }
+        let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
+            self?.release(tenant)
+        }
+        return (lease, pool)
+    }
+
+    /// The pool of a lease this registry made, or `nil` for a lease of another registry.
+    public func pool(of lease: TenantLease) -> Pool? {
+        guard lease.owner == ObjectIdentifier(self) else { return nil }
+        return lease.pool as? Pool
+    }
+
+    /// Blocks new leases on `tenant`, waits until its current leases end, closes its pool, runs
+    /// `body` (for example, deleting the tenant's files), and lifts the block.
+    ///
+    /// Lease requests for `tenant` made meanwhile fail with ``TenantedError/Code/tenantNotFound``.
+    public func closing<Result>(
+        _ tenant: TenantID,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        await withCheckedContinuation { continuation in
+            perform(state.withLock { $0.drain(tenant, waiter: continuation) })
+        }
+        await waitForCloses()
+        defer { perform(state.withLock { $0.unblock(tenant) }) }
+        return try await body()
+    }
+
+    /// Closes pools idle since longer than `timeout` ago. ``run()`` calls it periodically.
+    public func closeIdle(olderThan timeout: Duration) {
+        let deadline = ContinuousClock.now - timeout
+        perform(state.withLock { $0.closeIdle(unusedSince: deadline) })
+    }
+
+    /// Stops lending, waits for every lease to end and closes every pool.
+    public func shutdown() async {
+        await withCheckedContinuation { continuation in
+            perform(state.withLock { $0.shutdown(waiter: continuation) })
+        }
+        await waitForCloses()
+    }
+
+    /// Runs the idle sweeper (when ``Configuration/idleTimeout`` is set) until graceful shutdown,
+    /// then shuts the registry down.
+    public func run() async throws {
+        if let idleTimeout = configuration.idleTimeout {
+            let interval = min(idleTimeout / 2, .seconds(30))
+            await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    self.closeIdle(olderThan: idleTimeout)
+                }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
+        await shutdown()
+    }
+
+    // MARK: The shell
+
+    private func release(_ tenant: TenantID) {
+        let now = ContinuousClock.now
+        perform(state.withLock { $0.release(tenant, now: now) })
+    }
+
+    /// Performs the actions of one event, outside the lock.
+    private func perform(_ actions: State.Actions) {
+        for (tenant, pool, reason) in actions.close {
+            startClosing(tenant, pool, reason: reason)
+        }
+        for (waiter, error) in actions.fail { waiter.resume(throwing: error) }
+        for (waiter, pool) in actions.succeed { waiter.resume(returning: pool) }
+        for tenant in actions.open { startOpening(tenant) }
+        for waiter in actions.resume { waiter.resume() }
+        for id in actions.queued { startAdmissionTimer(id) }
+        if let count = actions.overflow {
+            logger.warning(
+                "tenant pools overflow: every pool is leased",
+                metadata: ["open": "\(count)", "maximumOpenPools": "\(configuration.maximumOpenPools)"]
+            )
+            metrics.overflows.increment()
+            delegate.poolsOverflowed(openCount: count, capacity: configuration.maximumOpenPools)
+        }
+        if !actions.open.isEmpty || !actions.close.isEmpty {
+            metrics.open.record(openCount)
+        }
+    }
+
+    private func startOpening(_ tenant: TenantID) {
+        Task {
+            do {
+                let pool = try await opener(tenant)
+                metrics.opened.increment()
+                delegate.poolOpened(tenant)
+                perform(state.withLock { $0.openSucceeded(tenant, pool: pool) })
+            } catch {
+                let failure = (error as? TenantedError)
+                    ?? TenantedError(.storeFailure, "could not open the pool of tenant '\(tenant)'", tenant: tenant, underlying: error)
+                perform(state.withLock { $0.openFailed(tenant, error: failure) })
+            }
+        }
+    }
+
+    private func startClosing(_ tenant: TenantID, _ pool: Pool, reason: PoolCloseReason) {
+        if reason == .evicted { metrics.evicted.increment() }
+        delegate.poolClosed(tenant, reason: reason)
+        closing.withLock { closing in
+            let id = closing.next
+            closing.next += 1
+            closing.tasks[id] = Task {
+                await closer(pool)
+                _ = self.closing.withLock { $0.tasks.removeValue(forKey: id) }
+            }
+        }
+    }
+
+    private func waitForCloses() async {
+        while let task = closing.withLock({ $0.tasks.values.first }) {
+            await task.value
+        }
+    }
+
+    private func startAdmissionTimer(_ id: UInt64) {
+        let timeout = configuration.overflowTimeout
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            guard let self else { return }
+            perform(state.withLock { $0.admissionTimedOut(id) })
+        }
+    }
+}
+
+/// The registry's metrics. Dimensions are bounded: no tenant id is ever a label.
+private struct PoolMetrics: Sendable {
+    let opened = Counter(label: "tenanted_pools_opened_total")
+    let evicted = Counter(label: "tenanted_pools_evicted_total")
+    let overflows = Counter(label: "tenanted_pools_overflow_total")
+    let open = Gauge(label: "tenanted_pools_open")
+}

@@ -1,0 +1,325 @@
+import DequeModule
+
+/// Why a pool was closed.
+public enum PoolCloseReason: String, Sendable {
+    /// The least recently used idle pool made room for another tenant.
+    case evicted
+    /// The pool was unused for longer than the idle timeout.
+    case idle
+    /// The tenant is being destroyed (or closed on request).
+    case closed
+    /// The registry is shutting down.
+    case shutdown
+}
+
+/// The bookkeeping of ``TenantPools``: which tenants have a pool, which are opening, how many leases
+/// each has, which is least recently used, and who is waiting for what.
+///
+/// It is a pure state machine: every event mutates the state and returns ``Actions`` for the
+/// asynchronous shell to perform (open a pool, close a pool, resume a waiter). It does no I/O and
+/// is tested synchronously. `LeaseWaiter` and `DrainWaiter` are whatever the shell resumes
+/// (continuations there, integers in tests).
+struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
+    struct Entry {
+        enum Phase {
+            case opening([LeaseWaiter])
+            case open(Pool)
+        }
+        var phase: Phase
+        var leases = 0
+        /// Recency: a strictly increasing tick, larger = more recently used.
+        var lastUse: UInt64
+        /// When the last lease was released (for the idle timeout).
+        var lastReleased: ContinuousClock.Instant?
+
+        var isIdle: Bool {
+            if case .open = phase, leases == 0 { return true }
+            return false
+        }
+    }
+
+    /// A lease request waiting for a free slot because the registry is at its hard limit.
+    struct Admission {
+        var id: UInt64
+        var tenant: TenantID
+        var waiter: LeaseWaiter
+    }
+
+    /// What the shell must do after an event, in this order: close, fail, succeed, open, resume.
+    struct Actions {
+        /// Tenants whose pool the shell must open now (then report `openSucceeded` / `openFailed`).
+        var open: [TenantID] = []
+        /// Waiters to resume with their tenant's pool; each has been counted as one lease.
+        var succeed: [(LeaseWaiter, Pool)] = []
+        /// Waiters to resume with an error.
+        var fail: [(LeaseWaiter, TenantedError)] = []
+        /// Pools to shut down asynchronously, outside every lock.
+        var close: [(tenant: TenantID, pool: Pool, reason: PoolCloseReason)] = []
+        /// Waiters of `drain` / `shutdown` to resume.
+        var resume: [DrainWaiter] = []
+        /// Admission ids that were queued and need a timeout.
+        var queued: [UInt64] = []
+        /// The pool count when it went above the capacity (to log), else `nil`.
+        var overflow: Int?
+    }
+
+    /// The number of pools kept when nothing is leased.
+    let capacity: Int
+    /// The most pools (open or opening) ever held at once, leased ones included.
+    let hardLimit: Int
+
+    private(set) var entries: [TenantID: Entry] = [:]
+    private(set) var admissions: Deque<Admission> = []
+    /// Tenants that may not be leased (being destroyed), with who waits for their pool to close.
+    private(set) var blocked: [TenantID: [DrainWaiter]] = [:]
+    private(set) var isShutdown = false
+    private var shutdownWaiters: [DrainWaiter] = []
+    private var tick: UInt64 = 0
+    private var nextAdmissionID: UInt64 = 0
+
+    /// - Parameters:
+    ///   - capacity: pools kept open when idle (at least 1).
+    ///   - overflow: extra pools allowed while every pool is leased (at least 0).
+    init(capacity: Int, overflow: Int) {
+        precondition(capacity >= 1 && overflow >= 0, "validated by TenantPools.Configuration")
+        self.capacity = capacity
+        self.hardLimit = capacity + overflow
+    }
+
+    /// Tenants with an open or opening pool, least recently used first.
+    var tenantsByRecency: [TenantID] {
+        entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key)
+    }
+
+    private mutating func nextTick() -> UInt64 {
+        tick += 1
+        return tick
+    }
+
+    // MARK: Events
+
+    /// A task asks for a lease on `tenant`'s pool.
+    mutating func lease(_ tenant: TenantID, waiter: LeaseWaiter) -> Actions {
+        var actions = Actions()
+        if isShutdown {
+            actions.fail.append((waiter, TenantedError(.shutdown, "the tenant pools are shut down", tenant: tenant)))
+            return actions
+        }
+        if blocked[tenant] != nil {
+            actions.fail.append((waiter, Self.blockedError(tenant)))
+            return actions
+        }
+        if var entry = entries[tenant] {
+            entry.lastUse = nextTick()
+            switch entry.phase {
+            case .open(let pool):
+                entry.leases += 1
+                actions.succeed.append((waiter, pool))
+            case .opening(var waiters):
+                waiters.append(waiter)
+                entry.phase = .opening(waiters)
+            }
+            entries[tenant] = entry
+            return actions
+        }
+        if admissions.isEmpty {
+            evictIdle(keepingRoomFor: 1, into: &actions)
+            if entries.count < hardLimit {
+                startOpening(tenant, waiters: [waiter], into: &actions)
+                return actions
+            }
+        }
+        nextAdmissionID += 1
+        admissions.append(Admission(id: nextAdmissionID, tenant: tenant, waiter: waiter))
+        actions.queued.append(nextAdmissionID)
+        return actions
+    }
+
+    /// The shell opened `tenant`'s pool.
+    mutating func openSucceeded(_ tenant: TenantID, pool: Pool) -> Actions {
+        var actions = Actions()
+        guard var entry = entries[tenant], case .opening(let waiters) = entry.phase else {
+            // Cannot happen: only the shell opens, and an opening entry is never removed by others.
+            actions.close.append((tenant, pool, .closed))
+            return actions
+        }
+        if isShutdown {
+            entries[tenant] = nil
+            let error = TenantedError(.shutdown, "the tenant pools are shut down", tenant: tenant)
+            actions.fail += waiters.map { ($0, error) }
+            actions.close.append((tenant, pool, .shutdown))
+            finishShutdownIfDone(into: &actions)
+            return actions
+        }
+        entry.phase = .open(pool)
+        entry.leases += waiters.count
+        entries[tenant] = entry
+        actions.succeed += waiters.map { ($0, pool) }
+        evictIdle(keepingRoomFor: 0, into: &actions)
+        return actions
+    }
+
+    /// The shell failed to open `tenant`'s pool.
+    mutating func openFailed(_ tenant: TenantID, error: TenantedError) -> Actions {
+        var actions = Actions()
+        guard let entry = entries[tenant], case .opening(let waiters) = entry.phase else { return actions }
+        entries[tenant] = nil
+        actions.fail += waiters.map { ($0, error) }
+        if let drains = blocked[tenant], !drains.isEmpty {
+            actions.resume += drains
+            blocked[tenant] = []
+        }
+        admit(into: &actions)
+        finishShutdownIfDone(into: &actions)
+        return actions
+    }
+
+    /// A lease on `tenant`'s pool was released.
+    mutating func release(_ tenant: TenantID, now: ContinuousClock.Instant) -> Actions {
+        var actions = Actions()
+        guard var entry = entries[tenant], entry.leases > 0 else { return actions }
+        entry.leases -= 1
+        entry.lastUse = nextTick()
+        entry.lastReleased = now
+        entries[tenant] = entry
+        if entry.isIdle, blocked[tenant] != nil || isShutdown {
+            remove(tenant, reason: isShutdown ? .shutdown : .closed, into: &actions)
+            finishShutdownIfDone(into: &actions)
+            return actions
+        }
+        evictIdle(keepingRoomFor: 0, into: &actions)
+        admit(into: &actions)
+        return actions
+    }
+
+    /// Blocks new leases on `tenant` and closes its pool once no lease is held; `waiter` is resumed
+    /// then (at once when no pool is open). Used before destroying a tenant.
+    mutating func drain(_ tenant: TenantID, waiter: DrainWaiter) -> Actions {
+        var actions = Actions()
+        blocked[tenant, default: []].append(waiter)
+        if let entry = entries[tenant], entry.isIdle {
+            remove(tenant, reason: .closed, into: &actions)
+        } else if entries[tenant] == nil {
+            actions.resume += blocked[tenant, default: []]
+            blocked[tenant] = []
+        }
+        return actions
+    }
+
+    /// Lifts the block set by ``drain(_:waiter:)``.
+    mutating func unblock(_ tenant: TenantID) -> Actions {
+        var actions = Actions()
+        if let waiters = blocked.removeValue(forKey: tenant) { actions.resume += waiters }
+        return actions
+    }
+
+    /// Closes idle pools unused since `deadline`.
+    mutating func closeIdle(unusedSince deadline: ContinuousClock.Instant) -> Actions {
+        var actions = Actions()
+        let stale = entries.filter { entry in
+            entry.value.isIdle && (entry.value.lastReleased.map { $0 <= deadline } ?? false)
+        }
+        for tenant in stale.keys { remove(tenant, reason: .idle, into: &actions) }
+        admit(into: &actions)
+        return actions
+    }
+
+    /// A queued lease request waited too long for a free slot.
+    mutating func admissionTimedOut(_ id: UInt64) -> Actions {
+        var actions = Actions()
+        guard let index = admissions.firstIndex(where: { $0.id == id }) else { return actions }
+        let admission = admissions.remove(at: index)
+        actions.fail.append((admission.waiter, Self.exhaustedError(admission.tenant, limit: hardLimit)))
+        return actions
+    }
+
+    /// Stops handing out leases, closes idle pools now and the others when their leases end;
+    /// `waiter` is resumed when no pool is left.
+    mutating func shutdown(waiter: DrainWaiter) -> Actions {
+        var actions = Actions()
+        isShutdown = true
+        while let admission = admissions.popFirst() {
+            let error = TenantedError(.shutdown, "the tenant pools are shut down", tenant: admission.tenant)
+            actions.fail.append((admission.waiter, error))
+        }
+        for (tenant, entry) in entries where entry.isIdle {
+            remove(tenant, reason: .shutdown, into: &actions)
+        }
+        shutdownWaiters.append(waiter)
+        finishShutdownIfDone(into: &actions)
+        return actions
+    }
+
+    // MARK: Helpers
+
+    private mutating func startOpening(_ tenant: TenantID, waiters: [LeaseWaiter], into actions: inout Actions) {
+        entries[tenant] = Entry(phase: .opening(waiters), lastUse: nextTick())
+        actions.open.append(tenant)
+        if entries.count > capacity { actions.overflow = entries.count }
+    }
+
+    /// Evicts least recently used idle pools until `room` more fit under the capacity.
+    private mutating func evictIdle(keepingRoomFor room: Int, into actions: inout Actions) {
+        while entries.count + room > capacity {
+            var victim: (TenantID, UInt64)?
+            for (tenant, entry) in entries where entry.isIdle {
+                if victim == nil || entry.lastUse < victim!.1 { victim = (tenant, entry.lastUse) }
+            }
+            guard let (tenant, _) = victim else { return }
+            remove(tenant, reason: .evicted, into: &actions)
+        }
+    }
+
+    /// Lets queued lease requests in while there is room under the hard limit.
+    private mutating func admit(into actions: inout Actions) {
+        while let next = admissions.first {
+            if var entry = entries[next.tenant] {
+                admissions.removeFirst()
+                entry.lastUse = nextTick()
+                switch entry.phase {
+                case .opening(var waiters):
+                    waiters.append(next.waiter)
+                    entry.phase = .opening(waiters)
+                case .open(let pool):
+                    entry.leases += 1
+                    actions.succeed.append((next.waiter, pool))
+                }
+                entries[next.tenant] = entry
+                continue
+            }
+            evictIdle(keepingRoomFor: 1, into: &actions)
+            guard entries.count < hardLimit else { return }
+            admissions.removeFirst()
+            startOpening(next.tenant, waiters: [next.waiter], into: &actions)
+        }
+    }
+
+    /// Removes an idle entry and schedules its pool to close.
+    private mutating func remove(_ tenant: TenantID, reason: PoolCloseReason, into actions: inout Actions) {
+        guard let entry = entries.removeValue(forKey: tenant), case .open(let pool) = entry.phase else { return }
+        actions.close.append((tenant, pool, reason))
+        if let waiters = blocked[tenant], !waiters.isEmpty {
+            actions.resume += waiters
+            blocked[tenant] = []
+        }
+    }
+
+    private mutating func finishShutdownIfDone(into actions: inout Actions) {
+        guard isShutdown, entries.isEmpty else { return }
+        actions.resume += shutdownWaiters
+        shutdownWaiters = []
+    }
+
+    static func blockedError(_ tenant: TenantID) -> TenantedError {
+        TenantedError(.tenantNotFound, "tenant '\(tenant)' is being destroyed", tenant: tenant)
+    }
+
+    static func exhaustedError(_ tenant: TenantID, limit: Int) -> TenantedError {
+        TenantedError(
+            .poolLimitReached,
+            "no pool slot for tenant '\(tenant)': all \(limit) pools are in use; "
+                + "raise maximumOpenPools or maximumOverflow, or shorten tenant scopes",
+            tenant: tenant
+        )
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The ready-lock of a tenant: a file whose exclusive `flock` is held while the tenant is being
+/// created or destroyed, so other tasks and other processes see the tenant as absent meanwhile.
+///
+/// All functions block; call them from a thread pool, never from an event loop.
+struct ReadyLock: ~Copyable {
+    private let descriptor: Int32
+    let path: String
+
+    /// Takes the exclusive lock on `path`, creating the file, waiting while another holder has it.
+    ///
+    /// If a holder unlinks the file before releasing it (a destroy), the lock taken on the old file
+    /// is worthless; the inode check below notices that and retries on the new file.
+    init(exclusiveAt path: String) throws(SystemError) {
+        while true {
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if descriptor < 0 { throw SystemError("open the ready-lock", errno) }
+            var result: Int32
+            repeat { result = flock(descriptor, LOCK_EX) } while result != 0 && errno == EINTR
+            if result != 0 {
+                let code = errno
+                close(descriptor)
+                throw SystemError("lock the ready-lock", code)
+            }
+            var held = stat()
+            var current = stat()
+            if fstat(descriptor, &held) == 0, stat(path, &current) == 0,
+                held.st_ino == current.st_ino, held.st_dev == current.st_dev
+            {
+                self.descriptor = descriptor
+                self.path = path
+                return
+            }
+            close(descriptor)
+        }
+    }
+
+    /// Deletes the lock file (while still holding the lock), then releases it.
+    consuming func remove() {
+        unlink(path)
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Whether another holder has the exclusive lock on `path` right now (a create or destroy in
+    /// progress). A missing file means nobody holds it.
+    static func isHeld(at path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 { return false }
+        defer { close(descriptor) }
+        if flock(descriptor, LOCK_SH | LOCK_NB) != 0 {
+            return errno == EWOULDBLOCK
+        }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+}
+
+/// A failed system call: what was attempted and `errno`. Its description holds no path.
+struct SystemError: Error, CustomStringConvertible {
+    var operation: String
+    var code: Int32
+
+    init(_ operation: String, _ code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
+
+    var description: String {
+        "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
+    }
+}

@@ -1,0 +1,48 @@
+public import SQLiteNIO
+public import Tenanted
+
+/// The open pool of one tenant's SQLite database: one writer connection and up to
+/// ``SQLiteStore/Configuration/maximumReaders`` reader connections, opened lazily.
+///
+/// SQLite allows one writer at a time, so writes queue for the writer instead of colliding on
+/// `SQLITE_BUSY`; in WAL mode readers run beside it. Every connection has `journal_mode=WAL`,
+/// `synchronous=NORMAL`, `busy_timeout` and `foreign_keys=ON`; readers also have `query_only=ON`.
+///
+/// Connections are lent through closures and must not escape them.
+public final class SQLitePool: Sendable {
+    /// The tenant whose database this is.
+    public let tenant: TenantID
+    private let writer: ConnectionLender
+    private let readers: ConnectionLender?
+
+    init(tenant: TenantID, maximumReaders: Int, connect: @escaping @Sendable (_ reader: Bool) async throws -> SQLiteConnection) {
+        self.tenant = tenant
+        self.writer = ConnectionLender(limit: 1, tenant: tenant) { try await connect(false) }
+        self.readers = maximumReaders > 0
+            ? ConnectionLender(limit: maximumReaders, tenant: tenant) { try await connect(true) }
+            : nil
+    }
+
+    /// Runs `body` with the writer connection; use it for anything that writes, and for transactions.
+    public func write<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (SQLiteConnection) async throws -> Result
+    ) async throws -> Result {
+        try await writer.withConnection(body)
+    }
+
+    /// Runs `body` with a reader connection (`query_only=ON`); with no readers configured, the writer.
+    public func read<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (SQLiteConnection) async throws -> Result
+    ) async throws -> Result {
+        try await (readers ?? writer).withConnection(body)
+    }
+
+    /// Closes every connection once its current borrower is done. Further use fails with
+    /// ``TenantedError/Code/shutdown``.
+    public func close() async {
+        await readers?.close()
+        await writer.close()
+    }
+}

@@ -1,0 +1,62 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import SQLiteNIO
+import Tenanted
+
+extension SQLiteStore {
+    /// Options of an ``SQLiteStore``.
+    public struct Configuration: Sendable {
+        /// The directory the path template is relative to. A relative root is resolved against the
+        /// current directory once, when the store is made. Default: `"."`.
+        public var root: String
+        /// Where a tenant's file lives under ``root``. Default:
+        /// `"storage/tenants/%{tenant}/main.sqlite3"`. See ``SQLiteStore`` for the tokens.
+        public var pathTemplate: String
+        /// How long a connection waits for another connection's lock before failing with
+        /// `SQLITE_BUSY` (SQLite's `busy_timeout`, a sleeping wait). Default: 5 seconds.
+        public var busyTimeout: Duration
+        /// Reader connections per tenant, beside the single writer. Default: 2. `0` sends reads
+        /// to the writer.
+        public var maximumReaders: Int
+        /// Runs on every new connection after Tenanted's PRAGMAs (for example `PRAGMA cache_size`).
+        /// Default: `nil`.
+        public var prepareConnection: (@Sendable (SQLiteConnection) async throws -> Void)?
+        /// Where libsqlite3 calls and file-system work run. Default: `NIOThreadPool.singleton`.
+        public var threadPool: NIOThreadPool
+        /// Where connections' futures complete. Default: `MultiThreadedEventLoopGroup.singleton`.
+        public var eventLoopGroup: any EventLoopGroup
+        /// The connections' logger. Default: label `tenanted.sqlite`.
+        public var logger: Logger
+
+        /// Creates a configuration; every parameter has the default documented on its property.
+        public init(
+            root: String = ".",
+            pathTemplate: String = "storage/tenants/%{tenant}/main.sqlite3",
+            busyTimeout: Duration = .seconds(5),
+            maximumReaders: Int = 2,
+            prepareConnection: (@Sendable (SQLiteConnection) async throws -> Void)? = nil,
+            threadPool: NIOThreadPool = .singleton,
+            eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+            logger: Logger = Logger(label: "tenanted.sqlite")
+        ) {
+            self.root = root
+            self.pathTemplate = pathTemplate
+            self.busyTimeout = busyTimeout
+            self.maximumReaders = maximumReaders
+            self.prepareConnection = prepareConnection
+            self.threadPool = threadPool
+            self.eventLoopGroup = eventLoopGroup
+            self.logger = logger
+        }
+
+        /// `busyTimeout` in whole milliseconds, validated.
+        func busyTimeoutMilliseconds() throws(TenantedError) -> Int {
+            let (seconds, attoseconds) = busyTimeout.components
+            guard seconds >= 0, attoseconds >= 0, seconds < Int64(Int32.max / 1000) else {
+                throw TenantedError(.invalidConfiguration, "busyTimeout must be between 0 and \(Int32.max / 1000) seconds")
+            }
+            return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        }
+    }
+}

@@ -1,0 +1,331 @@
+import Foundation
+import Logging
+import NIOPosix
+import SQLiteNIO
+import Synchronization
+public import Tenanted
+
+/// The embedded default store: one SQLite file per tenant.
+///
+/// Files live at ``Configuration/pathTemplate`` under ``Configuration/root``; the default is
+/// `storage/tenants/<tenant>/main.sqlite3`. Beside each database is its ready-lock file
+/// (`main.sqlite3.lock`), and, while connections are open, SQLite's `-wal` and `-shm` files.
+///
+/// **Creation is atomic and invisible until done.** ``create(_:prepare:)`` takes the tenant's
+/// ready-lock (an exclusive `flock`), builds the database under a temporary name
+/// (`main.sqlite3.creating`), runs `prepare` (migrations, seed), checkpoints, and renames it into
+/// place as its last step. ``exists(_:)`` and ``tenants()`` report a tenant only when its file exists
+/// *and* its ready-lock is free, so a half-created tenant is never visible — in this process or in
+/// another — and a creator killed halfway leaves only a temporary file, which the next create
+/// removes. Two concurrent creates of one tenant serialize on the lock: one wins, the other gets
+/// ``TenantedError/Code/tenantExists``.
+///
+/// **Opening never creates.** Connections open the file with the URI parameter `mode=rw`, so a
+/// tenant destroyed meanwhile is `tenantNotFound`, never an empty new file.
+public struct SQLiteStore: TenantStore {
+    public typealias Pool = SQLitePool
+
+    /// The options in force.
+    public let configuration: Configuration
+    /// The absolute root directory.
+    public let root: String
+    let template: PathTemplate
+    private let busyTimeoutMilliseconds: Int
+
+    /// Creates a store.
+    /// - Throws: ``TenantedError/Code/invalidConfiguration`` for a bad template, root or limit.
+    public init(configuration: Configuration = .init()) throws(TenantedError) {
+        template = try PathTemplate(configuration.pathTemplate)
+        busyTimeoutMilliseconds = try configuration.busyTimeoutMilliseconds()
+        if configuration.maximumReaders < 0 {
+            throw TenantedError(.invalidConfiguration, "maximumReaders must be 0 or more, got \(configuration.maximumReaders)")
+        }
+        if configuration.root.isEmpty {
+            throw TenantedError(.invalidConfiguration, "the SQLite store's root is empty")
+        }
+        if configuration.root.unicodeScalars.contains("\0") {
+            throw TenantedError(.invalidConfiguration, "the SQLite store's root contains a NUL character")
+        }
+        var root = configuration.root
+        if !root.hasPrefix("/") {
+            root = FileManager.default.currentDirectoryPath + "/" + root
+        }
+        self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+        self.configuration = configuration
+    }
+
+    /// The absolute path of `tenant`'s database file (whether or not it exists).
+    public func databasePath(for tenant: TenantID) -> String {
+        ([root] + template.components(for: tenant)).joined(separator: "/")
+    }
+
+    // MARK: TenantStore
+
+    public func exists(_ tenant: TenantID) async throws -> Bool {
+        let path = databasePath(for: tenant)
+        return try await onThreadPool { Self.isReady(path) }
+    }
+
+    public func tenants() async throws -> [TenantID] {
+        try await onThreadPool { try listTenants() }
+    }
+
+    public func open(_ tenant: TenantID) async throws -> SQLitePool {
+        let path = databasePath(for: tenant)
+        guard try await onThreadPool({ Self.isReady(path) }) else {
+            throw TenantedError.notFound(tenant, "open")
+        }
+        let pool = makePool(tenant, path: path, create: false)
+        do {
+            // Open the writer now: a cold open pays for it here, and a broken file fails here.
+            try await pool.write { _ in }
+        } catch {
+            await pool.close()
+            throw storeError(error, tenant, "open the database of tenant '\(tenant)'", path)
+        }
+        return pool
+    }
+
+    public func close(_ pool: SQLitePool) async {
+        await pool.close()
+    }
+
+    public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
+        let path = databasePath(for: tenant)
+        let temporary = path + ".creating"
+        let lock = try await onThreadPool { () throws -> ReadyLockBox in
+            try makeDirectories(for: tenant)
+            let lock = try ReadyLock(exclusiveAt: path + ".lock")
+            return ReadyLockBox(lock)
+        }
+        do {
+            if try await onThreadPool({ Self.fileExists(path) }) {
+                lock.release()
+                throw TenantedError.exists(tenant)
+            }
+            try await onThreadPool { Self.removeDatabaseFiles(temporary) }
+            let pool = makePool(tenant, path: temporary, create: true)
+            do {
+                try await prepare(pool)
+                // Fold the WAL into the file so the rename moves everything.
+                try await pool.write { connection in
+                    _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
+                }
+            } catch {
+                await pool.close()
+                throw error
+            }
+            await pool.close()
+            try await onThreadPool {
+                Self.removeFile(temporary + "-wal")
+                Self.removeFile(temporary + "-shm")
+                guard rename(temporary, path) == 0 else { throw SystemError("rename the new database into place", errno) }
+            }
+            lock.release()
+        } catch let error as TenantedError where error.code == .tenantExists {
+            throw error
+        } catch {
+            try? await onThreadPool {
+                Self.removeDatabaseFiles(temporary)
+                lock.remove()
+                removeTenantDirectories(for: tenant)
+            }
+            throw storeError(error, tenant, "create tenant '\(tenant)'", path)
+        }
+    }
+
+    public func destroy(_ tenant: TenantID) async throws {
+        let path = databasePath(for: tenant)
+        try await onThreadPool {
+            let lock = try ReadyLock(exclusiveAt: path + ".lock")
+            guard Self.fileExists(path) else {
+                lock.remove()
+                removeTenantDirectories(for: tenant)
+                throw TenantedError.notFound(tenant, "destroyTenant")
+            }
+            Self.removeDatabaseFiles(path)
+            if Self.fileExists(path) { throw SystemError("delete the database file", errno) }
+            lock.remove()
+            removeTenantDirectories(for: tenant)
+        }
+    }
+
+    // MARK: Connections
+
+    private func makePool(_ tenant: TenantID, path: String, create: Bool) -> SQLitePool {
+        let configuration = configuration
+        let busyTimeout = busyTimeoutMilliseconds
+        return SQLitePool(tenant: tenant, maximumReaders: configuration.maximumReaders) { reader in
+            try await Self.connect(
+                path: path, create: create, reader: reader, busyTimeout: busyTimeout, configuration: configuration
+            )
+        }
+    }
+
+    /// Opens one connection and applies the per-connection settings.
+    static func connect(
+        path: String,
+        create: Bool,
+        reader: Bool,
+        busyTimeout: Int,
+        configuration: Configuration
+    ) async throws -> SQLiteConnection {
+        let uri = "file:" + uriEscaped(path) + (create ? "?mode=rwc" : "?mode=rw")
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: uri),
+            threadPool: configuration.threadPool,
+            logger: configuration.logger,
+            on: configuration.eventLoopGroup.any()
+        )
+        do {
+            // busy_timeout first: it replaces sqlite-nio's spinning busy handler with a sleeping wait.
+            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeout)")
+            let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
+            guard mode == "wal" else {
+                throw TenantedError(.storeFailure, "SQLite refused WAL mode (journal_mode is \(mode ?? "unknown"))")
+            }
+            _ = try await connection.query("PRAGMA synchronous = NORMAL")
+            _ = try await connection.query("PRAGMA foreign_keys = ON")
+            if reader { _ = try await connection.query("PRAGMA query_only = ON") }
+            try await configuration.prepareConnection?(connection)
+            return connection
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// Percent-escapes a path for an SQLite `file:` URI.
+    static func uriEscaped(_ path: String) -> String {
+        var escaped = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                escaped += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return escaped
+    }
+
+    // MARK: Files
+
+    private func onThreadPool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        try await configuration.threadPool.runIfActive(body)
+    }
+
+    /// Ready = the database file exists and nobody holds its ready-lock.
+    static func isReady(_ path: String) -> Bool {
+        fileExists(path) && !ReadyLock.isHeld(at: path + ".lock")
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func removeFile(_ path: String) {
+        unlink(path)
+    }
+
+    static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { removeFile(path + suffix) }
+    }
+
+    /// Creates the directories above `tenant`'s file.
+    private func makeDirectories(for tenant: TenantID) throws {
+        let directory = ([root] + template.components(for: tenant).dropLast()).joined(separator: "/")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TenantedError(
+                .storeFailure, "cannot create the directory of tenant '\(tenant)'", tenant: tenant,
+                underlying: error, detail: directory
+            )
+        }
+    }
+
+    /// Removes the directories that belong to `tenant` alone, deepest first, when empty.
+    private func removeTenantDirectories(for tenant: TenantID) {
+        let components = template.components(for: tenant)
+        var index = components.count - 1
+        while index > template.firstTenantComponent {
+            index -= 1
+            let directory = ([root] + components[...index]).joined(separator: "/")
+            if rmdir(directory) != 0 { return }
+        }
+    }
+
+    /// Walks the template's components under the root and returns every ready tenant.
+    private func listTenants() throws -> [TenantID] {
+        let patterns = try template.components.indices.map { index in
+            template.isLiteral(index) ? nil : try template.pattern(index)
+        }
+        var found: [TenantID] = []
+        func walk(_ directory: String, _ index: Int, _ names: [Substring]) {
+            let isLast = index == template.components.count - 1
+            let children: [(String, [Substring])]
+            if let pattern = patterns[index] {
+                guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+                children = entries.compactMap { entry in
+                    guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
+                    let captured = match.output.dropFirst().compactMap(\.substring)
+                    return (entry, captured)
+                }
+            } else {
+                children = [(template.components(for: placeholder)[index], [])]
+            }
+            for (entry, captured) in children {
+                let path = directory + "/" + entry
+                let names = names + captured
+                if isLast {
+                    guard let first = names.first, names.allSatisfy({ $0 == first }),
+                        let tenant = try? TenantID(String(first)),
+                        databasePath(for: tenant) == path, Self.isReady(path)
+                    else { continue }
+                    found.append(tenant)
+                } else {
+                    walk(path, index + 1, names)
+                }
+            }
+        }
+        walk(root, 0, [])
+        return found.sorted()
+    }
+
+    /// Any valid tenant, used only to spell the literal components of the template.
+    private var placeholder: TenantID { TenantID.placeholder }
+
+    private func storeError(_ error: any Error, _ tenant: TenantID, _ operation: String, _ path: String) -> any Error {
+        if error is TenantedError { return error }
+        return TenantedError(.storeFailure, "could not \(operation)", tenant: tenant, underlying: error, detail: path)
+    }
+}
+
+extension TenantID {
+    /// A fixed valid name, for spelling literal template components.
+    fileprivate static let placeholder: TenantID = {
+        do { return try TenantID("x") } catch { preconditionFailure("'x' is a valid tenant name") }
+    }()
+}
+
+/// Carries the ready-lock across the thread-pool boundary and releases it exactly once.
+private final class ReadyLockBox: Sendable {
+    private let lock: Mutex<ReadyLock?>
+
+    init(_ readyLock: consuming ReadyLock) { lock = Mutex(.some(readyLock)) }
+
+    /// Releases the lock, keeping the lock file.
+    func release() {
+        lock.withLock { $0 = nil }
+    }
+
+    /// Deletes the lock file while holding the lock, then releases it.
+    func remove() {
+        lock.withLock { $0.take()?.remove() }
+    }
+}
