@@ -1,4 +1,5 @@
 public import Logging
+public import CoreMetrics
 import Metrics
 public import ServiceLifecycle
 
@@ -51,7 +52,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     let seed: Seed?
     let delegate: any TenancyDelegate
     let logger: Logger
-    private let metrics = TenancyMetrics()
+    let metrics: TenancyMetrics
 
     /// Creates a tenancy.
     ///
@@ -62,6 +63,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     ///   - seed: runs on every new tenant after its migrations.
     ///   - delegate: told about tenant and pool events.
     ///   - logger: for Tenanted's own log lines.
+    ///   - metricsFactory: where metrics go. Default: the bootstrapped `MetricsSystem`.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` for an out-of-range option.
     public init(
         store: Store,
@@ -69,7 +71,8 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         migrator: (any TenantMigrator<Store.Pool>)? = nil,
         seed: Seed? = nil,
         delegate: any TenancyDelegate = NoTenancyDelegate(),
-        logger: Logger = Logger(label: "tenanted")
+        logger: Logger = Logger(label: "tenanted"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) throws(TenantedError) {
         if configuration.defaultConcurrency < 1 {
             throw TenantedError(.invalidConfiguration, "defaultConcurrency must be at least 1, got \(configuration.defaultConcurrency)")
@@ -80,11 +83,13 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         self.seed = seed
         self.delegate = delegate
         self.logger = logger
+        self.metrics = TenancyMetrics(factory: metricsFactory)
         let autoMigrate = configuration.autoMigrate
         self.pools = try TenantPools(
             configuration: configuration.pools,
             delegate: delegate,
             logger: logger,
+            metricsFactory: metricsFactory,
             open: { [store, migrator, delegate, logger] tenant in
                 let pool = try await store.open(tenant)
                 guard let migrator else { return pool }
@@ -266,8 +271,14 @@ extension TenantedError {
     }
 }
 
-private struct TenancyMetrics: Sendable {
-    let created = Counter(label: "tenanted_tenants_created_total")
-    let destroyed = Counter(label: "tenanted_tenants_destroyed_total")
-    let migrated = Counter(label: "tenanted_tenant_migrations_total")
+struct TenancyMetrics: Sendable {
+    let created: Counter
+    let destroyed: Counter
+    let migrated: Counter
+
+    init(factory: any MetricsFactory) {
+        created = Counter(label: "tenanted_tenants_created_total", factory: factory)
+        destroyed = Counter(label: "tenanted_tenants_destroyed_total", factory: factory)
+        migrated = Counter(label: "tenanted_migrations_applied_total", factory: factory)
+    }
 }

@@ -1,4 +1,5 @@
 public import Logging
+public import CoreMetrics
 import Metrics
 public import ServiceLifecycle
 import Synchronization
@@ -83,10 +84,12 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     ///   - logger: where overflow warnings and close failures go.
     ///   - open: opens a tenant's pool (the store's `open`, plus checks such as pending migrations).
     ///   - close: closes a pool; never called while the pool is leased.
+    ///   - metricsFactory: where the registry's metrics go. Default: the bootstrapped `MetricsSystem`.
     public init(
         configuration: Configuration = .init(),
         delegate: any TenancyDelegate = NoTenancyDelegate(),
         logger: Logger = Logger(label: "tenanted.pools"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         open: @escaping @Sendable (TenantID) async throws -> Pool,
         close: @escaping @Sendable (Pool) async -> Void
     ) throws(TenantedError) {
@@ -97,7 +100,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         self.closer = close
         self.delegate = delegate
         self.logger = logger
-        self.metrics = PoolMetrics()
+        self.metrics = PoolMetrics(factory: metricsFactory)
     }
 
     /// Tenants with an open (or opening) pool, least recently used first.
@@ -264,8 +267,15 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
 /// The registry's metrics. Dimensions are bounded: no tenant id is ever a label.
 private struct PoolMetrics: Sendable {
-    let opened = Counter(label: "tenanted_pools_opened_total")
-    let evicted = Counter(label: "tenanted_pools_evicted_total")
-    let overflows = Counter(label: "tenanted_pools_overflow_total")
-    let open = Gauge(label: "tenanted_pools_open")
+    let opened: Counter
+    let evicted: Counter
+    let overflows: Counter
+    let open: Gauge
+
+    init(factory: any MetricsFactory) {
+        opened = Counter(label: "tenanted_pools_opened_total", factory: factory)
+        evicted = Counter(label: "tenanted_pools_evicted_total", factory: factory)
+        overflows = Counter(label: "tenanted_pools_overflow_total", factory: factory)
+        open = Gauge(label: "tenanted_pools_open", factory: factory)
+    }
 }
