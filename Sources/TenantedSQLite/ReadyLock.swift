@@ -12,7 +12,9 @@ struct ReadyLock: ~Copyable {
     private let descriptor: Int32
     let path: String
 
-    /// Takes the exclusive lock on `path`, creating the file, waiting while another holder has it.
+    /// Takes the exclusive lock on `path`, creating the file; fails with `EWOULDBLOCK` at once while
+    /// another holder has it. It never waits: a thread-pool thread blocked here could be the one the
+    /// holder needs to finish (two blocked creates of one tenant deadlock a two-thread pool).
     ///
     /// If a holder unlinks the file before releasing it (a destroy), the lock taken on the old file
     /// is worthless; the inode check below notices that and retries on the new file.
@@ -21,7 +23,7 @@ struct ReadyLock: ~Copyable {
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             if descriptor < 0 { throw SystemError("open the ready-lock", errno) }
             var result: Int32
-            repeat { result = flock(descriptor, LOCK_EX) } while result != 0 && errno == EINTR
+            repeat { result = flock(descriptor, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
             if result != 0 {
                 let code = errno
                 close(descriptor)

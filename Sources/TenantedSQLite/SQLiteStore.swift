@@ -17,8 +17,9 @@ public import Tenanted
 /// place as its last step. ``exists(_:)`` and ``tenants()`` report a tenant only when its file exists
 /// *and* its ready-lock is free, so a half-created tenant is never visible — in this process or in
 /// another — and a creator killed halfway leaves only a temporary file, which the next create
-/// removes. Two concurrent creates of one tenant serialize on the lock: one wins, the other gets
-/// ``TenantedError/Code/tenantExists``.
+/// removes. The lock is never waited for (a waiting thread-pool thread could be the one the holder
+/// needs): of two concurrent creates of one tenant, one wins and the other gets
+/// ``TenantedError/Code/tenantExists`` at once.
 ///
 /// **Opening never creates.** Connections open the file with the URI parameter `mode=rw`, so a
 /// tenant destroyed meanwhile is `tenantNotFound`, never an empty new file.
@@ -95,18 +96,27 @@ public struct SQLiteStore: TenantStore {
         let temporary = path + ".creating"
         let lock = try await onThreadPool { () throws -> ReadyLockBox in
             try makeDirectories(for: tenant)
-            let lock = try ReadyLock(exclusiveAt: path + ".lock")
-            return ReadyLockBox(lock)
-        }
-        do {
-            if try await onThreadPool({ Self.fileExists(path) }) {
-                lock.release()
+            do {
+                return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock"))
+            } catch let error as SystemError where error.code == EWOULDBLOCK {
                 throw TenantedError.exists(tenant)
+            } catch {
+                throw storeError(error, tenant, "create tenant '\(tenant)'", path)
             }
+        }
+        if try await onThreadPool({ Self.fileExists(path) }) {
+            lock.release()
+            throw TenantedError.exists(tenant)
+        }
+        // What `prepare` throws is the caller's own error: rethrow it as it is, not as a store failure.
+        var preparing = false
+        do {
             try await onThreadPool { Self.removeDatabaseFiles(temporary) }
             let pool = makePool(tenant, path: temporary, create: true)
             do {
+                preparing = true
                 try await prepare(pool)
+                preparing = false
                 // Fold the WAL into the file so the rename moves everything.
                 try await pool.write { connection in
                     _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -122,29 +132,37 @@ public struct SQLiteStore: TenantStore {
                 guard rename(temporary, path) == 0 else { throw SystemError("rename the new database into place", errno) }
             }
             lock.release()
-        } catch let error as TenantedError where error.code == .tenantExists {
-            throw error
         } catch {
             try? await onThreadPool {
                 Self.removeDatabaseFiles(temporary)
                 lock.remove()
                 removeTenantDirectories(for: tenant)
             }
-            throw storeError(error, tenant, "create tenant '\(tenant)'", path)
+            throw preparing ? error : storeError(error, tenant, "create tenant '\(tenant)'", path)
         }
     }
 
     public func destroy(_ tenant: TenantID) async throws {
         let path = databasePath(for: tenant)
         try await onThreadPool {
-            let lock = try ReadyLock(exclusiveAt: path + ".lock")
+            let lock: ReadyLock
+            do {
+                lock = try ReadyLock(exclusiveAt: path + ".lock")
+            } catch let error as SystemError where error.code == ENOENT || error.code == EWOULDBLOCK {
+                // No directory: no tenant. Held: it is being created or destroyed, so it does not exist yet.
+                throw TenantedError.notFound(tenant, "destroyTenant")
+            } catch {
+                throw storeError(error, tenant, "destroy tenant '\(tenant)'", path)
+            }
             guard Self.fileExists(path) else {
                 lock.remove()
                 removeTenantDirectories(for: tenant)
                 throw TenantedError.notFound(tenant, "destroyTenant")
             }
             Self.removeDatabaseFiles(path)
-            if Self.fileExists(path) { throw SystemError("delete the database file", errno) }
+            if Self.fileExists(path) {
+                throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
+            }
             lock.remove()
             removeTenantDirectories(for: tenant)
         }

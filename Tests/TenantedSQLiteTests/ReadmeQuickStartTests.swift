@@ -1,0 +1,192 @@
+// This file mirrors README.md: every Swift code block of the README is here, as written, so the
+// README cannot drift from the API. Change both together: the last test below fails when a README
+// line is missing here. A line that must differ carries its README form in a trailing
+// `// README: `...`` comment (a temporary root instead of a fixed path, and `fileprivate` so the
+// README's names cannot collide with other tests in this module); `#expect` lines are extra.
+
+import Foundation
+import SQLiteNIO
+import Tenanted
+import TenantedSQLite
+import Testing
+
+// MARK: README block 1: "Define the tenant schema once"
+
+/// The tenant schema: migrations in order; SQLite's `user_version` counts the applied ones.
+fileprivate struct NotesSchema: TenantMigrator {  // README: `struct NotesSchema: TenantMigrator {`
+    let migrations: [(name: String, sql: String)] = [
+        (name: "create_notes", sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    ]
+
+    func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        let applied = try await pool.read { try await Self.version(of: $0) }
+        return migrations.dropFirst(applied).map(\.name)
+    }
+
+    func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        try await pool.write { db in
+            let applied = try await Self.version(of: db)
+            for (index, migration) in migrations.enumerated() where index >= applied {
+                _ = try await db.query(migration.sql)
+                _ = try await db.query("PRAGMA user_version = \(index + 1)")
+            }
+            return migrations.dropFirst(applied).map(\.name)
+        }
+    }
+
+    static func version(of db: SQLiteConnection) async throws -> Int {
+        Int(try await db.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0)
+    }
+}
+
+fileprivate extension Tenancy {  // README: `extension Tenancy {`
+    /// The current tenant's pool, from the lease the scope holds. Outside a scope: `noTenant`.
+    func database() throws -> Store.Pool {
+        let tenant = try Tenant.require()
+        guard let lease = Tenant.lease, let pool = pools.pool(of: lease) else {
+            throw TenantedError(.noTenant, "tenant '\(tenant)' was not entered through this Tenancy", tenant: tenant)
+        }
+        return pool
+    }
+}
+
+// MARK: The tests
+
+@Suite("README examples")
+struct ReadmeQuickStartTests {
+    /// A fresh directory per test (Swift Testing makes one suite instance per test).
+    private let directory = ReadmeDirectory()
+
+    @Test("the quick start runs as written: create, query in a tenant scope, list, destroy")
+    func quickStart() async throws {
+        // MARK: README block 2: "Quick start"
+        let tenancy = try Tenancy(
+            store: try SQLiteStore(configuration: .init(root: directory.path)),  // README: `store: try SQLiteStore(configuration: .init(root: "/var/lib/notes")),`
+            migrator: NotesSchema()
+        )
+        let acme = try TenantID("acme")                // validated: a-z, 0-9, '-' and '_'
+        try await tenancy.createTenant(acme)          // create the file, migrate, then make it visible
+
+        let notes = try await tenancy.withTenant(acme) {
+            // In here the code reads like a single-tenant app's.
+            let db = try tenancy.database()
+            try await db.write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text("hello")]) }
+            return try await db.read { try await $0.query("SELECT body FROM notes") }.compactMap { $0.column("body")?.string }
+        }
+        let names = try await tenancy.tenants()       // [acme]
+        // README: end of the first half of block 2.
+
+        #expect(notes == ["hello"])
+        #expect(names == [acme])
+        let file = tenancy.store.databasePath(for: acme)
+        #expect(file == directory.path + "/storage/tenants/acme/main.sqlite3")
+        #expect(FileManager.default.fileExists(atPath: file))
+        // Fail closed: outside the scope there is no tenant, so no database.
+        #expect(Tenant.current == nil)
+        let outside = #expect(throws: TenantedError.self) { try tenancy.database() }
+        #expect(outside?.code == .noTenant)
+
+        // README: second half of block 2.
+        try await tenancy.destroyTenant(acme)         // close acme's pool, then delete its files
+        await tenancy.shutdown()                      // or run `tenancy` in your ServiceGroup
+
+        #expect(try await tenancy.tenants() == [])
+        #expect(try await tenancy.tenantExists(acme) == false)
+        #expect(!FileManager.default.fileExists(atPath: file))
+    }
+
+    @Test("the tenant context follows async let and Task {}, not Task.detached; require() fails closed")
+    func propagation() async throws {
+        let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path)), migrator: NotesSchema())
+        let acme = try TenantID("acme")
+        try await tenancy.createTenant(acme)
+
+        // MARK: README block 3: "Guarantees"
+        let seen = try await tenancy.withTenant(acme) {
+            async let child = Tenant.current                 // acme: async let inherits the tenant
+            let task = Task { Tenant.current }               // acme: so does Task { }
+            let detached = Task.detached { Tenant.current }  // nil: Task.detached does not
+            return [await child, await task.value, await detached.value]
+        }
+        // seen == [acme, acme, nil]
+        // README: end of block 3.
+
+        #expect(seen == [acme, acme, nil])
+        let outside = #expect(throws: TenantedError.self) { try Tenant.require() }
+        #expect(outside?.code == .noTenant)
+
+        try await tenancy.destroyTenant(acme)
+        await tenancy.shutdown()
+    }
+
+    @Test("every line of every Swift block in README.md appears in this file, in order")
+    func readmeMatches() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let readme = try String(
+            contentsOf: here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("README.md"),
+            encoding: .utf8
+        )
+        let blocks = Self.swiftBlocks(in: readme)
+        #expect(blocks.count == 3, "README.md has 3 Swift blocks; update this file when that changes")
+        let mirrored = try String(contentsOf: here, encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .compactMap(Self.readmeForm)
+        for (number, block) in blocks.enumerated() {
+            var remaining = mirrored[...]
+            for line in block {
+                guard let found = remaining.firstIndex(of: line) else {
+                    Issue.record("README.md Swift block \(number + 1): this line is not in ReadmeQuickStartTests.swift (in order): \(line)")
+                    break
+                }
+                remaining = remaining[(found + 1)...]
+            }
+        }
+    }
+
+    /// The trimmed, non-empty lines of each ```swift block.
+    static func swiftBlocks(in markdown: String) -> [[String]] {
+        var blocks: [[String]] = []
+        var current: [String]?
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if current == nil, trimmed == "```swift" {
+                current = []
+            } else if let block = current, trimmed == "```" {
+                blocks.append(block)
+                current = nil
+            } else if !trimmed.isEmpty {
+                current?.append(trimmed)
+            }
+        }
+        return blocks
+    }
+
+    /// How a line of this file reads in the README: the form in its `// README: `...`` comment, or
+    /// the line itself; `nil` for marker comments.
+    static func readmeForm(_ line: Substring) -> String? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if let marker = trimmed.range(of: "// README: `") {
+            let rest = trimmed[marker.upperBound...]
+            guard let end = rest.lastIndex(of: "`") else { return nil }
+            return String(rest[..<end])
+        }
+        if trimmed.hasPrefix("// README:") || trimmed.hasPrefix("// MARK:") || trimmed.isEmpty { return nil }
+        return trimmed
+    }
+}
+
+/// A fresh, empty directory under the system's temporary directory, removed when the test ends.
+private final class ReadmeDirectory: Sendable {
+    let path: String
+
+    init() {
+        let base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath()
+        let url = base.appendingPathComponent("tenanted-readme-\(UUID().uuidString)", isDirectory: true)
+        path = url.standardizedFileURL.path
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,103 @@
+import Tenanted
+import TenantedSQLite
+import Testing
+
+@Suite("SQLite store: listing tenants")
+struct SQLiteStoreListingTests {
+    let directory: TemporaryDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+    }
+
+    @Test("an empty or missing root lists no tenant")
+    func emptyRoot() async throws {
+        #expect(try await directory.store().tenants() == [])
+        let missing = try SQLiteStore(configuration: .init(root: directory.appending("not/there")))
+        #expect(try await missing.tenants() == [])
+        #expect(!directory.exists("not"))
+    }
+
+    @Test("tenants are listed sorted by name, whatever order they were created in")
+    func sorted() async throws {
+        let store = try directory.store()
+        let names = ["umbrella", "acme", "0day", "globex", "a-b", "a_b", "initech"]
+        for name in names { try await store.create(try TenantID(name)) { _ in } }
+        let listed = try await store.tenants()
+        #expect(listed.map(\.rawValue) == names.sorted())
+        #expect(listed == listed.sorted())
+    }
+
+    @Test("stray files and directories under the tenants' directory are not tenants")
+    func strayFiles() async throws {
+        let store = try directory.store()
+        let acme = try TenantID("acme")
+        let globex = try TenantID("globex")
+        try await store.create(acme) { _ in }
+        try await store.create(globex) { _ in }
+
+        try directory.makeFile("storage/tenants/acme/other.txt")
+        try directory.makeFile("storage/tenants/acme/main.sqlite3.bak")
+        try directory.makeFile("storage/tenants/ACME/main.sqlite3")
+        try directory.makeFile("storage/tenants/a.b/main.sqlite3")
+        try directory.makeFile("storage/tenants/-dash/main.sqlite3")
+        try directory.makeFile("storage/tenants/with space/main.sqlite3")
+        try directory.makeFile("storage/tenants/\(String(repeating: "x", count: 64))/main.sqlite3")
+        try directory.makeFile("storage/tenants/initech/main.sqlite3.bak")
+        try directory.makeFile("storage/tenants/hooli/other.sqlite3")
+        try directory.makeFile("storage/tenants/main.sqlite3")
+        try directory.makeDirectory("storage/tenants/x/main.sqlite3")
+        try directory.makeFile("storage/tenants/pied-piper/main.sqlite3/inside")
+        try directory.makeFile("storage/main.sqlite3")
+        try directory.makeFile("storage/other/umbrella/main.sqlite3")
+        try directory.makeFile("tenants/vandelay/main.sqlite3")
+
+        #expect(try await store.tenants() == [acme, globex])
+        for name in ["initech", "hooli", "x", "pied-piper", "umbrella", "vandelay"] {
+            #expect(try await store.exists(try TenantID(name)) == false, "\(name)")
+        }
+    }
+
+    @Test("literal parts of a template match only themselves, regular-expression characters included")
+    func literalsAreEscaped() async throws {
+        let store = try directory.store(template: "t.(%{tenant})+.db")
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        #expect(directory.exists("t.(acme)+.db"))
+
+        // Each of these would match the template if '.', '(', ')' or '+' were pattern syntax.
+        for stray in ["tXacmeYdb", "tX(acme)+.db", "t.(acme)+Xdb", "t.(globex)+.db.bak", "t.acme.db", "t.(acme)).db", "t.((acme))+.db"] {
+            try directory.makeFile(stray)
+        }
+        #expect(try await store.tenants() == [acme])
+    }
+
+    @Test("a tenant named twice in a template is listed only when both names agree")
+    func repeatedToken() async throws {
+        let store = try directory.store(template: "db-%{tenant}-x/%{tenant}.sqlite3")
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        try directory.makeFile("db-acme-x/globex.sqlite3")
+        try directory.makeFile("db-globex-x/acme.sqlite3")
+        #expect(try await store.tenants() == [acme])
+    }
+
+    @Test("a tenant file at the root of the store is listed without walking directories")
+    func fileAtRoot() async throws {
+        let store = try directory.store(template: "%{tenant}.sqlite3")
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        try directory.makeFile("notes.txt")
+        try directory.makeFile("Acme.sqlite3")
+        try directory.makeFile("acme.sqlite3.lock.sqlite3")
+        try directory.makeDirectory("globex.sqlite3")
+        #expect(directory.exists("acme.sqlite3"))
+        #expect(try await store.tenants() == [acme])
+        #expect(try await store.exists(try TenantID("globex")) == false)
+
+        try await store.destroy(acme)
+        #expect(try await store.tenants() == [])
+        #expect(!directory.exists("acme.sqlite3"))
+        #expect(!directory.exists("acme.sqlite3.lock"))
+    }
+}

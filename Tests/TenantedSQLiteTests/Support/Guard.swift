@@ -1,0 +1,37 @@
+import Testing
+
+/// Runs `body` in its own task and returns its result, or records an issue and returns `nil` when it
+/// has not finished after `limit`, so a regression that hangs cannot hang the whole suite.
+///
+/// On timeout the task is cancelled and left behind; the test fails through the recorded issue.
+func withGuard<Result: Sendable>(
+    _ what: String,
+    limit: Duration = .seconds(20),
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: @escaping @Sendable () async throws -> Result
+) async throws -> Result? {
+    let outcome = Locked<Swift.Result<Result, any Error>?>(nil)
+    let finished = Gate()
+    let task = Task {
+        let result = await Swift.Result(catching: { try await body() })
+        outcome.withLock { $0 = result }
+        finished.open()
+    }
+    guard await finished.wait(atMost: limit) else {
+        task.cancel()
+        Issue.record("\(what) did not finish within \(limit)", sourceLocation: sourceLocation)
+        return nil
+    }
+    return try outcome.value?.get()
+}
+
+extension Swift.Result where Failure == any Error {
+    /// Runs `body` and captures its value or error.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Logging
+import Tenanted
+import TenantedSQLite
+import Testing
+
+extension TemporaryDirectory {
+    /// Runs `body` with a tenancy over a store rooted in this directory, and always shuts it down.
+    func withTenancy(
+        _ configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+        migrator: SQLMigrator? = .base,
+        seed: Tenancy<SQLiteStore>.Seed? = nil,
+        delegate: any TenancyDelegate = NoTenancyDelegate(),
+        _ body: (Tenancy<SQLiteStore>) async throws -> Void
+    ) async throws {
+        let tenancy = try Tenancy(
+            store: try store(),
+            configuration: configuration,
+            migrator: migrator,
+            seed: seed,
+            delegate: delegate,
+            logger: .silent
+        )
+        do {
+            try await body(tenancy)
+        } catch {
+            await tenancy.shutdown()
+            throw error
+        }
+        await tenancy.shutdown()
+    }
+}
+
+/// The pool of the current tenant scope.
+func currentPool(sourceLocation: SourceLocation = #_sourceLocation) throws -> SQLitePool {
+    try #require(Tenant.lease?.pool as? SQLitePool, sourceLocation: sourceLocation)
+}
+
+extension Logger {
+    /// A logger that drops everything, so test output shows test results only.
+    static let silent = Logger(label: "tenanted-tests") { _ in SwiftLogNoOpLogHandler() }
+}

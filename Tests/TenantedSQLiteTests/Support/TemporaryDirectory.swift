@@ -1,0 +1,66 @@
+import Foundation
+
+/// A fresh, empty directory under the system's temporary directory, deleted with everything in it
+/// when the last reference goes away.
+///
+/// Keep it in a stored property of the suite: Swift Testing makes one suite instance per test, so
+/// every test gets its own directory and it lives exactly as long as the test.
+final class TemporaryDirectory: Sendable {
+    /// The directory's absolute path, without symbolic links (so it compares equal to the store's root).
+    let path: String
+
+    init() throws {
+        let base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath()
+        let url = base.appendingPathComponent("tenanted-tests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+        path = url.standardizedFileURL.path
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The absolute path of `relative` inside this directory.
+    func appending(_ relative: String) -> String {
+        path + "/" + relative
+    }
+
+    /// Every file and directory under this directory, as paths relative to it; directories end in `/`.
+    func contents() -> Set<String> {
+        var found: Set<String> = []
+        func walk(_ relative: String) {
+            let absolute = relative.isEmpty ? path : appending(relative)
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { return }
+            for entry in entries {
+                let child = relative.isEmpty ? entry : relative + "/" + entry
+                var isDirectory: ObjCBool = false
+                _ = FileManager.default.fileExists(atPath: appending(child), isDirectory: &isDirectory)
+                if isDirectory.boolValue {
+                    found.insert(child + "/")
+                    walk(child)
+                } else {
+                    found.insert(child)
+                }
+            }
+        }
+        walk("")
+        return found
+    }
+
+    /// Creates a file (and the directories above it) holding `text`.
+    func makeFile(_ relative: String, text: String = "not a tenant") throws {
+        let url = URL(fileURLWithPath: appending(relative))
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    /// Creates a directory (and the directories above it).
+    func makeDirectory(_ relative: String) throws {
+        try FileManager.default.createDirectory(atPath: appending(relative), withIntermediateDirectories: true)
+    }
+
+    /// Whether a file or directory exists at `relative`.
+    func exists(_ relative: String) -> Bool {
+        FileManager.default.fileExists(atPath: appending(relative))
+    }
+}

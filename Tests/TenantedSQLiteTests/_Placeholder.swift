@@ -1,1 +1,0 @@
-// Placeholder until the SQLite store tests land; remove when the folder has tests.
