@@ -5,7 +5,7 @@ extension Tenancy {
     /// Applies pending migrations to one tenant and returns the names applied (empty when current).
     ///
     /// Works on a tenant whose schema is behind (whose pool therefore cannot open through
-    /// ``withTenant(_:prohibitingSwitches:_:)``): it uses a pool of its own, closed afterwards.
+    /// ``withTenant(_:prohibitingSwitches:isolation:_:)``): it uses a pool of its own, closed afterwards.
     ///
     /// - Throws: ``TenantedError/Code/tenantNotFound``, ``TenantedError/Code/migrationFailed`` (with the
     ///   migration's error as `underlying`), or ``TenantedError/Code/invalidConfiguration`` when the

@@ -129,7 +129,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         _ body: () async throws -> Result
     ) async throws -> Result {
         var context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
-        if let lease = context.lease, pools.pool(of: lease) != nil {
+        if let lease = context.lease, !lease.isReleased, pools.pool(of: lease) != nil {
             return try await Tenant.with(context, isolation: isolation, body)
         }
         let lease = try await pools.lease(tenant)
@@ -138,7 +138,31 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         return try await Tenant.with(context, isolation: isolation, body)
     }
 
-    /// Runs `body` once per tenant, each inside its own ``withTenant(_:prohibitingSwitches:_:)`` scope
+    /// The current tenant's pool, from the lease of the enclosing ``withTenant(_:prohibitingSwitches:isolation:_:)``.
+    ///
+    /// ```swift
+    /// try await tenancy.withTenant(acme) {
+    ///     let pool = try tenancy.currentPool()
+    /// }
+    /// ```
+    ///
+    /// - Throws: ``TenantedError/Code/noTenant`` outside a tenant scope, or inside one that was not
+    ///   entered through this tenancy (so holds no lease on its pool), or whose lease has ended (a
+    ///   `Task {}` that outlived its scope).
+    public func currentPool() throws(TenantedError) -> Store.Pool {
+        let tenant = try Tenant.require()
+        guard let lease = Tenant.lease, !lease.isReleased, let pool = pools.pool(of: lease) else {
+            throw TenantedError(
+                .noTenant,
+                "tenant '\(tenant)' is current but this scope holds no lease from this Tenancy; "
+                    + "enter it with tenancy.withTenant(_:_:)",
+                tenant: tenant
+            )
+        }
+        return pool
+    }
+
+    /// Runs `body` once per tenant, each inside its own ``withTenant(_:prohibitingSwitches:isolation:_:)`` scope
     /// that prohibits switching, at most `maximumConcurrency` at a time.
     ///
     /// - Throws: the first error a `body` throws; the remaining tenants are cancelled.
@@ -159,7 +183,9 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     /// The tenant stays invisible (``tenantExists(_:)`` is `false`, ``tenants()`` omits it) until
     /// everything succeeded; on any failure every trace is removed and the error is rethrown.
     ///
-    /// - Parameter ifNotExists: when `true`, an existing tenant is not an error.
+    /// - Parameters:
+    ///   - tenant: the new tenant's name.
+    ///   - ifNotExists: when `true`, an existing tenant is not an error.
     /// - Returns: `true` when the tenant was created, `false` when it existed and `ifNotExists` is set.
     /// - Throws: ``TenantedError/Code/tenantExists`` for an existing tenant (unless `ifNotExists`),
     ///   ``TenantedError/Code/migrationFailed`` when a migration failed, or what the seed threw.

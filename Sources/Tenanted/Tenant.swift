@@ -6,8 +6,8 @@
 /// callbacks that run on an event loop: there ``current`` is `nil`, so tenanted code fails with
 /// ``TenantedError/Code/noTenant`` instead of touching some default database.
 ///
-/// Enter a tenant with ``withTenant(_:prohibitingSwitches:_:)-(_,_,()->Result)`` (no pool) or with
-/// ``Tenancy/withTenant(_:prohibitingSwitches:_:)`` (which also leases the tenant's open pool for the
+/// Enter a tenant with ``withTenant(_:prohibitingSwitches:isolation:_:)`` (no pool) or with
+/// ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)`` (which also leases the tenant's open pool for the
 /// duration of the scope).
 public enum Tenant {
     @TaskLocal private static var context: TenantContext?
@@ -83,7 +83,7 @@ package struct TenantContext: Sendable {
 /// `prohibitingSwitches: true` throws ``TenantedError/Code/switchProhibited`` without running `body`.
 ///
 /// This overload sets only the tenant's name; the database layer opens (or finds) the tenant's pool
-/// on first use. Use ``Tenancy/withTenant(_:prohibitingSwitches:_:)`` to hold a lease on the pool for
+/// on first use. Use ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)`` to hold a lease on the pool for
 /// the whole scope.
 public func withTenant<Result>(
     _ tenant: TenantID,

@@ -111,7 +111,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     /// Leases `tenant`'s pool, opening it if needed. Release the lease when done.
     ///
-    /// Prefer ``withPool(_:_:)`` or ``Tenancy/withTenant(_:prohibitingSwitches:_:)``, which release it for you.
+    /// Prefer ``withPool(_:isolation:_:)`` or ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``, which release it for you.
     public func lease(_ tenant: TenantID) async throws -> TenantLease {
         try await leasePool(tenant).lease
     }

@@ -106,10 +106,7 @@ final class ConnectionLender: Sendable {
         enum Next { case hand(Waiter), close, keep }
         let next = state.withLock { state -> Next in
             if let waiter = state.waiters.popFirst() { return .hand(waiter) }
-            if state.isClosed {
-                state.count -= 1
-                return .close
-            }
+            if state.isClosed { return .close }
             state.idle.append(connection)
             return .keep
         }
@@ -119,6 +116,9 @@ final class ConnectionLender: Sendable {
         case .close:
             Task {
                 try? await connection.close()
+                // Count the slot free only once the connection is really closed, so close() cannot
+                // return (and the file be renamed or deleted) under an open connection.
+                state.withLock { $0.count -= 1 }
                 finishCloseIfDone()
             }
         }
@@ -138,7 +138,6 @@ final class ConnectionLender: Sendable {
         let (idle, waiters) = state.withLock { state in
             state.isClosed = true
             defer {
-                state.count -= state.idle.count
                 state.idle = []
                 state.waiters = []
             }
@@ -146,6 +145,7 @@ final class ConnectionLender: Sendable {
         }
         for waiter in waiters { waiter.resume(throwing: closedError) }
         for connection in idle { try? await connection.close() }
+        state.withLock { $0.count -= idle.count }
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
                 if state.count == 0 { return true }

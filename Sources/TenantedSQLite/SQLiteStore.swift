@@ -94,16 +94,7 @@ public struct SQLiteStore: TenantStore {
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
         let path = databasePath(for: tenant)
         let temporary = path + ".creating"
-        let lock = try await onThreadPool { () throws -> ReadyLockBox in
-            try makeDirectories(for: tenant)
-            do {
-                return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock"))
-            } catch let error as SystemError where error.code == EWOULDBLOCK {
-                throw TenantedError.exists(tenant)
-            } catch {
-                throw storeError(error, tenant, "create tenant '\(tenant)'", path)
-            }
-        }
+        let lock = try await takeReadyLock(tenant, path: path)
         if try await onThreadPool({ Self.fileExists(path) }) {
             lock.release()
             throw TenantedError.exists(tenant)
@@ -139,6 +130,31 @@ public struct SQLiteStore: TenantStore {
                 removeTenantDirectories(for: tenant)
             }
             throw preparing ? error : storeError(error, tenant, "create tenant '\(tenant)'", path)
+        }
+    }
+
+    /// Takes `tenant`'s ready-lock for a create, or throws `tenantExists` when someone holds it.
+    ///
+    /// `exists` and listing probe the lock with a shared lock held for microseconds; a few short,
+    /// non-blocking retries keep such a probe from passing for a concurrent creator, without ever
+    /// parking a thread-pool thread on the lock.
+    private func takeReadyLock(_ tenant: TenantID, path: String) async throws -> ReadyLockBox {
+        var attempt = 0
+        while true {
+            let lock = try await onThreadPool { () throws -> ReadyLockBox? in
+                try makeDirectories(for: tenant)
+                do {
+                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock"))
+                } catch let error as SystemError where error.code == EWOULDBLOCK {
+                    return nil
+                } catch {
+                    throw storeError(error, tenant, "create tenant '\(tenant)'", path)
+                }
+            }
+            if let lock { return lock }
+            attempt += 1
+            if attempt >= 5 { throw TenantedError.exists(tenant) }
+            try await Task.sleep(for: .milliseconds(2))
         }
     }
 
@@ -232,8 +248,15 @@ public struct SQLiteStore: TenantStore {
 
     // MARK: Files
 
+    /// Runs file-system work on the thread pool; errors other than Tenanted's become `storeFailure`.
     private func onThreadPool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        try await configuration.threadPool.runIfActive(body)
+        do {
+            return try await configuration.threadPool.runIfActive(body)
+        } catch let error as TenantedError {
+            throw error
+        } catch {
+            throw TenantedError(.storeFailure, "the SQLite store's file-system work failed", underlying: error)
+        }
     }
 
     /// Ready = the database file exists and nobody holds its ready-lock.
@@ -284,11 +307,18 @@ public struct SQLiteStore: TenantStore {
             template.isLiteral(index) ? nil : try template.pattern(index)
         }
         var found: [TenantID] = []
-        func walk(_ directory: String, _ index: Int, _ names: [Substring]) {
+        func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
             let isLast = index == template.components.count - 1
             let children: [(String, [Substring])]
             if let pattern = patterns[index] {
-                guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+                let entries: [String]
+                do {
+                    entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+                } catch {
+                    // A missing directory holds no tenants; an unreadable one must not hide them.
+                    guard FileManager.default.fileExists(atPath: directory) else { return }
+                    throw TenantedError(.storeFailure, "cannot list the tenants' directory", underlying: error, detail: directory)
+                }
                 children = entries.compactMap { entry in
                     guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
                     let captured = match.output.dropFirst().compactMap(\.substring)
@@ -307,11 +337,11 @@ public struct SQLiteStore: TenantStore {
                     else { continue }
                     found.append(tenant)
                 } else {
-                    walk(path, index + 1, names)
+                    try walk(path, index + 1, names)
                 }
             }
         }
-        walk(root, 0, [])
+        try walk(root, 0, [])
         return found.sorted()
     }
 

@@ -12,43 +12,10 @@ import Testing
 
 // MARK: README block 1: "Define the tenant schema once"
 
-/// The tenant schema: migrations in order; SQLite's `user_version` counts the applied ones.
-fileprivate struct NotesSchema: TenantMigrator {  // README: `struct NotesSchema: TenantMigrator {`
-    let migrations: [(name: String, sql: String)] = [
-        (name: "create_notes", sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    ]
-
-    func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
-        let applied = try await pool.read { try await Self.version(of: $0) }
-        return migrations.dropFirst(applied).map(\.name)
-    }
-
-    func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
-        try await pool.write { db in
-            let applied = try await Self.version(of: db)
-            for (index, migration) in migrations.enumerated() where index >= applied {
-                _ = try await db.query(migration.sql)
-                _ = try await db.query("PRAGMA user_version = \(index + 1)")
-            }
-            return migrations.dropFirst(applied).map(\.name)
-        }
-    }
-
-    static func version(of db: SQLiteConnection) async throws -> Int {
-        Int(try await db.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0)
-    }
-}
-
-fileprivate extension Tenancy {  // README: `extension Tenancy {`
-    /// The current tenant's pool, from the lease the scope holds. Outside a scope: `noTenant`.
-    func database() throws -> Store.Pool {
-        let tenant = try Tenant.require()
-        guard let lease = Tenant.lease, let pool = pools.pool(of: lease) else {
-            throw TenantedError(.noTenant, "tenant '\(tenant)' was not entered through this Tenancy", tenant: tenant)
-        }
-        return pool
-    }
-}
+/// The tenant schema: named migrations, applied in order, each once.
+fileprivate let schema = SQLiteMigrator(valid: [  // README: `let schema = try SQLiteMigrator([`
+    .init(name: "create_notes", statements: ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"]),
+])
 
 // MARK: The tests
 
@@ -62,14 +29,14 @@ struct ReadmeQuickStartTests {
         // MARK: README block 2: "Quick start"
         let tenancy = try Tenancy(
             store: try SQLiteStore(configuration: .init(root: directory.path)),  // README: `store: try SQLiteStore(configuration: .init(root: "/var/lib/notes")),`
-            migrator: NotesSchema()
+            migrator: schema
         )
         let acme = try TenantID("acme")                // validated: a-z, 0-9, '-' and '_'
         try await tenancy.createTenant(acme)          // create the file, migrate, then make it visible
 
         let notes = try await tenancy.withTenant(acme) {
             // In here the code reads like a single-tenant app's.
-            let db = try tenancy.database()
+            let db = try tenancy.currentPool()         // the lease's pool; noTenant outside a scope
             try await db.write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text("hello")]) }
             return try await db.read { try await $0.query("SELECT body FROM notes") }.compactMap { $0.column("body")?.string }
         }
@@ -83,7 +50,7 @@ struct ReadmeQuickStartTests {
         #expect(FileManager.default.fileExists(atPath: file))
         // Fail closed: outside the scope there is no tenant, so no database.
         #expect(Tenant.current == nil)
-        let outside = #expect(throws: TenantedError.self) { try tenancy.database() }
+        let outside = #expect(throws: TenantedError.self) { try tenancy.currentPool() }
         #expect(outside?.code == .noTenant)
 
         // README: second half of block 2.
@@ -97,7 +64,7 @@ struct ReadmeQuickStartTests {
 
     @Test("the tenant context follows async let and Task {}, not Task.detached; require() fails closed")
     func propagation() async throws {
-        let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path)), migrator: NotesSchema())
+        let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path)), migrator: schema)
         let acme = try TenantID("acme")
         try await tenancy.createTenant(acme)
 

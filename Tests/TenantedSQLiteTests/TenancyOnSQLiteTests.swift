@@ -26,11 +26,11 @@ struct TenancyOnSQLiteTests {
                 return (
                     Tenant.current,
                     try await pool.read { try await $0.strings("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") },
-                    try await pool.read { try await $0.strings("SELECT name FROM _migrations ORDER BY name") }
+                    try await pool.read { try await $0.strings("SELECT name FROM _tenanted_migrations ORDER BY name") }
                 )
             }
             #expect(current == acme)
-            #expect(tables == ["_migrations", "notes", "tags"])
+            #expect(tables == ["_tenanted_migrations", "notes", "tags"])
             #expect(applied == ["001_notes", "002_tags"])
             #expect(Tenant.current == nil)
             #expect(delegate.events.prefix(2) == [.migrated(acme, ["001_notes", "002_tags"]), .created(acme)])
@@ -53,7 +53,7 @@ struct TenancyOnSQLiteTests {
             #expect(tenancy.pools.openCount == 0)
             // Nothing was migrated behind the caller's back.
             let pool = try await tenancy.store.open(acme)
-            let applied = try await pool.read { try await $0.strings("SELECT name FROM _migrations ORDER BY name") }
+            let applied = try await pool.read { try await $0.strings("SELECT name FROM _tenanted_migrations ORDER BY name") }
             await tenancy.store.close(pool)
             #expect(applied == ["001_notes", "002_tags"])
         }
@@ -129,7 +129,7 @@ struct TenancyOnSQLiteTests {
     @Test("a migration failing halfway fails the create with migrationFailed and leaves no trace")
     func failingMigration() async throws {
         let acme = try TenantID("acme")
-        let broken = SQLMigrator([
+        let broken = SQLMigrator(valid: [
             .init(name: "001_notes", statements: ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"]),
             .init(name: "002_broken", statements: ["CREATE TABLE tags (id INTEGER PRIMARY KEY)", "CREATE TABLE oops ("]),
         ])
