@@ -46,28 +46,18 @@ extension Tenancy {
     ) async throws -> MigrationReport {
         _ = try requireMigrator()
         let tenants = try await tenants()
-        let width = max(1, maximumConcurrency ?? configuration.defaultConcurrency)
         var results: [TenantMigrationResult] = []
         results.reserveCapacity(tenants.count)
-        await withTaskGroup(of: TenantMigrationResult.self) { group in
-            var pending = tenants.makeIterator()
-            func addNext() {
-                guard let tenant = pending.next() else { return }
-                group.addTask {
-                    do {
-                        let applied = try await self.migrate(tenant)
-                        return TenantMigrationResult(tenant: tenant, outcome: applied.isEmpty ? .current : .migrated(applied))
-                    } catch {
-                        return TenantMigrationResult(tenant: tenant, outcome: .failed(TenantedError.migration(tenant, error)))
-                    }
-                }
+        try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
+            do {
+                let applied = try await self.migrate(tenant)
+                return TenantMigrationResult(tenant: tenant, outcome: applied.isEmpty ? .current : .migrated(applied))
+            } catch {
+                return TenantMigrationResult(tenant: tenant, outcome: .failed(TenantedError.migration(tenant, error)))
             }
-            for _ in 0..<width { addNext() }
-            while let result = await group.next() {
-                results.append(result)
-                progress?(MigrationProgress(completed: results.count, total: tenants.count, latest: result))
-                addNext()
-            }
+        } collect: { result in
+            results.append(result)
+            progress?(MigrationProgress(completed: results.count, total: tenants.count, latest: result))
         }
         return MigrationReport(results: results.sorted { $0.tenant < $1.tenant })
     }

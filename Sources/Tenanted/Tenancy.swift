@@ -260,20 +260,23 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
 
     // MARK: Helpers
 
-    /// Runs `work` for each element, at most `maximumConcurrency` at a time.
-    func forEach<Element: Sendable>(
+    /// Runs `work` for each element, at most `maximumConcurrency` at a time, handing each result to
+    /// `collect` in completion order (never concurrently). The first error cancels the rest.
+    func forEach<Element: Sendable, Output: Sendable>(
         _ elements: [Element],
         maximumConcurrency: Int?,
-        _ work: @escaping @Sendable (Element) async throws -> Void
+        _ work: @escaping @Sendable (Element) async throws -> Output,
+        collect: (Output) -> Void = { _ in }
     ) async throws {
         let width = max(1, maximumConcurrency ?? configuration.defaultConcurrency)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Output.self) { group in
             var iterator = elements.makeIterator()
             for _ in 0..<width {
                 guard let element = iterator.next() else { break }
                 group.addTask { try await work(element) }
             }
-            while try await group.next() != nil {
+            while let output = try await group.next() {
+                collect(output)
                 guard let element = iterator.next() else { continue }
                 group.addTask { try await work(element) }
             }
