@@ -14,15 +14,16 @@ extension Tenancy {
     public func migrate(_ tenant: TenantID) async throws -> [String] {
         let migrator = try requireMigrator()
         let pool = try await store.open(tenant)
-        defer { Task { [store] in await store.close(pool) } }
         let applied: [String]
         do {
             let pending = try await migrator.pendingMigrations(on: pool, tenant: tenant)
-            if pending.isEmpty { return [] }
-            applied = try await migrator.migrate(pool, tenant: tenant)
+            applied = pending.isEmpty ? [] : try await migrator.migrate(pool, tenant: tenant)
         } catch {
+            await store.close(pool)
             throw TenantedError.migration(tenant, error)
         }
+        await store.close(pool)
+        if applied.isEmpty { return [] }
         metrics.migrated.increment(by: applied.count)
         logger.info("migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)
