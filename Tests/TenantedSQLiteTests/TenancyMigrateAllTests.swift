@@ -156,6 +156,20 @@ struct TenancyScopeTests {
         }
     }
 
+    @Test("a Tenancy refuses out-of-range options with invalidConfiguration")
+    func badConfiguration() throws {
+        let store = try directory.store()
+        let concurrency = #expect(throws: TenantedError.self) {
+            try Tenancy(store: store, configuration: .init(defaultConcurrency: 0))
+        }
+        #expect(concurrency?.code == .invalidConfiguration)
+        let pools = #expect(throws: TenantedError.self) {
+            try Tenancy(store: store, configuration: .init(pools: .init(maximumOpenPools: 0)))
+        }
+        #expect(pools?.code == .invalidConfiguration)
+        #expect(pools?.message.contains("maximumOpenPools") == true)
+    }
+
     @Test("currentPool is the scope's pool, and noTenant outside a scope or after the lease ended")
     func currentPool() async throws {
         let acme = try TenantID("acme")
