@@ -128,8 +128,13 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     }
 
     private func leasePool(_ tenant: TenantID) async throws -> (lease: TenantLease, pool: Pool) {
-        let pool = try await withCheckedThrowingContinuation { continuation in
-            perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+        let pool: Pool
+        if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
+            pool = open
+        } else {
+            pool = try await withCheckedThrowingContinuation { continuation in
+                perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+            }
         }
         let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
             self?.release(tenant)

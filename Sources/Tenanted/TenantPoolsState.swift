@@ -135,6 +135,18 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         return actions
     }
 
+    /// Leases `tenant`'s pool when it is open and may be leased, without waiting: the hot path of a
+    /// warm tenant. Returns `nil` when the caller must go through ``lease(_:waiter:)``.
+    mutating func leaseIfOpen(_ tenant: TenantID) -> Pool? {
+        guard !isShutdown, blocked[tenant] == nil, var entry = entries[tenant], case .open(let pool) = entry.phase else {
+            return nil
+        }
+        entry.leases += 1
+        entry.lastUse = nextTick()
+        entries[tenant] = entry
+        return pool
+    }
+
     /// The shell opened `tenant`'s pool.
     mutating func openSucceeded(_ tenant: TenantID, pool: Pool) -> Actions {
         var actions = Actions()

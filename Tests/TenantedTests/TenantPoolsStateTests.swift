@@ -110,6 +110,22 @@ struct TenantPoolsStateTests {
         #expect(state.admissionTimedOut(queued.queued[0]).fail.isEmpty)
     }
 
+    @Test("the warm fast path leases an open pool at once, and declines opening, blocked and shut-down tenants")
+    func leaseIfOpen() {
+        var state = State(capacity: 3, overflow: 0)
+        #expect(state.leaseIfOpen(Self.t(1)) == nil, "no pool yet")
+        _ = state.lease(Self.t(1), waiter: 1)
+        #expect(state.leaseIfOpen(Self.t(1)) == nil, "still opening")
+        _ = state.openSucceeded(Self.t(1), pool: "p1")
+        #expect(state.leaseIfOpen(Self.t(1)) == "p1")
+        #expect(state.entries[Self.t(1)]?.leases == 2)
+        _ = state.drain(Self.t(1), waiter: 9)
+        #expect(state.leaseIfOpen(Self.t(1)) == nil, "blocked while being destroyed")
+        _ = state.unblock(Self.t(1))
+        _ = state.shutdown(waiter: 10)
+        #expect(state.leaseIfOpen(Self.t(1)) == nil, "shut down")
+    }
+
     @Test("a failed open fails every waiter and frees the slot")
     func openFailed() {
         var state = State(capacity: 3, overflow: 0)
