@@ -1,18 +1,30 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Stand-alone benchmark package; it does not depend on the root package.
+/// Settings every target turns on, as in the root package.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// A package of its own, so benchmark-only dependencies never reach the root package's build.
+// `sqlite-layers` does not depend on the root package; `store-figures` measures it.
 let package = Package(
     name: "TenantedBenchmarks",
+    platforms: [.macOS(.v15)],  // the root package's minimum, needed to depend on it
     products: [
         .executable(name: "sqlite-layers", targets: ["SQLiteLayers"]),
+        .executable(name: "store-figures", targets: ["StoreFigures"]),
     ],
     dependencies: [
+        .package(name: "tenanted", path: "../"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -25,11 +37,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-                .enableUpcomingFeature("InternalImportsByDefault"),
-            ]
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "StoreFigures",
+            dependencies: [
+                .product(name: "Tenanted", package: "tenanted"),
+                .product(name: "TenantedSQLite", package: "tenanted"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
         ),
     ],
     swiftLanguageModes: [.v6]

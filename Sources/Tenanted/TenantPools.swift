@@ -200,7 +200,10 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     private func release(_ tenant: TenantID) {
         let now = ContinuousClock.now
-        perform(state.withLock { $0.release(tenant, now: now) })
+        let actions = state.withLock { state -> State.Actions? in
+            state.releaseWithoutActions(tenant, now: now) ? nil : state.release(tenant, now: now)
+        }
+        if let actions { perform(actions) }
     }
 
     /// Performs the actions of one event, outside the lock.

@@ -204,6 +204,19 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         return actions
     }
 
+    /// Releases a lease when that needs nothing else (no eviction, admission, drain or shutdown):
+    /// the hot path of a warm tenant. Returns `false` when the caller must use ``release(_:now:)``.
+    mutating func releaseWithoutActions(_ tenant: TenantID, now: ContinuousClock.Instant) -> Bool {
+        guard !isShutdown, admissions.isEmpty, entries.count <= capacity, blocked[tenant] == nil,
+            var entry = entries[tenant], entry.leases > 0
+        else { return false }
+        entry.leases -= 1
+        entry.lastUse = nextTick()
+        entry.lastReleased = now
+        entries[tenant] = entry
+        return true
+    }
+
     /// Blocks new leases on `tenant` and closes its pool once no lease is held; `waiter` is resumed
     /// then (at once when no pool is open). Used before destroying a tenant.
     mutating func drain(_ tenant: TenantID, waiter: DrainWaiter) -> Actions {

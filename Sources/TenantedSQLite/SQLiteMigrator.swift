@@ -54,7 +54,8 @@ public struct SQLiteMigrator: TenantMigrator {
     }
 
     public func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
-        let applied = try await pool.read { try await Self.applied(on: $0) }
+        // The writer: a pool's open has just opened it, so a cold open costs one connection, not two.
+        let applied = try await pool.write { try await Self.applied(on: $0) }
         return migrations.map(\.name).filter { !applied.contains($0) }
     }
 

@@ -126,6 +126,26 @@ struct TenantPoolsStateTests {
         #expect(state.leaseIfOpen(Self.t(1)) == nil, "shut down")
     }
 
+    @Test("the release fast path only takes releases that need no other action")
+    func releaseWithoutActions() {
+        var state = State(capacity: 1, overflow: 2)
+        _ = state.lease(Self.t(1), waiter: 1)
+        _ = state.openSucceeded(Self.t(1), pool: "p1")
+        let fast = state.releaseWithoutActions(Self.t(1), now: .now)
+        #expect(fast)
+        #expect(state.entries[Self.t(1)]?.leases == 0)
+        let nothingLeft = state.releaseWithoutActions(Self.t(1), now: .now)
+        #expect(!nothingLeft, "no lease left to release")
+        // Over capacity (tenant 2 overflowed while 1 was leased): the release must evict.
+        _ = state.lease(Self.t(1), waiter: 2)
+        _ = state.lease(Self.t(2), waiter: 3)
+        _ = state.openSucceeded(Self.t(2), pool: "p2")
+        let declined = state.releaseWithoutActions(Self.t(1), now: .now)
+        #expect(!declined)
+        let released = state.release(Self.t(1), now: .now)
+        #expect(released.close.map(\.tenant) == [Self.t(1)])
+    }
+
     @Test("a failed open fails every waiter and frees the slot")
     func openFailed() {
         var state = State(capacity: 3, overflow: 0)

@@ -1,0 +1,80 @@
+import Logging
+import SQLiteNIO
+
+/// The raw sqlite-nio side of every figure: the same work as Tenanted, done by hand on a bare
+/// `SQLiteConnection` (same SQLite, same `NIOThreadPool.singleton`, same PRAGMAs, same `file:` URI
+/// with `mode=rw` / `mode=rwc`), without pools, leases, ready-locks or migration checks.
+struct Baseline {
+    let logger: Logger
+
+    /// Opens `path` and applies `Schema.pragmas`.
+    func open(_ path: String, create: Bool = false) async throws -> SQLiteConnection {
+        let uri = "file:" + Self.uriEscaped(path) + (create ? "?mode=rwc" : "?mode=rw")
+        let connection = try await SQLiteConnection.open(storage: .file(path: uri), logger: logger)
+        do {
+            for pragma in Schema.pragmas {
+                _ = try await connection.query(pragma)
+            }
+            return connection
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// `cold_open`: open, PRAGMAs, read the migration table, select one task, close.
+    func coldOpen(_ path: String, taskID: Int) async throws {
+        let connection = try await open(path)
+        do {
+            let applied = try await connection.query(Schema.readMigrations)
+            guard applied.count == Schema.migrations.count else {
+                throw BenchmarkError("expected \(Schema.migrations.count) applied migrations, read \(applied.count)")
+            }
+            try await Schema.selectTask(connection, id: taskID)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    /// `create_tenant`: new file, PRAGMAs, the migration table, the five migrations' DDL and their
+    /// records in one transaction, close.
+    func createTenant(_ path: String) async throws {
+        let connection = try await open(path, create: true)
+        do {
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                _ = try await connection.query(Schema.createMigrationTable)
+                for migration in Schema.migrations {
+                    for statement in migration.statements {
+                        _ = try await connection.query(statement)
+                    }
+                    _ = try await connection.query(Schema.recordMigration, [.text(migration.name)])
+                }
+                _ = try await connection.query("COMMIT")
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    /// Percent-escapes a path for an SQLite `file:` URI (every byte outside a safe set).
+    static func uriEscaped(_ path: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/.-_~".utf8)
+        var escaped = ""
+        for byte in path.utf8 {
+            if safe.contains(byte) {
+                escaped.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                escaped += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 0xF, radix: 16, uppercase: true)
+            }
+        }
+        return escaped
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import SQLiteNIO
+import Synchronization
+import Tenanted
+import TenantedSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `store-figures [--quick] [--output PATH]`: Tenanted's SQLite store against raw sqlite-nio doing
+/// the same work, in the same run (see README.md).
+@main
+struct Entry {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        let plan = arguments.contains("--quick") ? Plan.quick() : Plan()
+        let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+            ?? packageDirectory.appendingPathComponent("results/store-figures.json").path
+
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("store-figures-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/baseline", withIntermediateDirectories: true)
+
+        // Warnings only: Tenanted logs every created tenant at info level.
+        var logger = Logger(label: "store-figures")
+        logger.logLevel = .warning
+        let opened = OpenCounter()
+        let outcome: Result<Report, any Error>
+        do {
+            let store = try SQLiteStore(configuration: .init(root: directory + "/tenanted", logger: logger))
+            let tenancy = try Tenancy(
+                store: store,
+                configuration: .init(pools: .init(maximumOpenPools: plan.maximumOpenPools)),
+                migrator: try Schema.migrator(),
+                delegate: opened,
+                logger: logger
+            )
+            do {
+                outcome = .success(try await run(
+                    plan: plan, tenancy: tenancy, opened: opened, baseline: Baseline(logger: logger),
+                    directory: directory, logger: logger))
+            } catch {
+                outcome = .failure(error)
+            }
+            await tenancy.shutdown()
+        } catch {
+            outcome = .failure(error)
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+
+        var report = try outcome.get()
+        report.loadAverage.append(loadAverage())
+        print("")
+        for figure in report.figures {
+            print(figure.line)
+        }
+        print("Load average before / after: \(report.loadAverage.joined(separator: " / "))")
+        let data = try JSONEncoder.pretty.encode(report)
+        try FileManager.default.createDirectory(
+            atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: output))
+        print("JSON written to \(output)")
+    }
+
+    static func run(
+        plan: Plan,
+        tenancy: Tenancy<SQLiteStore>,
+        opened: OpenCounter,
+        baseline: Baseline,
+        directory: String,
+        logger: Logger
+    ) async throws -> Report {
+        var report = Report(
+            generatedAt: ISO8601DateFormatter().string(from: Date()),
+            cores: ProcessInfo.processInfo.activeProcessorCount,
+            sqliteVersion: SQLiteConnection.libraryVersionString(),
+            rootCommit: rootCommit(),
+            plan: plan)
+        report.loadAverage.append(loadAverage())
+        print("Store figures: \(report.cores) cores, load average \(report.loadAverage[0]), "
+              + "SQLite \(report.sqliteVersion), root commit \(report.rootCommit ?? "?")")
+
+        // Seed the tenants through a Tenancy of their own, so the measured one has no seed step.
+        let hot = try TenantID("hot")
+        let coldTenants = try (0..<plan.coldTenants).map { try TenantID(String(format: "cold-%03d", $0)) }
+        let seeding = try Tenancy(store: tenancy.store, migrator: try Schema.migrator(), seed: { _, pool in
+            try await pool.write { try await Schema.seed($0) }
+        }, logger: logger)
+        progress("· seeding \(coldTenants.count + 1) tenants of \(Schema.taskCount) tasks ")
+        // The baseline works on copies of the very files Tenanted created.
+        func baselineCopy(of tenant: TenantID) throws -> String {
+            let path = directory + "/baseline/\(tenant).sqlite"
+            try FileManager.default.copyItem(atPath: tenancy.store.databasePath(for: tenant), toPath: path)
+            return path
+        }
+        var coldPaths: [String] = []
+        for (number, tenant) in ([hot] + coldTenants).enumerated() {
+            try await seeding.createTenant(tenant)
+            if tenant != hot { coldPaths.append(try baselineCopy(of: tenant)) }
+            if number % 20 == 0 { progress(".") }
+        }
+        let hotPath = try baselineCopy(of: hot)
+        await seeding.shutdown()
+        progress("\n")
+        sync()  // flush the new files, so that writeback does not run during the timed loops
+
+        let ids = randomTaskIDs(count: 4_096)
+
+        // 1. cold_open: every call is a tenant whose pool is not open (LRU over far more tenants
+        //    than maximumOpenPools), so it pays the pool open, the PRAGMAs and the migration check.
+        let opensBefore = opened.count
+        let coldOpen = try await compare(
+            "cold_open", rounds: plan.rounds, iterations: plan.coldOpen, warmup: plan.coldOpenWarmup,
+            tenanted: { call in
+                let id = ids[call % ids.count]
+                try await tenancy.withTenant(coldTenants[call % coldTenants.count]) {
+                    try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                }
+            },
+            baseline: { call in
+                try await baseline.coldOpen(coldPaths[call % coldPaths.count], taskID: ids[call % ids.count])
+            })
+        let coldCalls = plan.coldOpen + plan.rounds * plan.coldOpenWarmup
+        guard opened.count - opensBefore == coldCalls else {
+            throw BenchmarkError("cold_open opened \(opened.count - opensBefore) pools for \(coldCalls) calls: not all cold")
+        }
+        report.append(coldOpen)
+
+        // 2. create_tenant: a new tenant with the five migrations, against a new file migrated by hand.
+        report.append(try await compare(
+            "create_tenant", rounds: plan.rounds, iterations: plan.createTenant, warmup: plan.createTenantWarmup,
+            tenanted: { call in
+                try await tenancy.createTenant(try TenantID("new-\(call)"))
+            },
+            baseline: { call in
+                try await baseline.createTenant(directory + "/baseline/new-\(call).sqlite")
+            }))
+
+        // 3 and 4. Primary-key selects on a warm pool, against the same select on an open connection.
+        let connection = try await baseline.open(hotPath)
+        do {
+            let opensBefore = opened.count
+            report.append(try await compare(
+                "pk_select_warm", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
+                tenanted: { call in
+                    let id = ids[call % ids.count]
+                    try await tenancy.withTenant(hot) {
+                        try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                    }
+                },
+                baseline: { call in
+                    try await Schema.selectTask(connection, id: ids[call % ids.count])
+                }))
+            // One scope around the whole comparison: only the pool's lending is left on Tenanted's
+            // side (the baseline ignores the scope).
+            report.append(try await tenancy.withTenant(hot) {
+                try await compare(
+                    "pk_select_warm_in_scope", rounds: plan.rounds, iterations: plan.pkSelect,
+                    warmup: plan.pkSelectWarmup,
+                    tenanted: { call in
+                        let id = ids[call % ids.count]
+                        try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                    },
+                    baseline: { call in
+                        try await Schema.selectTask(connection, id: ids[call % ids.count])
+                    })
+            })
+            guard opened.count - opensBefore <= 1 else {
+                throw BenchmarkError("the warm figures opened \(opened.count - opensBefore) pools instead of at most 1")
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+        return report
+    }
+
+    /// The Benchmarks/ package directory, found from this source file.
+    static let packageDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The root package's commit, read with `git rev-parse` (which changes nothing), or `nil`.
+    static func rootCommit() -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", packageDirectory.deletingLastPathComponent().path, "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            return nil
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// Counts the pools Tenanted opens, to check that the cold figure is cold and the warm ones warm.
+final class OpenCounter: TenancyDelegate {
+    private let opens = Atomic<Int>(0)
+
+    var count: Int { opens.load(ordering: .relaxed) }
+
+    func poolOpened(_ tenant: TenantID) {
+        opens.add(1, ordering: .relaxed)
+    }
+}
