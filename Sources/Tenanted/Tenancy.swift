@@ -129,7 +129,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         _ body: () async throws -> Result
     ) async throws -> Result {
         var context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
-        if let lease = context.lease, !lease.isReleased, pools.pool(of: lease) != nil {
+        if let lease = context.lease, pools.pool(of: lease) != nil {
             return try await Tenant.with(context, isolation: isolation, body)
         }
         let lease = try await pools.lease(tenant)
@@ -151,7 +151,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     ///   `Task {}` that outlived its scope).
     public func currentPool() throws(TenantedError) -> Store.Pool {
         let tenant = try Tenant.require()
-        guard let lease = Tenant.lease, !lease.isReleased, let pool = pools.pool(of: lease) else {
+        guard let lease = Tenant.lease, let pool = pools.pool(of: lease) else {
             throw TenantedError(
                 .noTenant,
                 "tenant '\(tenant)' is current but this scope holds no lease from this Tenancy; "

@@ -142,9 +142,10 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         return (lease, pool)
     }
 
-    /// The pool of a lease this registry made, or `nil` for a lease of another registry.
+    /// The pool of a lease this registry made and that is still held; `nil` for a lease of another
+    /// registry or one already released (its pool may have been evicted since).
     public func pool(of lease: TenantLease) -> Pool? {
-        guard lease.owner == ObjectIdentifier(self) else { return nil }
+        guard lease.owner == ObjectIdentifier(self), !lease.isReleased else { return nil }
         return lease.pool as? Pool
     }
 
