@@ -27,9 +27,19 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        // What both executables share: timing, statistics, the schema, the command line, opening sqlite-nio.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "SQLiteLayers",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -42,6 +52,7 @@ let package = Package(
         .executableTarget(
             name: "StoreFigures",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedSQLite", package: "tenanted"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import GRDB
 import NIOCore
@@ -26,7 +27,7 @@ enum BusyCheck {
     }
 
     static func run(path: String) async throws -> [BusyOutcome] {
-        let nio = try await SQLiteNIOLayer.open(path)
+        let nio = try await SQLiteNIO.SQLiteConnection.openApplyingPragmas(path: path)
         let nioHolder = Holder(
             lock: { _ = try await nio.query("BEGIN IMMEDIATE") },
             unlock: { _ = try await nio.query("ROLLBACK") })
@@ -53,7 +54,7 @@ enum BusyCheck {
     }
 
     private static func sqliteNIOWaiter(_ scenario: String, path: String, holder: Holder) async throws -> BusyOutcome {
-        let waiter = try await SQLiteNIOLayer.open(path)
+        let waiter = try await SQLiteNIO.SQLiteConnection.openApplyingPragmas(path: path)
         let outcome = try await attempt(scenario, holder: holder) {
             _ = try await waiter.query("BEGIN IMMEDIATE")
             _ = try await waiter.query("ROLLBACK")

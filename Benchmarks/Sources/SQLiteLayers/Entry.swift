@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import SQLiteNIO
 #if canImport(Glibc)
@@ -8,24 +9,13 @@ import Glibc
 @main
 struct Entry {
     static func main() async throws {
-        let arguments = CommandLine.arguments
-        let plan = arguments.contains("--quick") ? Plan.quick() : Plan()
-        let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
-            ?? packageDirectory.appendingPathComponent("results/sqlite-layers.json").path
-
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sqlite-layers-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-
-        let report = try await run(plan: plan, directory: directory)
+        let options = Options(name: "sqlite-layers")
+        let plan = options.quick ? Plan.quick() : Plan()
+        let report = try await withTemporaryDirectory(named: "sqlite-layers") { directory in
+            try await run(plan: plan, directory: directory)
+        }
         print(report.table())
-        print("Load average before / after: \(report.loadAverage.joined(separator: " / "))")
-        let data = try JSONEncoder.pretty.encode(report)
-        try FileManager.default.createDirectory(
-            atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: output))
-        print("JSON written to \(output)")
+        try writeResults(report, loadAverage: report.loadAverage, to: options.output, escapingSlashes: true)
     }
 
     static let layers: [any Layer] = [
@@ -79,7 +69,7 @@ struct Entry {
             _ body: (Int, Int) async throws -> Void  // (layer number, call index)
         ) async throws -> [Series] {
             progress("· \(workload.rawValue)")
-            let series = layers.map { Series(layer: $0.name, workload: workload) }
+            let series = layers.map { _ in Series() }
             for round in 0..<plan.rounds {
                 let slice = iterations / plan.rounds + (round < iterations % plan.rounds ? 1 : 0)
                 for offset in layers.indices {
@@ -97,7 +87,7 @@ struct Entry {
             try await layers[$0].coldOpen(path: path, taskID: ids[$1 % ids.count])
         }
         for (number, series) in coldOpen.enumerated() {
-            var measurement = series.measurement()
+            var measurement = Measurement(layer: layers[number].name, workload: .coldOpen, series: series)
             measurement.walFilesLeftAfterClose = walFilesLeft(
                 (0..<plan.coldOpenFiles).map { folders[number] + "/tenant-\($0).sqlite" })
             report.results.append(measurement)
@@ -110,7 +100,7 @@ struct Entry {
         }
         for (number, series) in createAndMigrate.enumerated() {
             let files = (0..<series.callCount).map { folders[number] + "/new-\($0).sqlite" }
-            var measurement = series.measurement()
+            var measurement = Measurement(layer: layers[number].name, workload: .createAndMigrate, series: series)
             measurement.walFilesLeftAfterClose = walFilesLeft(files)
             report.results.append(measurement)
             files.forEach(removeDatabase(at:))
@@ -124,11 +114,15 @@ struct Entry {
             let id = ids[$1 % ids.count]
             try verify(task: try await sessions[$0].selectTask(id: id), id: id)
         }
-        report.results += pkSelect.map { $0.measurement() }
+        report.results += pkSelect.enumerated().map {
+            Measurement(layer: layers[$0].name, workload: .pkSelect, series: $1)
+        }
         let insert = try await rounds(.insert, iterations: plan.insert, warmup: plan.insertWarmup) {
             try await sessions[$0].insertTask(number: $1)
         }
-        report.results += insert.map { $0.measurement() }
+        report.results += insert.enumerated().map {
+            Measurement(layer: layers[$0].name, workload: .insert, series: $1)
+        }
         for session in sessions {
             try await session.close()
         }
@@ -149,10 +143,6 @@ struct Entry {
         }.count
     }
 
-    /// The Benchmarks/ package directory, found from this source file.
-    static let packageDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// Versions actually resolved, read from Package.resolved.
     static func resolvedPackages() -> [String: String] {
         struct Resolved: Decodable {
@@ -171,10 +161,5 @@ struct Entry {
         return Dictionary(uniqueKeysWithValues: resolved.pins
             .filter { wanted.contains($0.identity) }
             .map { ($0.identity, $0.state.version ?? "?") })
-    }
-
-    /// Progress goes to stderr, unbuffered; the results go to stdout.
-    static func progress(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import GRDB
 
 /// (c) GRDB `DatabaseQueue` and (d) GRDB `DatabasePool`.
@@ -7,7 +8,7 @@ import GRDB
 /// `busyMode = .timeout(5)` calls `sqlite3_busy_timeout(5000)` and `foreignKeysEnabled`
 /// runs `PRAGMA foreign_keys = ON`. GRDB's WAL setup also writes and drops a throwaway table
 /// whenever the file has no `-wal` yet (GRDB issue 102). With `plainPragmas` a `DatabaseQueue`
-/// runs `Schema.pragmas` itself in `prepareDatabase` instead, skipping that write.
+/// runs `BenchmarkSchema.pragmas` itself in `prepareDatabase` instead, skipping that write.
 /// (A `DatabasePool` always runs GRDB's WAL setup.)
 ///
 /// With `synchronous == false` every access goes through GRDB's async `read`/`write`
@@ -37,7 +38,7 @@ struct GRDBLayer: Layer {
     static var plainPragmasConfiguration: Configuration {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            for pragma in Schema.pragmas {
+            for pragma in BenchmarkSchema.pragmas {
                 try db.execute(sql: pragma)
             }
         }
@@ -79,7 +80,7 @@ struct GRDBLayer: Layer {
         do {
             let (names, task) = try await read(writer) { db in
                 (try String.fetchAll(db, sql: Schema.readMigrations),
-                 try TaskRow.fetchOne(db, sql: Schema.selectTask, arguments: [taskID]))
+                 try TaskRow.fetchOne(db, sql: BenchmarkSchema.selectTask, arguments: [taskID]))
             }
             try writer.close()
             try verify(migrations: names, task: task, id: taskID)
@@ -97,7 +98,7 @@ struct GRDBLayer: Layer {
                     try db.execute(sql: statement)
                 }
                 for name in Schema.migrationNames {
-                    try db.execute(sql: Schema.insertMigration, arguments: [name, Schema.appliedAt])
+                    try db.execute(sql: Schema.insertMigration, arguments: [name, BenchmarkSchema.timestamp])
                 }
             }
             try writer.close()
@@ -118,7 +119,7 @@ struct GRDBSession: Session {
 
     func selectTask(id: Int) async throws -> TaskRow? {
         try await layer.read(writer) { db in
-            try TaskRow.fetchOne(db, sql: Schema.selectTask, arguments: [id])
+            try TaskRow.fetchOne(db, sql: BenchmarkSchema.selectTask, arguments: [id])
         }
     }
 
@@ -126,7 +127,7 @@ struct GRDBSession: Session {
         try await layer.write(writer) { db in
             try db.execute(
                 sql: Schema.insertTask,
-                arguments: [1, "New task \(number)", Schema.taskBody, Schema.appliedAt]
+                arguments: [1, "New task \(number)", BenchmarkSchema.taskBody, BenchmarkSchema.timestamp]
             )
         }
     }
@@ -152,20 +153,16 @@ enum Fixture {
                 try db.execute(sql: statement)
             }
             for name in Schema.migrationNames {
-                try db.execute(sql: Schema.insertMigration, arguments: [name, Schema.appliedAt])
+                try db.execute(sql: Schema.insertMigration, arguments: [name, BenchmarkSchema.timestamp])
             }
-            try db.execute(
-                sql: "INSERT INTO users (id, email, name, created_at) VALUES (1, 'owner@example.com', 'Owner', ?)",
-                arguments: [Schema.appliedAt])
-            try db.execute(
-                sql: "INSERT INTO projects (id, owner_id, name, created_at) VALUES (1, 1, 'Project', ?)",
-                arguments: [Schema.appliedAt])
+            try db.execute(sql: BenchmarkSchema.insertOwner, arguments: [BenchmarkSchema.timestamp])
+            try db.execute(sql: BenchmarkSchema.insertProject, arguments: [BenchmarkSchema.timestamp])
             let insert = try db.makeStatement(sql: """
                 INSERT INTO tasks (id, project_id, assignee_id, title, body, created_at)
                 VALUES (?, 1, 1, ?, ?, ?)
                 """)
-            for id in 1...Schema.taskCount {
-                try insert.execute(arguments: [id, "Task \(id)", Schema.taskBody, Schema.appliedAt])
+            for id in 1...BenchmarkSchema.taskCount {
+                try insert.execute(arguments: [id, "Task \(id)", BenchmarkSchema.taskBody, BenchmarkSchema.timestamp])
             }
         }
         try queue.writeWithoutTransaction { db in

@@ -3,13 +3,13 @@
 protocol Layer: Sendable {
     var name: String { get }
 
-    /// Open an existing file, apply `Schema.pragmas`, read `_migrations`, select one task, close.
+    /// Open an existing file, apply `BenchmarkSchema.pragmas`, read `_migrations`, select one task, close.
     func coldOpen(path: String, taskID: Int) async throws
 
-    /// Create a new file, apply `Schema.pragmas`, run the migration in one transaction, close.
+    /// Create a new file, apply `BenchmarkSchema.pragmas`, run the migration in one transaction, close.
     func createAndMigrate(path: String) async throws
 
-    /// Open a connection (with `Schema.pragmas`) that stays open for the hot-path workloads.
+    /// Open a connection (with `BenchmarkSchema.pragmas`) that stays open for the hot-path workloads.
     func openSession(path: String) async throws -> any Session
 }
 

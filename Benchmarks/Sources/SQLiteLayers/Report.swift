@@ -34,17 +34,3 @@ struct Report: Codable, Sendable {
         return lines.joined(separator: "\n")
     }
 }
-
-/// The first three fields of `/proc/loadavg` (1, 5 and 15 minutes), or "?".
-func loadAverage() -> String {
-    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
-    return text.split(separator: " ").prefix(3).joined(separator: " ")
-}
-
-extension JSONEncoder {
-    static var pretty: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return encoder
-    }
-}

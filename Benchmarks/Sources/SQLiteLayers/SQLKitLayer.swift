@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
@@ -10,54 +11,40 @@ struct SQLKitLayer: Layer {
     static func open(_ path: String) async throws -> (SQLiteConnection, any SQLDatabase) {
         let connection = try await SQLiteConnection.open(storage: .file(path: path))
         let database = connection.sql()
-        do {
-            for pragma in Schema.pragmas {
+        try await connection.closingOnError {
+            for pragma in BenchmarkSchema.pragmas {
                 try await database.raw("\(unsafeRaw: pragma)").run()
             }
-            return (connection, database)
-        } catch {
-            try? await connection.close()
-            throw error
         }
+        return (connection, database)
     }
 
     func coldOpen(path: String, taskID: Int) async throws {
         let (connection, database) = try await Self.open(path)
-        do {
+        try await connection.closingOnError {
             let names = try await database.select().column("name").from("_migrations")
                 .all(decodingColumn: "name", as: String.self)
             let task = try await SQLKitSession(connection: connection, database: database).selectTask(id: taskID)
             try await connection.close()
             try verify(migrations: names, task: task, id: taskID)
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
     func createAndMigrate(path: String) async throws {
         let (connection, database) = try await Self.open(path)
-        do {
-            try await database.raw("BEGIN IMMEDIATE").run()
-            do {
+        try await connection.closingOnError {
+            try await immediateTransaction(execute: { try await database.raw("\(unsafeRaw: $0)").run() }) {
                 for statement in Schema.migrationDDL {
                     try await database.raw("\(unsafeRaw: statement)").run()
                 }
                 for name in Schema.migrationNames {
                     try await database.insert(into: "_migrations")
                         .columns("name", "applied_at")
-                        .values(name, Schema.appliedAt)
+                        .values(name, BenchmarkSchema.timestamp)
                         .run()
                 }
-                try await database.raw("COMMIT").run()
-            } catch {
-                try? await database.raw("ROLLBACK").run()
-                throw error
             }
             try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
@@ -82,7 +69,7 @@ struct SQLKitSession: Session {
     func insertTask(number: Int) async throws {
         try await database.insert(into: "tasks")
             .columns("project_id", "title", "body", "created_at")
-            .values(1, "New task \(number)", Schema.taskBody, Schema.appliedAt)
+            .values(1, "New task \(number)", BenchmarkSchema.taskBody, BenchmarkSchema.timestamp)
             .run()
     }
 

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import SQLiteNIO
 
 /// (a) sqlite-nio's `SQLiteConnection` with its async `query(_:_:)`. Every call is one hop to
@@ -5,58 +6,34 @@ import SQLiteNIO
 struct SQLiteNIOLayer: Layer {
     let name = "sqlite-nio"
 
-    static func open(_ path: String) async throws -> SQLiteConnection {
-        let connection = try await SQLiteConnection.open(storage: .file(path: path))
-        do {
-            for pragma in Schema.pragmas {
-                _ = try await connection.query(pragma)
-            }
-            return connection
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-    }
-
     func coldOpen(path: String, taskID: Int) async throws {
-        let connection = try await Self.open(path)
+        let connection = try await SQLiteConnection.openApplyingPragmas(path: path)
         let session = SQLiteNIOSession(connection: connection)
-        do {
+        try await connection.closingOnError {
             let names = try await connection.query(Schema.readMigrations).compactMap { $0.column("name")?.string }
             let task = try await session.selectTask(id: taskID)
             try await connection.close()
             try verify(migrations: names, task: task, id: taskID)
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
     func createAndMigrate(path: String) async throws {
-        let connection = try await Self.open(path)
-        do {
-            _ = try await connection.query("BEGIN IMMEDIATE")
-            do {
+        let connection = try await SQLiteConnection.openApplyingPragmas(path: path)
+        try await connection.closingOnError {
+            try await connection.immediateTransaction {
                 for statement in Schema.migrationDDL {
                     _ = try await connection.query(statement)
                 }
                 for name in Schema.migrationNames {
-                    _ = try await connection.query(Schema.insertMigration, [.text(name), .text(Schema.appliedAt)])
+                    _ = try await connection.query(Schema.insertMigration, [.text(name), .text(BenchmarkSchema.timestamp)])
                 }
-                _ = try await connection.query("COMMIT")
-            } catch {
-                _ = try? await connection.query("ROLLBACK")
-                throw error
             }
             try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
     func openSession(path: String) async throws -> any Session {
-        SQLiteNIOSession(connection: try await Self.open(path))
+        SQLiteNIOSession(connection: try await SQLiteConnection.openApplyingPragmas(path: path))
     }
 }
 
@@ -64,7 +41,7 @@ struct SQLiteNIOSession: Session {
     let connection: SQLiteConnection
 
     func selectTask(id: Int) async throws -> TaskRow? {
-        let rows = try await connection.query(Schema.selectTask, [.integer(id)])
+        let rows = try await connection.query(BenchmarkSchema.selectTask, [.integer(id)])
         guard let row = rows.first,
               let id = row.column("id")?.integer,
               let title = row.column("title")?.string,
@@ -76,7 +53,7 @@ struct SQLiteNIOSession: Session {
     func insertTask(number: Int) async throws {
         _ = try await connection.query(
             Schema.insertTask,
-            [.integer(1), .text("New task \(number)"), .text(Schema.taskBody), .text(Schema.appliedAt)]
+            [.integer(1), .text("New task \(number)"), .text(BenchmarkSchema.taskBody), .text(BenchmarkSchema.timestamp)]
         )
     }
 

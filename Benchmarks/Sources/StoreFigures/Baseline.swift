@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Logging
 import SQLiteNIO
 
@@ -7,33 +8,22 @@ import SQLiteNIO
 struct Baseline {
     let logger: Logger
 
-    /// Opens `path` and applies `Schema.pragmas`.
+    /// Opens `path` and applies `BenchmarkSchema.pragmas`.
     func open(_ path: String, create: Bool = false) async throws -> SQLiteConnection {
         let uri = "file:" + Self.uriEscaped(path) + (create ? "?mode=rwc" : "?mode=rw")
-        let connection = try await SQLiteConnection.open(storage: .file(path: uri), logger: logger)
-        do {
-            for pragma in Schema.pragmas {
-                _ = try await connection.query(pragma)
-            }
-            return connection
-        } catch {
-            try? await connection.close()
-            throw error
-        }
+        return try await SQLiteConnection.openApplyingPragmas(path: uri, logger: logger)
     }
 
     /// `cold_open`: open, PRAGMAs, read the migration table, select one task, close.
     func coldOpen(_ path: String, taskID: Int) async throws {
         let connection = try await open(path)
-        do {
+        try await connection.closingOnError {
             let applied = try await connection.query(Schema.readMigrations)
-            guard applied.count == Schema.migrations.count else {
-                throw BenchmarkError("expected \(Schema.migrations.count) applied migrations, read \(applied.count)")
+            guard applied.count == BenchmarkSchema.migrations.count else {
+                throw BenchmarkError(
+                    "expected \(BenchmarkSchema.migrations.count) applied migrations, read \(applied.count)")
             }
             try await Schema.selectTask(connection, id: taskID)
-        } catch {
-            try? await connection.close()
-            throw error
         }
         try await connection.close()
     }
@@ -42,24 +32,16 @@ struct Baseline {
     /// records in one transaction, close.
     func createTenant(_ path: String) async throws {
         let connection = try await open(path, create: true)
-        do {
-            _ = try await connection.query("BEGIN IMMEDIATE")
-            do {
+        try await connection.closingOnError {
+            try await connection.immediateTransaction {
                 _ = try await connection.query(Schema.createMigrationTable)
-                for migration in Schema.migrations {
+                for migration in BenchmarkSchema.migrations {
                     for statement in migration.statements {
                         _ = try await connection.query(statement)
                     }
                     _ = try await connection.query(Schema.recordMigration, [.text(migration.name)])
                 }
-                _ = try await connection.query("COMMIT")
-            } catch {
-                _ = try? await connection.query("ROLLBACK")
-                throw error
             }
-        } catch {
-            try? await connection.close()
-            throw error
         }
         try await connection.close()
     }

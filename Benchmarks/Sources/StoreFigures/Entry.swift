@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 import Logging
 import SQLiteNIO
@@ -13,21 +14,15 @@ import Glibc
 @main
 struct Entry {
     static func main() async throws {
-        let arguments = CommandLine.arguments
-        let plan = arguments.contains("--quick") ? Plan.quick() : Plan()
-        let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
-            ?? packageDirectory.appendingPathComponent("results/store-figures.json").path
-
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("store-figures-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory + "/baseline", withIntermediateDirectories: true)
+        let options = Options(name: "store-figures")
+        let plan = options.quick ? Plan.quick() : Plan()
 
         // Warnings only: Tenanted logs every created tenant at info level.
         var logger = Logger(label: "store-figures")
         logger.logLevel = .warning
-        let opened = OpenCounter()
-        let outcome: Result<Report, any Error>
-        do {
+        var report = try await withTemporaryDirectory(named: "store-figures") { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/baseline", withIntermediateDirectories: true)
+            let opened = OpenCounter()
             let store = try SQLiteStore(configuration: .init(root: directory + "/tenanted", logger: logger))
             let tenancy = try Tenancy(
                 store: store,
@@ -36,6 +31,7 @@ struct Entry {
                 delegate: opened,
                 logger: logger
             )
+            let outcome: Result<Report, any Error>
             do {
                 outcome = .success(try await run(
                     plan: plan, tenancy: tenancy, opened: opened, baseline: Baseline(logger: logger),
@@ -44,23 +40,15 @@ struct Entry {
                 outcome = .failure(error)
             }
             await tenancy.shutdown()
-        } catch {
-            outcome = .failure(error)
+            return try outcome.get()
         }
-        try? FileManager.default.removeItem(atPath: directory)
 
-        var report = try outcome.get()
         report.loadAverage.append(loadAverage())
         print("")
         for figure in report.figures {
             print(figure.line)
         }
-        print("Load average before / after: \(report.loadAverage.joined(separator: " / "))")
-        let data = try JSONEncoder.pretty.encode(report)
-        try FileManager.default.createDirectory(
-            atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try data.write(to: URL(fileURLWithPath: output))
-        print("JSON written to \(output)")
+        try writeResults(report, loadAverage: report.loadAverage, to: options.output)
     }
 
     static func run(
@@ -87,7 +75,7 @@ struct Entry {
         let seeding = try Tenancy(store: tenancy.store, migrator: try Schema.migrator(), seed: { _, pool in
             try await pool.write { try await Schema.seed($0) }
         }, logger: logger)
-        progress("· seeding \(coldTenants.count + 1) tenants of \(Schema.taskCount) tasks ")
+        progress("· seeding \(coldTenants.count + 1) tenants of \(BenchmarkSchema.taskCount) tasks ")
         // The baseline works on copies of the very files Tenanted created.
         func baselineCopy(of tenant: TenantID) throws -> String {
             let path = directory + "/baseline/\(tenant).sqlite"
@@ -176,10 +164,6 @@ struct Entry {
         try await connection.close()
         return report
     }
-
-    /// The Benchmarks/ package directory, found from this source file.
-    static let packageDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// The root package's commit, read with `git rev-parse` (which changes nothing), or `nil`.
     static func rootCommit() -> String? {

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 /// One printed line: `name: value unit (baseline: value, ratio: x)`.
@@ -39,13 +40,5 @@ struct Report: Codable, Sendable {
                 name: "\(comparison.name)_\(statistic)", value: value, unit: "µs",
                 baseline: baseline, ratio: value / baseline))
         }
-    }
-}
-
-extension JSONEncoder {
-    static var pretty: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }

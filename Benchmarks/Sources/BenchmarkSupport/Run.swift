@@ -1,0 +1,69 @@
+public import Foundation
+
+/// The Benchmarks/ package directory, found from this source file.
+public let packageDirectory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The command line both executables take: `NAME [--quick] [--output PATH]`.
+public struct Options: Sendable {
+    /// `--quick`: a smaller plan, to try the executable out.
+    public var quick: Bool
+    /// `--output PATH`, by default `results/NAME.json` in the Benchmarks/ package.
+    public var output: String
+
+    public init(name: String, arguments: [String] = CommandLine.arguments) {
+        quick = arguments.contains("--quick")
+        output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+            ?? packageDirectory.appendingPathComponent("results/\(name).json").path
+    }
+}
+
+/// Creates a new folder `NAME-<UUID>` in the temporary directory, runs `body` with its path, and
+/// removes the folder and everything in it afterwards, whether `body` throws or not.
+public func withTemporaryDirectory<Result>(
+    named name: String,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (String) async throws -> Result
+) async throws -> Result {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("\(name)-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    return try await body(directory)
+}
+
+/// The end of a run: prints the load averages taken during it, writes `report` to `path` as
+/// pretty-printed JSON with sorted keys (creating the folder if needed), and prints where.
+/// `escapingSlashes` keeps JSONEncoder's `\/` for `/` in strings.
+public func writeResults(
+    _ report: some Encodable, loadAverage: [String], to path: String, escapingSlashes: Bool = false
+) throws {
+    print("Load average before / after: \(loadAverage.joined(separator: " / "))")
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = escapingSlashes
+        ? [.prettyPrinted, .sortedKeys]
+        : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(report)
+    try FileManager.default.createDirectory(
+        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    try data.write(to: URL(fileURLWithPath: path))
+    print("JSON written to \(path)")
+}
+
+/// The first three fields of `/proc/loadavg` (1, 5 and 15 minutes), or "?".
+public func loadAverage() -> String {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?"
+    return text.split(separator: " ").prefix(3).joined(separator: " ")
+}
+
+/// Progress goes to stderr, unbuffered; the results go to stdout.
+public func progress(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// Removes a database file together with its `-wal`, `-shm` and `-journal` companions.
+public func removeDatabase(at path: String) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        try? FileManager.default.removeItem(atPath: path + suffix)
+    }
+}
