@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .library(name: "Tenanted", targets: ["Tenanted"]),
         .library(name: "TenantedSQLite", targets: ["TenantedSQLite"]),
+        .library(name: "TenantedFluent", targets: ["TenantedFluent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -22,6 +23,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        // Tests only: the stock driver serves the shared (untenanted) database in the Fluent tests.
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
     targets: [
         // Core: no web framework, no ORM, no database driver.
@@ -48,6 +54,29 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fluent routing, per-tenant migrations, record helpers, and the Fluent driver over SQLitePool.
+        .target(
+            name: "TenantedFluent",
+            dependencies: [
+                "Tenanted", "TenantedSQLite",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Helpers shared by the test targets (temporary directories, gates, timeouts); not a product.
+        .target(
+            name: "TenantedTestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TenantedTests",
             dependencies: [
@@ -61,8 +90,22 @@ let package = Package(
         .testTarget(
             name: "TenantedSQLiteTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite",
+                "Tenanted", "TenantedSQLite", "TenantedTestSupport",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedFluentTests",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedTestSupport",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

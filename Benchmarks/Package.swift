@@ -9,13 +9,14 @@ let strictSettings: [SwiftSetting] = [
 ]
 
 // A package of its own, so benchmark-only dependencies never reach the root package's build.
-// `sqlite-layers` does not depend on the root package; `store-figures` measures it.
+// `sqlite-layers` does not depend on the root package; `store-figures` and `fluent-drivers` measure it.
 let package = Package(
     name: "TenantedBenchmarks",
     platforms: [.macOS(.v15)],  // the root package's minimum, needed to depend on it
     products: [
         .executable(name: "sqlite-layers", targets: ["SQLiteLayers"]),
         .executable(name: "store-figures", targets: ["StoreFigures"]),
+        .executable(name: "fluent-drivers", targets: ["FluentDrivers"]),
     ],
     dependencies: [
         .package(name: "tenanted", path: "../"),
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
+        .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
@@ -56,6 +59,24 @@ let package = Package(
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedSQLite", package: "tenanted"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Tenanted's Fluent SQLite driver (`TenantedFluent`) against the stock FluentSQLiteDriver.
+        .executableTarget(
+            name: "FluentDrivers",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Tenanted", package: "tenanted"),
+                .product(name: "TenantedSQLite", package: "tenanted"),
+                .product(name: "TenantedFluent", package: "tenanted"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -13,21 +13,106 @@ extension Tenancy {
     @discardableResult
     public func migrate(_ tenant: TenantID) async throws -> [String] {
         let migrator = try requireMigrator()
-        let pool = try await store.open(tenant)
-        let applied: [String]
-        do {
+        let applied = try await withOwnPool(tenant) { pool in
             let pending = try await migrator.pendingMigrations(on: pool, tenant: tenant)
-            applied = pending.isEmpty ? [] : try await migrator.migrate(pool, tenant: tenant)
-        } catch {
-            await store.close(pool)
-            throw TenantedError.migration(tenant, error)
+            return pending.isEmpty ? [] : try await migrator.migrate(pool, tenant: tenant)
         }
-        await store.close(pool)
         if applied.isEmpty { return [] }
         metrics.migrated.increment(by: applied.count)
         logger.info("migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)
         return applied
+    }
+
+    /// Reverts the last batch of migrations applied to one tenant and returns the names reverted,
+    /// newest first (empty when nothing was applied).
+    ///
+    /// Like ``migrate(_:)`` it uses a pool of its own, so it works on a tenant whose schema does not
+    /// match the registered migrations. Pools of the tenant that are open elsewhere in this process
+    /// keep serving; a tenant rolled back behind a registered migration fails to open again with
+    /// ``TenantedError/Code/pendingMigrations`` until it is migrated.
+    ///
+    /// - Throws: ``TenantedError/Code/tenantNotFound``, ``TenantedError/Code/migrationFailed`` (with the
+    ///   migrator's error as `underlying`), or ``TenantedError/Code/invalidConfiguration`` when the
+    ///   tenancy has no migrator or its migrator cannot roll back.
+    @discardableResult
+    public func rollback(_ tenant: TenantID) async throws -> [String] {
+        let migrator = try requireMigrator()
+        let reverted = try await withOwnPool(tenant) { pool in
+            try await migrator.revertLastBatch(pool, tenant: tenant)
+        }
+        if !reverted.isEmpty {
+            logger.info("rolled back tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(reverted.count)"])
+        }
+        return reverted
+    }
+
+    /// Reverts the last batch of every tenant, at most `maximumConcurrency` tenants at a time;
+    /// one tenant's failure does not stop the others.
+    ///
+    /// Each result's outcome is ``TenantMigrationResult/Outcome/reverted(_:)``, or
+    /// ``TenantMigrationResult/Outcome/current`` when the tenant had nothing applied.
+    public func rollbackAll(
+        maximumConcurrency: Int? = nil,
+        progress: (@Sendable (MigrationProgress) -> Void)? = nil
+    ) async throws -> MigrationReport {
+        _ = try requireMigrator()
+        return try await eachTenantReport(maximumConcurrency: maximumConcurrency, progress: progress) { tenant in
+            let reverted = try await self.rollback(tenant)
+            return reverted.isEmpty ? .current : .reverted(reverted)
+        }
+    }
+
+    /// Which registered migrations one tenant has applied and which are pending.
+    ///
+    /// Reads the migration log only, on a pool of its own (so it works on a stale tenant too).
+    public func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus {
+        let migrator = try requireMigrator()
+        return try await withOwnPool(tenant) { pool in
+            MigrationStatus(
+                tenant: tenant,
+                applied: try await migrator.appliedMigrations(on: pool, tenant: tenant),
+                pending: try await migrator.pendingMigrations(on: pool, tenant: tenant)
+            )
+        }
+    }
+
+    /// Opens a pool of `tenant` outside the registry, runs `body`, closes it; errors other than a
+    /// missing tenant become ``TenantedError/Code/migrationFailed``.
+    private func withOwnPool<Result: Sendable>(
+        _ tenant: TenantID,
+        _ body: (Store.Pool) async throws -> Result
+    ) async throws -> Result {
+        let pool = try await store.open(tenant)
+        do {
+            let result = try await body(pool)
+            await store.close(pool)
+            return result
+        } catch {
+            await store.close(pool)
+            throw TenantedError.migration(tenant, error)
+        }
+    }
+
+    private func eachTenantReport(
+        maximumConcurrency: Int?,
+        progress: (@Sendable (MigrationProgress) -> Void)?,
+        _ work: @escaping @Sendable (TenantID) async throws -> TenantMigrationResult.Outcome
+    ) async throws -> MigrationReport {
+        let tenants = try await tenants()
+        var results: [TenantMigrationResult] = []
+        results.reserveCapacity(tenants.count)
+        try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
+            do {
+                return TenantMigrationResult(tenant: tenant, outcome: try await work(tenant))
+            } catch {
+                return TenantMigrationResult(tenant: tenant, outcome: .failed(TenantedError.migration(tenant, error)))
+            }
+        } collect: { result in
+            results.append(result)
+            progress?(MigrationProgress(completed: results.count, total: tenants.count, latest: result))
+        }
+        return MigrationReport(results: results.sorted { $0.tenant < $1.tenant })
     }
 
     /// Applies pending migrations to every tenant, at most `maximumConcurrency` tenants at a time.
@@ -46,21 +131,10 @@ extension Tenancy {
         progress: (@Sendable (MigrationProgress) -> Void)? = nil
     ) async throws -> MigrationReport {
         _ = try requireMigrator()
-        let tenants = try await tenants()
-        var results: [TenantMigrationResult] = []
-        results.reserveCapacity(tenants.count)
-        try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
-            do {
-                let applied = try await self.migrate(tenant)
-                return TenantMigrationResult(tenant: tenant, outcome: applied.isEmpty ? .current : .migrated(applied))
-            } catch {
-                return TenantMigrationResult(tenant: tenant, outcome: .failed(TenantedError.migration(tenant, error)))
-            }
-        } collect: { result in
-            results.append(result)
-            progress?(MigrationProgress(completed: results.count, total: tenants.count, latest: result))
+        return try await eachTenantReport(maximumConcurrency: maximumConcurrency, progress: progress) { tenant in
+            let applied = try await self.migrate(tenant)
+            return applied.isEmpty ? .current : .migrated(applied)
         }
-        return MigrationReport(results: results.sorted { $0.tenant < $1.tenant })
     }
 
     private func requireMigrator() throws(TenantedError) -> any TenantMigrator<Store.Pool> {
@@ -77,7 +151,9 @@ public struct TenantMigrationResult: Sendable {
     public enum Outcome: Sendable {
         /// These migrations were applied, in order.
         case migrated([String])
-        /// Nothing was pending.
+        /// These migrations were reverted, newest first (``Tenancy/rollbackAll(maximumConcurrency:progress:)``).
+        case reverted([String])
+        /// Nothing was pending (or, for a rollback, nothing was applied).
         case current
         /// Migrating failed; the tenant is left as the failed migration left it (see the migrator).
         case failed(TenantedError)
@@ -122,6 +198,10 @@ public struct MigrationReport: Sendable {
     public var migrated: [TenantMigrationResult] {
         results.filter { if case .migrated = $0.outcome { return true } else { return false } }
     }
+    /// The tenants that had migrations reverted.
+    public var reverted: [TenantMigrationResult] {
+        results.filter { if case .reverted = $0.outcome { return true } else { return false } }
+    }
     /// The tenants that were already current.
     public var current: [TenantMigrationResult] {
         results.filter { if case .current = $0.outcome { return true } else { return false } }
@@ -130,4 +210,22 @@ public struct MigrationReport: Sendable {
     public var succeeded: Bool { failures.isEmpty }
     /// A process exit status: 0 when every tenant succeeded, 1 otherwise.
     public var exitStatus: Int32 { succeeded ? 0 : 1 }
+}
+
+/// Which registered migrations a tenant has applied and which are pending
+/// (``Tenancy/migrationStatus(_:)``).
+public struct MigrationStatus: Sendable, Hashable {
+    /// The tenant.
+    public var tenant: TenantID
+    /// Applied migrations, oldest first.
+    public var applied: [String]
+    /// Registered migrations not applied yet, in the order they would apply.
+    public var pending: [String]
+
+    /// Creates a status.
+    public init(tenant: TenantID, applied: [String], pending: [String]) {
+        self.tenant = tenant
+        self.applied = applied
+        self.pending = pending
+    }
 }

@@ -295,7 +295,9 @@ extension TenantedError {
     }
 
     static func migration(_ tenant: TenantID, _ error: any Error) -> TenantedError {
-        if let error = error as? TenantedError, error.code == .migrationFailed { return error }
+        if let error = error as? TenantedError, error.code == .migrationFailed || error.code == .invalidConfiguration {
+            return error
+        }
         return TenantedError(.migrationFailed, "migrating tenant '\(tenant)' failed", tenant: tenant, underlying: error)
     }
 }

@@ -1,7 +1,8 @@
 /// Runs a tenant's schema migrations; the Fluent layer provides one, and any other layer can.
 ///
 /// ``Tenancy`` uses it when it creates a tenant, when it opens a tenant's pool (to detect a stale
-/// schema) and in ``Tenancy/migrateAll(maximumConcurrency:progress:)``.
+/// schema), in ``Tenancy/migrateAll(maximumConcurrency:progress:)``, ``Tenancy/rollback(_:)`` and
+/// ``Tenancy/migrationStatus(_:)``.
 public protocol TenantMigrator<Pool>: Sendable {
     /// The store's pool type.
     associatedtype Pool: Sendable
@@ -11,6 +12,22 @@ public protocol TenantMigrator<Pool>: Sendable {
     /// Must be cheap: it runs every time a tenant's pool opens. Read the migration log only.
     func pendingMigrations(on pool: Pool, tenant: TenantID) async throws -> [String]
 
+    /// The names of the migrations `pool`'s database has applied, oldest first.
+    func appliedMigrations(on pool: Pool, tenant: TenantID) async throws -> [String]
+
     /// Applies every pending migration and returns the names applied, in order (empty when current).
     func migrate(_ pool: Pool, tenant: TenantID) async throws -> [String]
+
+    /// Reverts the most recently applied batch and returns the names reverted, newest first (empty
+    /// when nothing is applied).
+    ///
+    /// The default implementation throws ``TenantedError/Code/invalidConfiguration``: a migrator
+    /// without down steps cannot roll back.
+    func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String]
+}
+
+extension TenantMigrator {
+    public func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String] {
+        throw TenantedError(.invalidConfiguration, "\(Self.self) cannot roll back: its migrations have no down steps")
+    }
 }

@@ -59,6 +59,11 @@ public struct SQLiteMigrator: TenantMigrator {
         return migrations.map(\.name).filter { !applied.contains($0) }
     }
 
+    public func appliedMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        let applied = try await pool.write { try await Self.applied(on: $0) }
+        return migrations.map(\.name).filter { applied.contains($0) }
+    }
+
     public func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
         try await pool.write { connection in
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(Self.table) (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")

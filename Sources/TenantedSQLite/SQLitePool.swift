@@ -12,11 +12,14 @@ public import Tenanted
 public final class SQLitePool: Sendable {
     /// The tenant whose database this is.
     public let tenant: TenantID
+    /// How many reader connections the pool may open; with none, ``read(isolation:_:)`` uses the writer.
+    public let maximumReaders: Int
     private let writer: ConnectionLender
     private let readers: ConnectionLender?
 
     init(tenant: TenantID, maximumReaders: Int, connect: @escaping @Sendable (_ reader: Bool) async throws -> SQLiteConnection) {
         self.tenant = tenant
+        self.maximumReaders = max(0, maximumReaders)
         self.writer = ConnectionLender(limit: 1, tenant: tenant) { try await connect(false) }
         self.readers = maximumReaders > 0
             ? ConnectionLender(limit: maximumReaders, tenant: tenant) { try await connect(true) }

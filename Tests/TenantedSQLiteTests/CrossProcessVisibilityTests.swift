@@ -1,3 +1,4 @@
+import TenantedTestSupport
 import Foundation
 import Tenanted
 import TenantedSQLite

@@ -4,6 +4,7 @@
 // `// README: `...`` comment (a temporary root instead of a fixed path, and `fileprivate` so the
 // README's names cannot collide with other tests in this module); `#expect` lines are extra.
 
+import TenantedTestSupport
 import Foundation
 import SQLiteNIO
 import Tenanted

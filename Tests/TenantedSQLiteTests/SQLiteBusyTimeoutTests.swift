@@ -1,3 +1,4 @@
+import TenantedTestSupport
 import SQLiteNIO
 import Tenanted
 import TenantedSQLite

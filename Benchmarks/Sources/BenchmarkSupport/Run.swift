@@ -67,3 +67,42 @@ public func removeDatabase(at path: String) {
         try? FileManager.default.removeItem(atPath: path + suffix)
     }
 }
+
+/// The root package's commit, read with `git rev-parse` (which changes nothing), or `nil`.
+public func rootCommit() -> String? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["git", "-C", packageDirectory.deletingLastPathComponent().path, "rev-parse", "--short", "HEAD"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    do {
+        try process.run()
+    } catch {
+        return nil
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { return nil }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// The versions of the packages in `wanted` (identities: `sqlite-nio`, `grdb.swift`) actually
+/// resolved, read from the Benchmarks/ package's Package.resolved; empty when it cannot be read.
+public func resolvedPackages(_ wanted: Set<String>) -> [String: String] {
+    struct Resolved: Decodable {
+        struct Pin: Decodable {
+            struct State: Decodable { var version: String? }
+            var identity: String
+            var state: State
+        }
+        var pins: [Pin]
+    }
+    let url = packageDirectory.appendingPathComponent("Package.resolved")
+    guard let data = try? Data(contentsOf: url),
+          let resolved = try? JSONDecoder().decode(Resolved.self, from: data)
+    else { return [:] }
+    return Dictionary(uniqueKeysWithValues: resolved.pins
+        .filter { wanted.contains($0.identity) }
+        .map { ($0.identity, $0.state.version ?? "?") })
+}

@@ -47,6 +47,32 @@ public final class Series {
         wallNanoseconds += nanoseconds(loopStart.duration(to: clock.now))
     }
 
+    /// Like ``run(iterations:warmup:_:)`` for a body that opens something: each call runs `body`,
+    /// timed, then `close` with what it returned, untimed, so that a sample is the open alone and
+    /// every call starts with nothing open. The wall time counts the timed parts only.
+    public func run<Opened>(
+        iterations: Int,
+        warmup: Int,
+        _ body: (Int) async throws -> Opened,
+        closing close: (Opened) async throws -> Void
+    ) async throws {
+        for _ in 0..<warmup {
+            let opened = try await body(calls)
+            calls += 1
+            try await close(opened)
+        }
+        let clock = ContinuousClock()
+        for _ in 0..<iterations {
+            let start = clock.now
+            let opened = try await body(calls)
+            let elapsed = nanoseconds(start.duration(to: clock.now))
+            samples.append(elapsed)
+            wallNanoseconds += elapsed
+            calls += 1
+            try await close(opened)
+        }
+    }
+
     /// Every call so far, warm-up included.
     public var callCount: Int { calls }
 

@@ -32,7 +32,7 @@ struct Entry {
         var report = Report(
             generatedAt: ISO8601DateFormatter().string(from: Date()),
             cores: ProcessInfo.processInfo.activeProcessorCount,
-            packages: resolvedPackages(),
+            packages: resolvedPackages(["sqlite-nio", "sqlite-kit", "sql-kit", "grdb.swift", "swift-nio"]),
             sqliteVersions: [
                 "sqlite-nio and sqlite-kit (amalgamation vendored by sqlite-nio)":
                     SQLiteConnection.libraryVersionString(),
@@ -141,25 +141,5 @@ struct Entry {
             let size = try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int
             return (size ?? 0) > 0
         }.count
-    }
-
-    /// Versions actually resolved, read from Package.resolved.
-    static func resolvedPackages() -> [String: String] {
-        struct Resolved: Decodable {
-            struct Pin: Decodable {
-                struct State: Decodable { var version: String? }
-                var identity: String
-                var state: State
-            }
-            var pins: [Pin]
-        }
-        let url = packageDirectory.appendingPathComponent("Package.resolved")
-        guard let data = try? Data(contentsOf: url),
-              let resolved = try? JSONDecoder().decode(Resolved.self, from: data)
-        else { return [:] }
-        let wanted: Set = ["sqlite-nio", "sqlite-kit", "sql-kit", "grdb.swift", "swift-nio"]
-        return Dictionary(uniqueKeysWithValues: resolved.pins
-            .filter { wanted.contains($0.identity) }
-            .map { ($0.identity, $0.state.version ?? "?") })
     }
 }

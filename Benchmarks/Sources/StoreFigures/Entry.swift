@@ -164,25 +164,6 @@ struct Entry {
         try await connection.close()
         return report
     }
-
-    /// The root package's commit, read with `git rev-parse` (which changes nothing), or `nil`.
-    static func rootCommit() -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", packageDirectory.deletingLastPathComponent().path, "rev-parse", "--short", "HEAD"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return nil
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
 }
 
 /// Counts the pools Tenanted opens, to check that the cold figure is cold and the warm ones warm.

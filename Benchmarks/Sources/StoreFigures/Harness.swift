@@ -20,38 +20,3 @@ struct Plan: Codable, Sendable {
              createTenantWarmup: 1, pkSelect: 1_000, pkSelectWarmup: 50)
     }
 }
-
-/// One figure: Tenanted and the raw baseline doing the same work.
-struct Comparison: Codable, Sendable {
-    var name: String
-    var tenanted: Summary
-    var baseline: Summary
-}
-
-/// Runs `tenanted` and `baseline` for `iterations` calls each, in `rounds` rounds with the first
-/// side alternating; each body gets its own call index (warm-up included).
-func compare(
-    _ name: String,
-    rounds: Int,
-    iterations: Int,
-    warmup: Int,
-    tenanted: (Int) async throws -> Void,
-    baseline: (Int) async throws -> Void
-) async throws -> Comparison {
-    progress("· \(name) ")
-    let tenantedSeries = Series()
-    let baselineSeries = Series()
-    for round in 0..<rounds {
-        let slice = iterations / rounds + (round < iterations % rounds ? 1 : 0)
-        for side in 0..<2 {
-            if (round + side) % 2 == 0 {
-                try await tenantedSeries.run(iterations: slice, warmup: warmup, tenanted)
-            } else {
-                try await baselineSeries.run(iterations: slice, warmup: warmup, baseline)
-            }
-        }
-        progress(".")
-    }
-    progress("\n")
-    return Comparison(name: name, tenanted: tenantedSeries.summary(), baseline: baselineSeries.summary())
-}

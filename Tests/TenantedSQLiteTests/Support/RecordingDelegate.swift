@@ -1,3 +1,4 @@
+import TenantedTestSupport
 import Synchronization
 import Tenanted
 

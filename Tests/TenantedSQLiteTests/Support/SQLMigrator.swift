@@ -1,3 +1,4 @@
+import TenantedTestSupport
 import Tenanted
 import TenantedSQLite
 

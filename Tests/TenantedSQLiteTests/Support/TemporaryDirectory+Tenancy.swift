@@ -1,3 +1,4 @@
+import TenantedTestSupport
 import Logging
 import Tenanted
 import TenantedSQLite
@@ -33,9 +34,4 @@ extension TemporaryDirectory {
 /// The pool of the current tenant scope.
 func currentPool(sourceLocation: SourceLocation = #_sourceLocation) throws -> SQLitePool {
     try #require(Tenant.lease?.pool as? SQLitePool, sourceLocation: sourceLocation)
-}
-
-extension Logger {
-    /// A logger that drops everything, so test output shows test results only.
-    static let silent = Logger(label: "tenanted-tests") { _ in SwiftLogNoOpLogHandler() }
 }

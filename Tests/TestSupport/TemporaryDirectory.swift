@@ -5,11 +5,11 @@ import Foundation
 ///
 /// Keep it in a stored property of the suite: Swift Testing makes one suite instance per test, so
 /// every test gets its own directory and it lives exactly as long as the test.
-final class TemporaryDirectory: Sendable {
+package final class TemporaryDirectory: Sendable {
     /// The directory's absolute path, without symbolic links (so it compares equal to the store's root).
-    let path: String
+    package let path: String
 
-    init() throws {
+    package init() throws {
         let base = FileManager.default.temporaryDirectory.resolvingSymlinksInPath()
         let url = base.appendingPathComponent("tenanted-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
@@ -21,12 +21,12 @@ final class TemporaryDirectory: Sendable {
     }
 
     /// The absolute path of `relative` inside this directory.
-    func appending(_ relative: String) -> String {
+    package func appending(_ relative: String) -> String {
         path + "/" + relative
     }
 
     /// Every file and directory under this directory, as paths relative to it; directories end in `/`.
-    func contents() -> Set<String> {
+    package func contents() -> Set<String> {
         var found: Set<String> = []
         func walk(_ relative: String) {
             let absolute = relative.isEmpty ? path : appending(relative)
@@ -48,19 +48,19 @@ final class TemporaryDirectory: Sendable {
     }
 
     /// Creates a file (and the directories above it) holding `text`.
-    func makeFile(_ relative: String, text: String = "not a tenant") throws {
+    package func makeFile(_ relative: String, text: String = "not a tenant") throws {
         let url = URL(fileURLWithPath: appending(relative))
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)
     }
 
     /// Creates a directory (and the directories above it).
-    func makeDirectory(_ relative: String) throws {
+    package func makeDirectory(_ relative: String) throws {
         try FileManager.default.createDirectory(atPath: appending(relative), withIntermediateDirectories: true)
     }
 
     /// Whether a file or directory exists at `relative`.
-    func exists(_ relative: String) -> Bool {
+    package func exists(_ relative: String) -> Bool {
         FileManager.default.fileExists(atPath: appending(relative))
     }
 }

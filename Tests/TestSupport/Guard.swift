@@ -1,10 +1,10 @@
-import Testing
+package import Testing
 
 /// Runs `body` in its own task and returns its result, or records an issue and returns `nil` when it
 /// has not finished after `limit`, so a regression that hangs cannot hang the whole suite.
 ///
 /// On timeout the task is cancelled and left behind; the test fails through the recorded issue.
-func withGuard<Result: Sendable>(
+package func withGuard<Result: Sendable>(
     _ what: String,
     limit: Duration = .seconds(20),
     sourceLocation: SourceLocation = #_sourceLocation,
@@ -27,7 +27,7 @@ func withGuard<Result: Sendable>(
 
 extension Swift.Result where Failure == any Error {
     /// Runs `body` and captures its value or error.
-    init(catching body: () async throws -> Success) async {
+    package init(catching body: () async throws -> Success) async {
         do {
             self = .success(try await body())
         } catch {

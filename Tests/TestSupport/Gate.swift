@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// Tests use it to order steps ("the transaction is held", "the other pool has opened") instead of
 /// sleeping and hoping.
-final class Gate: Sendable {
+package final class Gate: Sendable {
     private struct State {
         var isOpen = false
         var nextID = 0
@@ -14,8 +14,11 @@ final class Gate: Sendable {
 
     private let state = Mutex(State())
 
+    /// Creates a closed gate.
+    package init() {}
+
     /// Lets every current and future waiter through.
-    func open() {
+    package func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
             defer { state.waiters = [:] }
@@ -25,10 +28,10 @@ final class Gate: Sendable {
     }
 
     /// Whether ``open()`` was called.
-    var isOpen: Bool { state.withLock { $0.isOpen } }
+    package var isOpen: Bool { state.withLock { $0.isOpen } }
 
     /// Suspends until the gate opens or the task is cancelled.
-    func wait() async {
+    package func wait() async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -52,7 +55,7 @@ final class Gate: Sendable {
     }
 
     /// Suspends until the gate opens, for at most `limit`; returns whether it opened.
-    func wait(atMost limit: Duration) async -> Bool {
+    package func wait(atMost limit: Duration) async -> Bool {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wait() }
             group.addTask { try? await Task.sleep(for: limit) }

@@ -1,0 +1,237 @@
+public import FluentKit
+import FluentSQL
+import Logging
+public import NIOCore
+public import SQLKit
+import SQLiteKit
+import SQLiteNIO
+import Synchronization
+public import Tenanted
+public import TenantedSQLite
+
+extension SQLiteStore: FluentTenantStore {
+    /// A Fluent database over `pool`: reads go to a reader connection, everything else (writes,
+    /// schema changes, raw SQL, transactions, `withConnection`) to the tenant's single writer.
+    public func makeDatabase(for pool: SQLitePool, tenant: TenantID, context: DatabaseContext) -> any Database {
+        SQLiteFluentDatabase(pool: pool, context: context, connection: nil, inTransaction: false)
+    }
+
+    public var sqlDialect: any SQLDialect { SQLiteDialect() }
+
+    public var eventLoopGroup: any EventLoopGroup { configuration.eventLoopGroup }
+
+    public func tableExists(_ table: String, on database: any SQLDatabase) async throws -> Bool {
+        try await database.raw("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)")
+            .first() != nil
+    }
+}
+
+/// Tenanted's Fluent driver for SQLite, over one tenant's ``TenantedSQLite/SQLitePool``.
+///
+/// Unlike the stock FluentSQLiteDriver it keeps the store's connection settings (WAL,
+/// `synchronous=NORMAL`, a sleeping `busy_timeout`, foreign keys) and its connection budget (one
+/// writer and a few `query_only` readers per tenant, not one connection per event loop). Writes
+/// queue for the one writer in this process instead of colliding on `SQLITE_BUSY`; transactions
+/// start with `BEGIN IMMEDIATE`, so they take the write lock up front and never fail half-way on a
+/// lock upgrade.
+struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
+    let pool: SQLitePool
+    let context: DatabaseContext
+    /// The writer connection this database is pinned to inside `transaction` and `withConnection`.
+    let connection: SQLiteConnection?
+    let inTransaction: Bool
+
+    var tenant: TenantID? { pool.tenant }
+    var dialect: any SQLDialect { SQLiteDialect() }
+    var queryLogLevel: Logger.Level? { .debug }
+
+    // MARK: Database
+
+    func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
+        let expression = Self.sql(for: query)
+        let reads: Bool
+        switch query.action {
+        case .read, .aggregate: reads = true
+        default: reads = false
+        }
+        let tenant = pool.tenant, eventLoop = self.eventLoop
+        return future {
+            // SQLite runs on the thread pool; Fluent wants its rows on the context's event loop. Collect
+            // the rows there and hand them over in one hop (the stock driver hops once per row).
+            let rows = RowCollector()
+            try await self.withSQL(reading: reads) { sql in
+                try await sql.execute(sql: expression) { rows.append($0) }
+            }
+            let collected = rows.rows
+            if collected.isEmpty { return }
+            try await eventLoop.submit {
+                for row in collected {
+                    onOutput(TenantTaggedOutput(base: SQLRowOutput(row: row, schema: nil), tenant: tenant))
+                }
+            }.get()
+        }
+    }
+
+    func execute(schema: DatabaseSchema) -> EventLoopFuture<Void> {
+        var schema = schema
+        if schema.action == .update {
+            // SQLite has no enums (they are TEXT) and alters only by adding or dropping columns.
+            schema.updateFields = schema.updateFields.filter {
+                if case .dataType(_, .enum) = $0 { return false }
+                return true
+            }
+            guard schema.createConstraints.isEmpty, schema.updateFields.isEmpty, schema.deleteConstraints.isEmpty else {
+                return eventLoop.makeFailedFuture(TenantedError(
+                    .storeFailure,
+                    "SQLite can only add or drop columns in ALTER TABLE (schema '\(schema.schema)'); rebuild the table instead"
+                ))
+            }
+            if schema.createFields.isEmpty, schema.deleteFields.isEmpty { return eventLoop.makeSucceededVoidFuture() }
+        }
+        let expression = SQLSchemaConverter(delegate: SQLiteFluentConverter()).convert(schema)
+        let logger = self.logger
+        return future {
+            try await self.withSQL(reading: false) { sql in
+                try await sql.execute(sql: expression) { row in
+                    logger.debug("unexpected row from a schema statement: \(row)")
+                }
+            }
+        }
+    }
+
+    func execute(enum: DatabaseEnum) -> EventLoopFuture<Void> {
+        eventLoop.makeSucceededVoidFuture()
+    }
+
+    func transaction<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        if inTransaction { return closure(self) }
+        return future {
+            try await self.withWriter { connection in
+                let transaction = SQLiteFluentDatabase(pool: pool, context: context, connection: connection, inTransaction: true)
+                _ = try await connection.query("BEGIN IMMEDIATE")
+                do {
+                    let result = try await closure(transaction).unchecked()
+                    _ = try await connection.query("COMMIT")
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK")
+                    throw error
+                }
+            }
+        }.map(\.value)
+    }
+
+    func withConnection<T>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        if connection != nil { return closure(self) }
+        return future {
+            try await self.withWriter { connection in
+                try await closure(SQLiteFluentDatabase(pool: pool, context: context, connection: connection, inTransaction: false))
+                    .unchecked()
+            }
+        }.map(\.value)
+    }
+
+    // MARK: SQLDatabase
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        future { try await self.execute(sql: query, onRow) }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        try await withSQL(reading: false) { try await $0.execute(sql: query, onRow) }
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        if connection != nil { return try await closure(self) }
+        return try await withWriter { connection in
+            try await closure(SQLiteFluentDatabase(pool: pool, context: context, connection: connection, inTransaction: false))
+        }
+    }
+
+    // MARK: Connections
+
+    /// Runs `body` on the pinned connection, else on a reader (for reads) or the writer.
+    private func withSQL<Result>(
+        reading: Bool,
+        _ body: (any SQLDatabase) async throws -> Result
+    ) async throws -> Result {
+        if let connection { return try await body(sql(connection)) }
+        if reading, pool.maximumReaders > 0 { return try await pool.read { try await body(sql($0)) } }
+        return try await withWriter { try await body(sql($0)) }
+    }
+
+    /// Runs `body` with the writer (the pinned one, or borrowed for the call), remembering in the task
+    /// that it holds it.
+    private func withWriter<Result>(_ body: (SQLiteConnection) async throws -> Result) async throws -> Result {
+        if let connection { return try await body(connection) }
+        let id = ObjectIdentifier(pool)
+        if WriterHold.pools.contains(id) {
+            // The writer is pinned by a transaction or withConnection further up this task: waiting for
+            // it would wait forever.
+            throw TenantedError(
+                .storeFailure,
+                "tenant '\(pool.tenant)': this task already holds the tenant's writer in a transaction or withConnection; "
+                    + "use the database that closure was given, not req.db or app.db",
+                tenant: pool.tenant
+            )
+        }
+        return try await pool.write { connection in
+            try await WriterHold.$pools.withValue(WriterHold.pools + [id]) { try await body(connection) }
+        }
+    }
+
+    private func sql(_ connection: SQLiteConnection) -> any SQLDatabase {
+        connection.logging(to: logger).sql(encoder: SQLiteDataEncoder(), decoder: SQLiteDataDecoder(), queryLogLevel: queryLogLevel)
+    }
+
+    private func future<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) -> EventLoopFuture<Value> {
+        eventLoop.makeFutureWithTask(body)
+    }
+
+    /// A Fluent query as SQL; a `create` returns the new row's ID (`RETURNING`), which Fluent reads
+    /// back into the model.
+    private static func sql(for query: DatabaseQuery) -> any SQLExpression {
+        let converted = SQLQueryConverter(delegate: SQLiteFluentConverter()).convert(query)
+        // An empty custom ID key is Fluent's signal for a composite ID: nothing to return.
+        guard case .create = query.action, query.customIDKey != .some(.string("")) else { return converted }
+        return SQLKit.SQLList([converted, SQLReturning(SQLColumn((query.customIDKey ?? .id).description))], separator: SQLRaw(" "))
+    }
+}
+
+/// The rows of one statement, appended by SQLite's row callback (one at a time, in order).
+final class RowCollector: Sendable {
+    private let storage = Mutex<[any SQLRow]>([])
+
+    func append(_ row: any SQLRow) { storage.withLock { $0.append(row) } }
+
+    var rows: [any SQLRow] { storage.withLock { $0 } }
+}
+
+/// The writers of the pools whose writer the current task holds.
+enum WriterHold {
+    @TaskLocal static var pools: [ObjectIdentifier] = []
+}
+
+/// Fluent data types in SQLite's storage classes.
+struct SQLiteFluentConverter: SQLConverterDelegate {
+    func customDataType(_ dataType: DatabaseSchema.DataType) -> (any SQLExpression)? {
+        switch dataType {
+        case .string, .enum: SQLRaw("TEXT")
+        case .datetime: SQLRaw("REAL")
+        case .int64: SQLRaw("INTEGER")
+        default: nil
+        }
+    }
+}
+
+/// Carries a value that is not `Sendable` through a future and back to the caller that made it.
+struct UncheckedValue<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+extension EventLoopFuture {
+    /// `get()` for any value: the value only travels from the closure that made it back to its caller.
+    func unchecked() async throws -> UncheckedValue<Value> {
+        try await map { UncheckedValue(value: $0) }.get()
+    }
+}

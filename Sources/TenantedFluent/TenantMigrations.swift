@@ -1,0 +1,199 @@
+public import FluentKit
+import Logging
+import NIOCore
+import SQLKit
+import Synchronization
+public import Tenanted
+
+/// The migrations of every tenant's schema, in the order they apply.
+///
+/// Register tenant migrations here, not on Vapor's `app.migrations`: Vapor's migrator and
+/// `--auto-migrate` run without a tenant and cannot serve a tenanted default database. Migrations
+/// of a shared (untenanted) database stay on `app.migrations`.
+///
+/// ```swift
+/// let migrations = TenantMigrations()
+/// migrations.add(CreateNote())
+/// let tenancy = try Tenancy(store: try SQLiteStore(), migrations: migrations)
+/// ```
+///
+/// Each tenant keeps its own `_fluent_migrations` log. Never rename a migration that has been
+/// applied: the name is what the log records.
+public final class TenantMigrations: Sendable {
+    private let storage = Mutex<[any Migration]>([])
+
+    /// Creates an empty set.
+    public init() {}
+
+    /// Appends migrations; they apply after those already added.
+    public func add(_ migrations: any Migration...) {
+        add(migrations)
+    }
+
+    /// Appends migrations; they apply after those already added.
+    public func add(_ migrations: [any Migration]) {
+        storage.withLock { $0.append(contentsOf: migrations) }
+    }
+
+    /// The registered migrations, in order.
+    public var all: [any Migration] { storage.withLock { $0 } }
+
+    /// The registered migrations' names, in order.
+    public var names: [String] { all.map(\.name) }
+}
+
+/// Runs ``TenantMigrations`` on tenants with FluentKit's `Migrator`, bound to each tenant's database.
+///
+/// Pass it to `Tenancy` (or use ``Tenanted/Tenancy/init(store:migrations:configuration:seed:delegate:logger:)``).
+///
+/// - A batch runs inside one transaction (on SQLite `BEGIN IMMEDIATE`): a failing migration leaves
+///   the tenant exactly as it was, and two processes migrating one tenant at once apply each
+///   migration once (the second waits for the write lock, then finds nothing pending).
+/// - The pending check reads the tenant's `_fluent_migrations` and compares names; nothing else runs.
+/// - Rolling back reverts the last batch, also in one transaction.
+public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
+    public typealias Pool = Store.Pool
+
+    /// Where the tenants live.
+    public let store: Store
+    /// What to apply.
+    public let migrations: TenantMigrations
+    let logger: Logger
+    let migrationLogLevel: Logger.Level
+
+    /// Creates a migrator.
+    /// - Parameters:
+    ///   - store: the tenants' store.
+    ///   - migrations: the tenant migrations.
+    ///   - logger: the logger of the Fluent contexts migrations run in.
+    ///   - migrationLogLevel: the level of Fluent's per-migration log lines. Default: `.info`.
+    public init(store: Store, migrations: TenantMigrations, logger: Logger = Logger(label: "tenanted.migrations"), migrationLogLevel: Logger.Level = .info) {
+        self.store = store
+        self.migrations = migrations
+        self.logger = logger
+        self.migrationLogLevel = migrationLogLevel
+    }
+
+    public func pendingMigrations(on pool: Pool, tenant: TenantID) async throws -> [String] {
+        let applied = Set(try await Self.applied(on: database(pool, tenant), store: store))
+        return try registered().map(\.name).filter { !applied.contains($0) }
+    }
+
+    public func appliedMigrations(on pool: Pool, tenant: TenantID) async throws -> [String] {
+        try await Self.applied(on: database(pool, tenant), store: store)
+    }
+
+    public func migrate(_ pool: Pool, tenant: TenantID) async throws -> [String] {
+        let registered = try registered()
+        return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
+            let before = Set(try await Self.applied(on: database, store: store))
+            let fluent = Migrations()
+            fluent.add(registered.map { NamedFailureMigration(base: $0, tenant: tenant) })
+            let migrator = Migrator(
+                databaseFactory: { _ in database }, migrations: fluent, on: database.eventLoop,
+                migrationLogLevel: migrationLogLevel
+            )
+            try await migrator.setupIfNeeded().get()
+            try await migrator.prepareBatch().get()
+            let after = Set(try await Self.applied(on: database, store: store))
+            return registered.map(\.name).filter { after.contains($0) && !before.contains($0) }
+        }
+    }
+
+    public func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String] {
+        let registered = try registered()
+        return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
+            let before = try await Self.applied(on: database, store: store)
+            if before.isEmpty { return [] }
+            let fluent = Migrations()
+            fluent.add(registered.map { NamedFailureMigration(base: $0, tenant: tenant) })
+            let migrator = Migrator(
+                databaseFactory: { _ in database }, migrations: fluent, on: database.eventLoop,
+                migrationLogLevel: migrationLogLevel
+            )
+            try await migrator.revertLastBatch().get()
+            let after = Set(try await Self.applied(on: database, store: store))
+            return before.reversed().filter { !after.contains($0) }
+        }
+    }
+
+    /// The registered migrations, refusing duplicate names (Fluent would skip the second silently).
+    private func registered() throws(TenantedError) -> [any Migration] {
+        let all = migrations.all
+        var seen: Set<String> = []
+        for migration in all where !seen.insert(migration.name).inserted {
+            throw TenantedError(.invalidConfiguration, "two tenant migrations are named '\(migration.name)'")
+        }
+        return all
+    }
+
+    private func database(_ pool: Pool, _ tenant: TenantID) -> any Database {
+        var logger = self.logger
+        logger[metadataKey: "tenant"] = "\(tenant)"
+        let context = DatabaseContext(
+            configuration: TenantDatabaseConfiguration(appMiddleware: [], dialect: store.sqlDialect),
+            logger: logger,
+            eventLoop: store.eventLoopGroup.any()
+        )
+        return store.makeDatabase(for: pool, tenant: tenant, context: context)
+    }
+
+    /// The names in the tenant's migration log, oldest batch first; empty when there is no log yet.
+    static func applied(on database: any Database, store: Store) async throws -> [String] {
+        guard let sql = database as? any SQLDatabase else {
+            throw TenantedError(.invalidConfiguration, "\(Store.self)'s Fluent database is not an SQLDatabase")
+        }
+        guard try await store.tableExists(MigrationLog.schema, on: sql) else { return [] }
+        return try await MigrationLog.query(on: database).sort(\.$batch).sort(\.$createdAt).all().map(\.name)
+    }
+}
+
+/// A registered migration whose failure names it and the tenant.
+struct NamedFailureMigration: Migration {
+    let base: any Migration
+    let tenant: TenantID
+
+    var name: String { base.name }
+
+    func prepare(on database: any Database) -> EventLoopFuture<Void> {
+        base.prepare(on: database).flatMapErrorThrowing { error in throw failure("migration", error) }
+    }
+
+    func revert(on database: any Database) -> EventLoopFuture<Void> {
+        base.revert(on: database).flatMapErrorThrowing { error in throw failure("reverting migration", error) }
+    }
+
+    private func failure(_ what: String, _ error: any Error) -> TenantedError {
+        TenantedError(.migrationFailed, "\(what) '\(base.name)' of tenant '\(tenant)' failed", tenant: tenant, underlying: error)
+    }
+}
+
+extension Tenancy where Store: FluentTenantStore {
+    /// Creates a tenancy whose tenants are migrated with Fluent.
+    ///
+    /// ```swift
+    /// let migrations = TenantMigrations()
+    /// migrations.add(CreateNote())
+    /// let tenancy = try Tenancy(store: try SQLiteStore(), migrations: migrations)
+    /// app.databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+    /// ```
+    ///
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for an out-of-range option.
+    public convenience init(
+        store: Store,
+        migrations: TenantMigrations,
+        configuration: Configuration = .init(),
+        seed: Seed? = nil,
+        delegate: any TenancyDelegate = NoTenancyDelegate(),
+        logger: Logger = Logger(label: "tenanted")
+    ) throws(TenantedError) {
+        try self.init(
+            store: store,
+            configuration: configuration,
+            migrator: FluentTenantMigrator(store: store, migrations: migrations, logger: logger),
+            seed: seed,
+            delegate: delegate,
+            logger: logger
+        )
+    }
+}

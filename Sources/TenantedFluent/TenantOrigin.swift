@@ -1,0 +1,130 @@
+public import FluentKit
+import NIOCore
+import Synchronization
+public import Tenanted
+
+extension Fields {
+    /// The tenant a model was read from or saved to; see ``TenantOriginProperty``.
+    public typealias TenantOrigin = TenantOriginProperty<Self>
+}
+
+/// Records which tenant a model instance belongs to, and stops it from being saved to another.
+///
+/// Declare it on any model of the tenant schema; it has no column:
+///
+/// ```swift
+/// final class Note: Model, @unchecked Sendable {
+///     static let schema = "notes"
+///     @ID(key: .id) var id: UUID?
+///     @Field(key: "title") var title: String
+///     @TenantOrigin var tenant: TenantID?
+///     init() {}
+/// }
+/// ```
+///
+/// - A model loaded through a tenant's database (any query, eager loads and joins included) gets
+///   that tenant; a new model gets it when it is created.
+/// - Saving, updating, deleting or restoring a model whose tenant differs from the database's throws
+///   ``Tenanted/TenantedError/Code/wrongTenant``, as activerecord-tenanted does; a model with no
+///   tenant yet can be saved anywhere.
+/// - It encodes as the tenant's name (so a JSON response says where a row came from) and is never
+///   decoded: a client cannot claim a tenant.
+///
+/// Why a property wrapper: Fluent builds models from rows through their property wrappers, so this
+/// is the one place that sees every row of every query, without a base class or a protocol
+/// requirement on your models.
+@propertyWrapper
+public final class TenantOriginProperty<Model: Fields>: @unchecked Sendable {
+    private let storage = Mutex<TenantID?>(nil)
+
+    /// Creates the property; its value is set by Tenanted.
+    public init() {}
+
+    /// The tenant the model was read from or saved to; `nil` for a model not loaded or saved yet.
+    public var wrappedValue: TenantID? {
+        storage.withLock { $0 }
+    }
+
+    /// The property itself.
+    public var projectedValue: TenantOriginProperty<Model> { self }
+}
+
+extension TenantOriginProperty: CustomStringConvertible {
+    public var description: String { "@\(Model.self).TenantOrigin(\(wrappedValue.map { "\($0)" } ?? "nil"))" }
+}
+
+/// The type-erased origin, as the record guard finds it among a model's properties.
+protocol AnyTenantOrigin: AnyObject, Sendable {
+    var origin: TenantID? { get set }
+}
+
+extension TenantOriginProperty: AnyTenantOrigin {
+    var origin: TenantID? {
+        get { storage.withLock { $0 } }
+        set { storage.withLock { $0 = newValue } }
+    }
+}
+
+extension TenantOriginProperty: AnyProperty {}
+
+extension TenantOriginProperty: Property {
+    public var value: TenantID? {
+        get { origin }
+        set { origin = newValue }
+    }
+}
+
+extension TenantOriginProperty: AnyDatabaseProperty {
+    public var keys: [FieldKey] { [] }
+
+    public func input(to input: any DatabaseInput) {}
+
+    public func output(from output: any DatabaseOutput) throws {
+        if let tagged = output as? TenantTaggedOutput { origin = tagged.tenant }
+    }
+}
+
+extension TenantOriginProperty: AnyCodableProperty {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(origin)
+    }
+
+    /// Ignored: the tenant of a model comes from the database, never from a request body.
+    public func decode(from decoder: any Decoder) throws {}
+
+    public var skipPropertyEncoding: Bool { false }
+}
+
+/// Refuses to write a model of one tenant through another tenant's database, and stamps new models
+/// with the tenant they are created in. Every tenant database has it first in its middleware.
+struct TenantRecordGuard: AnyModelMiddleware {
+    func handle(
+        _ event: ModelEvent,
+        _ model: any AnyModel,
+        on db: any Database,
+        chainingTo next: any AnyModelResponder
+    ) -> EventLoopFuture<Void> {
+        guard let property = model.properties.lazy.compactMap({ $0 as? any AnyTenantOrigin }).first else {
+            return next.handle(event, model, on: db)
+        }
+        // The guard only sits in tenant databases' middleware; a database with no tenant fails on its own.
+        guard let target = (db as? any TenantBoundDatabase)?.tenant else { return next.handle(event, model, on: db) }
+        if let origin = property.origin, origin != target {
+            return db.eventLoop.makeFailedFuture(TenantedError.wrongTenant(record: origin, database: target, model: model))
+        }
+        let result = next.handle(event, model, on: db)
+        guard case .create = event else { return result }
+        return result.map { property.origin = target }
+    }
+}
+
+extension TenantedError {
+    static func wrongTenant(record: TenantID, database: TenantID, model: any AnyModel) -> TenantedError {
+        TenantedError(
+            .wrongTenant,
+            "a \(type(of: model)) of tenant '\(record)' cannot be written to tenant '\(database)'",
+            tenant: database
+        )
+    }
+}

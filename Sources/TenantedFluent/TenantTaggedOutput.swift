@@ -1,0 +1,48 @@
+import FluentKit
+import SQLKit
+import Tenanted
+
+/// A row together with the tenant it was read from: what ``TenantOriginProperty`` reads.
+///
+/// Every tenant database of this module wraps its rows in it; `schema(_:)` keeps the tag, so joined
+/// and eager-loaded models are tagged too.
+struct TenantTaggedOutput: DatabaseOutput {
+    let base: any DatabaseOutput
+    let tenant: TenantID
+
+    var description: String { "\(base) (tenant \(tenant))" }
+
+    func schema(_ schema: String) -> any DatabaseOutput {
+        TenantTaggedOutput(base: base.schema(schema), tenant: tenant)
+    }
+
+    func contains(_ key: FieldKey) -> Bool { base.contains(key) }
+
+    func decodeNil(_ key: FieldKey) throws -> Bool { try base.decodeNil(key) }
+
+    func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T { try base.decode(key, as: type) }
+}
+
+/// An `SQLRow` as a Fluent output; `schema(_:)` prefixes column names the way FluentSQL's converter
+/// aliases joined columns (`<schema>_<field>`).
+struct SQLRowOutput: DatabaseOutput {
+    let row: any SQLRow
+    let schema: String?
+
+    var description: String { String(describing: row) }
+
+    func schema(_ schema: String) -> any DatabaseOutput { SQLRowOutput(row: row, schema: schema) }
+
+    func contains(_ key: FieldKey) -> Bool { row.contains(column: column(key)) }
+
+    func decodeNil(_ key: FieldKey) throws -> Bool { try row.decodeNil(column: column(key)) }
+
+    func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T {
+        try row.decode(column: column(key), as: T.self)
+    }
+
+    private func column(_ key: FieldKey) -> String {
+        guard let schema else { return key.description }
+        return FieldKey.prefix(.prefix(.string(schema), "_"), key).description
+    }
+}

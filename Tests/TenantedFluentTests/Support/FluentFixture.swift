@@ -1,0 +1,87 @@
+import FluentKit
+import Logging
+import NIOCore
+import NIOPosix
+import Tenanted
+import TenantedFluent
+import TenantedSQLite
+import TenantedTestSupport
+import Testing
+
+/// A tenancy on SQLite files in a temporary directory, registered in a real `Databases` as the
+/// default (routing) database, the way a Vapor app registers it.
+final class FluentFixture: Sendable {
+    let directory: TemporaryDirectory
+    let migrations: TenantMigrations
+    let tenancy: Tenancy<SQLiteStore>
+    let databases: Databases
+    let eventLoop: any EventLoop
+
+    init(
+        migrations: TenantMigrations = .base(),
+        configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+        directory: TemporaryDirectory? = nil
+    ) throws {
+        self.directory = try directory ?? TemporaryDirectory()
+        self.migrations = migrations
+        tenancy = try Tenancy(
+            store: try SQLiteStore(configuration: .init(root: self.directory.path, logger: .silent)),
+            migrations: migrations,
+            configuration: configuration,
+            logger: .silent
+        )
+        databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+        eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+    }
+
+    /// `req.db`: the default database, for a logger like `req.logger`.
+    func db(logger: Logger = .silent) -> any Database {
+        databases.database(logger: logger, on: eventLoop)!
+    }
+
+    /// Shuts `Databases` down, which shuts the tenancy down.
+    func shutdown() async {
+        await databases.shutdownAsync()
+    }
+}
+
+/// Runs `body` with a fixture and always shuts it down.
+func withFluent(
+    migrations: TenantMigrations = .base(),
+    configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+    tenants: [String] = ["acme", "globex"],
+    _ body: (FluentFixture) async throws -> Void
+) async throws {
+    let fixture = try FluentFixture(migrations: migrations, configuration: configuration)
+    do {
+        for tenant in tenants { try await fixture.tenancy.createTenant(TenantID(tenant)) }
+        try await body(fixture)
+    } catch {
+        await fixture.shutdown()
+        throw error
+    }
+    await fixture.shutdown()
+}
+
+/// Asserts that `body` throws a ``TenantedError`` with `code`, also when it arrives wrapped as the
+/// underlying error of another error.
+func expectTenantedError(
+    _ code: TenantedError.Code,
+    sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () async throws -> Void
+) async {
+    do {
+        try await body()
+        Issue.record("expected \(code), got success", sourceLocation: sourceLocation)
+    } catch let error as TenantedError {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(code), got \(String(reflecting: error))", sourceLocation: sourceLocation)
+    }
+}
+
+extension TenantID {
+    static let acme = try! TenantID("acme")
+    static let globex = try! TenantID("globex")
+}
