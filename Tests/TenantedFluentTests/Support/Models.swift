@@ -1,4 +1,5 @@
 import FluentKit
+import SQLKit
 import Foundation
 import Tenanted
 import TenantedFluent
@@ -85,11 +86,12 @@ struct AddNotePinned: AsyncMigration {
 /// Fails on a tenant that has two notes with the same title.
 struct UniqueNoteTitles: AsyncMigration {
     func prepare(on database: any Database) async throws {
-        try await database.schema(Note.schema).unique(on: "title", name: "notes_title_unique").update()
+        // SQLite cannot add a constraint with ALTER TABLE; a unique index does the same.
+        try await (database as! any SQLDatabase).raw("CREATE UNIQUE INDEX notes_title_unique ON notes (title)").run()
     }
 
     func revert(on database: any Database) async throws {
-        try await database.schema(Note.schema).deleteUnique(on: "title").update()
+        try await (database as! any SQLDatabase).raw("DROP INDEX notes_title_unique").run()
     }
 }
 
