@@ -6,10 +6,6 @@ import TenantedSQLite
 import TenantedTestSupport
 import Testing
 
-extension DatabaseID {
-    static let shared = DatabaseID(string: "shared")
-}
-
 /// Untenanted data on a second, non-default database beside the routing default.
 @Suite struct SharedDatabaseTests {
     @Test func sharedRowsAreVisibleFromEveryTenantAndTenantRowsStayInTheirTenant() async throws {

@@ -95,52 +95,9 @@ struct ReadmeQuickStartTests {
                 .appendingPathComponent("README.md"),
             encoding: .utf8
         )
-        let blocks = Self.swiftBlocks(in: readme)
-        #expect(blocks.count == 3, "README.md has 3 Swift blocks; update this file when that changes")
-        let mirrored = try String(contentsOf: here, encoding: .utf8)
-            .split(separator: "\n", omittingEmptySubsequences: false)
-            .compactMap(Self.readmeForm)
-        for (number, block) in blocks.enumerated() {
-            var remaining = mirrored[...]
-            for line in block {
-                guard let found = remaining.firstIndex(of: line) else {
-                    Issue.record("README.md Swift block \(number + 1): this line is not in ReadmeQuickStartTests.swift (in order): \(line)")
-                    break
-                }
-                remaining = remaining[(found + 1)...]
-            }
-        }
-    }
-
-    /// The trimmed, non-empty lines of each ```swift block.
-    static func swiftBlocks(in markdown: String) -> [[String]] {
-        var blocks: [[String]] = []
-        var current: [String]?
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if current == nil, trimmed == "```swift" {
-                current = []
-            } else if let block = current, trimmed == "```" {
-                blocks.append(block)
-                current = nil
-            } else if !trimmed.isEmpty {
-                current?.append(trimmed)
-            }
-        }
-        return blocks
-    }
-
-    /// How a line of this file reads in the README: the form in its `// README: `...`` comment, or
-    /// the line itself; `nil` for marker comments.
-    static func readmeForm(_ line: Substring) -> String? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if let marker = trimmed.range(of: "// README: `") {
-            let rest = trimmed[marker.upperBound...]
-            guard let end = rest.lastIndex(of: "`") else { return nil }
-            return String(rest[..<end])
-        }
-        if trimmed.hasPrefix("// README:") || trimmed.hasPrefix("// MARK:") || trimmed.isEmpty { return nil }
-        return trimmed
+        #expect(DocumentMirror.swiftBlocks(in: readme).count == 3, "README.md has 3 Swift blocks; update this file when that changes")
+        let missing = DocumentMirror.missingLines(of: readme, in: try String(contentsOf: here, encoding: .utf8), marker: "README")
+        #expect(missing.isEmpty, "README.md lines not in ReadmeQuickStartTests.swift (in order): \(missing)")
     }
 }
 
