@@ -143,8 +143,12 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
         guard let sql = database as? any SQLDatabase else {
             throw TenantedError(.invalidConfiguration, "\(Store.self)'s Fluent database is not an SQLDatabase")
         }
+        // Raw SQL, not a Fluent read: it runs on the writer, which the pool's open has just opened, so
+        // a cold open does not also open a reader for the check.
         guard try await store.tableExists(MigrationLog.schema, on: sql) else { return [] }
-        return try await MigrationLog.query(on: database).sort(\.$batch).sort(\.$createdAt).all().map(\.name)
+        return try await sql.raw("SELECT name FROM \(ident: MigrationLog.schema) ORDER BY batch, created_at")
+            .all()
+            .map { try $0.decode(column: "name", as: String.self) }
     }
 }
 

@@ -48,6 +48,20 @@ final class ConnectionLender: Sendable {
         return try await body(connection)
     }
 
+    /// Runs `body` with an open connection nobody is using, if there is one; never opens or waits.
+    /// Returns `nil` (without running `body`) when there is none.
+    func withIdleConnection<Result>(
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (SQLiteConnection) async throws -> Result
+    ) async throws -> Result? {
+        let idle = state.withLock { state -> SQLiteConnection? in
+            state.isClosed ? nil : state.idle.popLast()
+        }
+        guard let connection = idle else { return nil }
+        defer { giveBack(connection) }
+        return try await body(connection)
+    }
+
     private func borrow() async throws -> SQLiteConnection {
         switch state.withLock({ decide(&$0) }) {
         case .use(let connection): return connection

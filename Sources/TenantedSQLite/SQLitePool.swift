@@ -34,12 +34,21 @@ public final class SQLitePool: Sendable {
         try await writer.withConnection(body)
     }
 
-    /// Runs `body` with a reader connection (`query_only=ON`); with no readers configured, the writer.
+    /// Runs `body` with a connection for reading: an idle reader if one is open, else the writer if
+    /// it is open and idle, else a reader (opened if fewer than ``maximumReaders`` are, waited for if
+    /// not). With no readers configured, the writer.
+    ///
+    /// So a tenant that sees one request at a time works on one connection, and readers open only
+    /// when reads overlap the writer. `body` must only read: on a reader (`query_only=ON`) a write
+    /// fails, and which connection `body` gets is not up to it.
     public func read<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result {
-        try await (readers ?? writer).withConnection(body)
+        guard let readers else { return try await writer.withConnection(body) }
+        if let result = try await readers.withIdleConnection(body) { return result }
+        if let result = try await writer.withIdleConnection(body) { return result }
+        return try await readers.withConnection(body)
     }
 
     /// Closes every connection once its current borrower is done. Further use fails with

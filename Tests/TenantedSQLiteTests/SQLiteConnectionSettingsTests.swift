@@ -62,14 +62,17 @@ struct SQLiteConnectionSettingsTests {
             try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
         }
         let pool = try await store.open(acme)
-        // Nested reads hold two readers at once, so both reader connections are checked.
-        let (outer, inner, distinct) = try await pool.read { first in
-            try await pool.read { second in
-                (
-                    try await ConnectionSettings.read(from: first),
-                    try await ConnectionSettings.read(from: second),
-                    first !== second
-                )
+        // Holding the writer sends reads to readers; nested reads hold two readers at once, so both
+        // reader connections are checked.
+        let (outer, inner, distinct) = try await pool.write { _ in
+            try await pool.read { first in
+                try await pool.read { second in
+                    (
+                        try await ConnectionSettings.read(from: first),
+                        try await ConnectionSettings.read(from: second),
+                        first !== second
+                    )
+                }
             }
         }
         #expect(distinct)
@@ -77,7 +80,9 @@ struct SQLiteConnectionSettingsTests {
         #expect(inner == .expected(busyTimeout: 2000, reader: true))
 
         await #expect(throws: SQLiteError.self) {
-            try await pool.read { _ = try await $0.query("INSERT INTO t VALUES (1)") }
+            try await pool.write { _ in
+                try await pool.read { _ = try await $0.query("INSERT INTO t VALUES (1)") }
+            }
         }
         let count = try await pool.write { connection in
             _ = try await connection.query("INSERT INTO t VALUES (1)")
@@ -85,6 +90,26 @@ struct SQLiteConnectionSettingsTests {
         }
         #expect(count == 1)
         await store.close(pool)
+    }
+
+    @Test("a read takes an idle open reader, else the idle writer, else a new reader")
+    func readPlacement() async throws {
+        let store = try directory.store()
+        let acme = try TenantID("acme")
+        try await store.create(acme) { pool in
+            try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
+        }
+        let warm = try await store.open(acme)  // opening a pool opens its writer
+        // The writer is open and idle, no reader is open: the read uses the writer, opening nothing.
+        let (onWriter, writerConnection) = try await warm.read { ($0.isClosed == false, ObjectIdentifier($0)) }
+        let sameAsWriter = try await warm.write { ObjectIdentifier($0) == writerConnection }
+        #expect(onWriter && sameAsWriter)
+        // The writer busy: a reader opens; once open and idle, it is preferred over the idle writer.
+        let readerConnection = try await warm.write { _ in try await warm.read { ObjectIdentifier($0) } }
+        let preferred = try await warm.read { ObjectIdentifier($0) }
+        #expect(readerConnection != writerConnection)
+        #expect(preferred == readerConnection)
+        await store.close(warm)
     }
 
     @Test("with no readers configured, reads go to the writer")
