@@ -87,12 +87,7 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
         let registered = try registered()
         return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
             let before = Set(try await Self.applied(on: database, store: store))
-            let fluent = Migrations()
-            fluent.add(registered.map { NamedFailureMigration(base: $0, tenant: tenant) })
-            let migrator = Migrator(
-                databaseFactory: { _ in database }, migrations: fluent, on: database.eventLoop,
-                migrationLogLevel: migrationLogLevel
-            )
+            let migrator = Self.migrator(registered, tenant: tenant, on: database, logLevel: migrationLogLevel)
             try await migrator.setupIfNeeded().get()
             try await migrator.prepareBatch().get()
             let after = Set(try await Self.applied(on: database, store: store))
@@ -105,16 +100,20 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
         return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
             let before = try await Self.applied(on: database, store: store)
             if before.isEmpty { return [] }
-            let fluent = Migrations()
-            fluent.add(registered.map { NamedFailureMigration(base: $0, tenant: tenant) })
-            let migrator = Migrator(
-                databaseFactory: { _ in database }, migrations: fluent, on: database.eventLoop,
-                migrationLogLevel: migrationLogLevel
-            )
-            try await migrator.revertLastBatch().get()
+            try await Self.migrator(registered, tenant: tenant, on: database, logLevel: migrationLogLevel).revertLastBatch().get()
             let after = Set(try await Self.applied(on: database, store: store))
             return before.reversed().filter { !after.contains($0) }
         }
+    }
+
+    /// FluentKit's `Migrator` over `database` alone (each tenant keeps its own `_fluent_migrations`),
+    /// with failures that name the migration and the tenant.
+    private static func migrator(
+        _ migrations: [any Migration], tenant: TenantID, on database: any Database, logLevel: Logger.Level
+    ) -> Migrator {
+        let fluent = Migrations()
+        fluent.add(migrations.map { NamedFailureMigration(base: $0, tenant: tenant) })
+        return Migrator(databaseFactory: { _ in database }, migrations: fluent, on: database.eventLoop, migrationLogLevel: logLevel)
     }
 
     /// The registered migrations, refusing duplicate names (Fluent would skip the second silently).

@@ -35,7 +35,9 @@ extension DatabaseConfigurationFactory {
     /// `databases.middleware.use(_:on:)` work as on any Fluent database.
     ///
     /// Shutting the routing driver down (Vapor does at application shutdown) shuts `tenancy` down:
-    /// every pool is closed once its leases end.
+    /// every pool is closed once its leases end. `Databases` makes the driver on first use and shuts
+    /// down only drivers it made, so also run `tenancy` in your `ServiceGroup` or call
+    /// `tenancy.shutdown()` (idempotent).
     public static func tenanted<Store: FluentTenantStore>(_ tenancy: Tenancy<Store>) -> Self {
         .init { TenantRoutingConfiguration(tenancy: tenancy) }
     }

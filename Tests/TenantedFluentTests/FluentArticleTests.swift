@@ -134,7 +134,8 @@ struct FluentArticleTests {
         #expect(found?.name == "Launch")
         #expect(payload.hasSuffix("?tenant=acme"))
 
-        await databases.shutdownAsync()          // also shuts the tenancy down
+        await databases.shutdownAsync()          // shuts the tenancy down too, as its driver was used
+        await tenancy.shutdown()                 // idempotent; needed when the driver never was
     }
 
     @Test("every line of every Swift block in the article appears in this file, in order")

@@ -22,20 +22,10 @@ import Testing
     }
 
     @Test func aNewMigrationIsPendingAtOpenUntilMigrateAllAppliesItEverywhere() async throws {
-        let directory = try TemporaryDirectory()
-        // Release 1: two tenants with rows.
-        let first = try FluentFixture(directory: directory)
-        for tenant in [TenantID.acme, .globex] {
-            try await first.tenancy.createTenant(tenant)
-            try await first.tenancy.withTenant(tenant) { try await Note(title: "\(tenant)").create(on: first.db()) }
-        }
-        await first.shutdown()
-
-        // Release 2 adds a migration; opening a tenant now reports the stale schema by name.
-        let migrations = TenantMigrations.base()
-        migrations.add(AddNotePinned())
-        let second = try FluentFixture(migrations: migrations, directory: directory)
-        do {
+        // Release 1: two tenants with rows. Release 2 adds a migration.
+        try await withNextRelease(tenants: [.acme, .globex], adding: [AddNotePinned()], prepare: { first, tenant in
+            try await Note(title: "\(tenant)").create(on: first.db())
+        }) { second in
             let error = await #expect(throws: TenantedError.self) {
                 try await second.tenancy.withTenant(.acme) { _ = try await Note.query(on: second.db()).count() }
             }
@@ -65,29 +55,15 @@ import Testing
             let again = try await second.tenancy.migrateAll()
             #expect(again.current.map(\.tenant) == [.acme, .globex])
             #expect(again.migrated.isEmpty && again.succeeded)
-        } catch {
-            await second.shutdown()
-            throw error
         }
-        await second.shutdown()
     }
 
     @Test func oneFailingTenantDoesNotStopTheOthersAndIsLeftAsItWas() async throws {
-        let directory = try TemporaryDirectory()
-        let first = try FluentFixture(directory: directory)
-        for tenant in ["a1", "a2", "bad", "z1"] {
-            try await first.tenancy.createTenant(TenantID(tenant))
-            try await first.tenancy.withTenant(TenantID(tenant)) {
-                try await Note(title: "same").create(on: first.db())
-                if tenant == "bad" { try await Note(title: "same").create(on: first.db()) }
-            }
-        }
-        await first.shutdown()
-
-        let migrations = TenantMigrations.base()
-        migrations.add(AddNotePinned(), UniqueNoteTitles())
-        let second = try FluentFixture(migrations: migrations, directory: directory)
-        do {
+        let tenants = try ["a1", "a2", "bad", "z1"].map(TenantID.init)
+        try await withNextRelease(tenants: tenants, adding: [AddNotePinned(), UniqueNoteTitles()], prepare: { first, tenant in
+            try await Note(title: "same").create(on: first.db())
+            if tenant.description == "bad" { try await Note(title: "same").create(on: first.db()) }
+        }) { second in
             let report = try await second.tenancy.migrateAll(maximumConcurrency: 1)
             #expect(!report.succeeded && report.exitStatus == 1)
             #expect(report.failures.map(\.tenant) == [try TenantID("bad")])
@@ -99,23 +75,11 @@ import Testing
             let status = try await second.tenancy.migrationStatus(TenantID("bad"))
             #expect(status.applied == [CreateNotes().name])
             #expect(status.pending == [AddNotePinned().name, UniqueNoteTitles().name])
-        } catch {
-            await second.shutdown()
-            throw error
         }
-        await second.shutdown()
     }
 
     @Test func rollbackRevertsTheLastBatchOfOneTenantOrAll() async throws {
-        let directory = try TemporaryDirectory()
-        let first = try FluentFixture(directory: directory)
-        for tenant in [TenantID.acme, .globex] { try await first.tenancy.createTenant(tenant) }
-        await first.shutdown()
-
-        let migrations = TenantMigrations.base()
-        migrations.add(AddNotePinned())
-        let second = try FluentFixture(migrations: migrations, directory: directory)
-        do {
+        try await withNextRelease(tenants: [.acme, .globex], adding: [AddNotePinned()]) { second in
             _ = try await second.tenancy.migrateAll()
             #expect(try await second.tenancy.rollback(.acme) == [AddNotePinned().name])
             #expect(try await second.tenancy.migrationStatus(.acme).pending == [AddNotePinned().name])
@@ -135,11 +99,7 @@ import Testing
             #expect(try await second.tenancy.migrationStatus(.acme).applied.isEmpty)
             // Nothing left to revert: "current".
             #expect(try await second.tenancy.rollback(.acme).isEmpty)
-        } catch {
-            await second.shutdown()
-            throw error
         }
-        await second.shutdown()
     }
 
     @Test func twoMigratorsOnOneTenantApplyEachMigrationOnce() async throws {
@@ -173,19 +133,46 @@ import Testing
     }
 
     @Test func autoMigrateAppliesPendingMigrationsAtOpen() async throws {
-        let directory = try TemporaryDirectory()
-        let first = try FluentFixture(directory: directory)
-        try await first.tenancy.createTenant(.acme)
-        await first.shutdown()
-
-        let migrations = TenantMigrations.base()
-        migrations.add(AddNotePinned())
-        let second = try FluentFixture(migrations: migrations, configuration: .init(autoMigrate: true), directory: directory)
-        let count = try await second.tenancy.withTenant(.acme) { try await Note.query(on: second.db()).count() }
-        #expect(count == 0)
-        #expect(try await second.tenancy.migrationStatus(.acme).pending.isEmpty)
-        await second.shutdown()
+        try await withNextRelease(tenants: [.acme], adding: [AddNotePinned()], configuration: .init(autoMigrate: true)) { second in
+            let count = try await second.tenancy.withTenant(.acme) { try await Note.query(on: second.db()).count() }
+            #expect(count == 0)
+            #expect(try await second.tenancy.migrationStatus(.acme).pending.isEmpty)
+        }
     }
+}
+
+/// Release 1 (the base migrations) creates `tenants`, running `prepare` in each, and stops; then
+/// release 2 (base + `added`) runs `body` on the same files, and is always shut down.
+func withNextRelease(
+    tenants: [TenantID],
+    adding added: [any Migration],
+    configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+    prepare: (FluentFixture, TenantID) async throws -> Void = { _, _ in },
+    _ body: (FluentFixture) async throws -> Void
+) async throws {
+    let directory = try TemporaryDirectory()
+    let first = try FluentFixture(directory: directory)
+    do {
+        for tenant in tenants {
+            try await first.tenancy.createTenant(tenant)
+            try await first.tenancy.withTenant(tenant) { try await prepare(first, tenant) }
+        }
+    } catch {
+        await first.shutdown()
+        throw error
+    }
+    await first.shutdown()
+
+    let migrations = TenantMigrations.base()
+    migrations.add(added)
+    let second = try FluentFixture(migrations: migrations, configuration: configuration, directory: directory)
+    do {
+        try await body(second)
+    } catch {
+        await second.shutdown()
+        throw error
+    }
+    await second.shutdown()
 }
 
 struct PinnedRow: Decodable {

@@ -40,9 +40,11 @@ final class FluentFixture: Sendable {
         databases.database(logger: logger, on: eventLoop)!
     }
 
-    /// Shuts `Databases` down, which shuts the tenancy down.
+    /// Shuts `Databases` down, which shuts the tenancy down if the routing database was ever used,
+    /// and the tenancy itself (idempotent), for when it was not.
     func shutdown() async {
         await databases.shutdownAsync()
+        await tenancy.shutdown()
     }
 }
 
