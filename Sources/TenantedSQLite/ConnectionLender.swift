@@ -129,7 +129,7 @@ final class ConnectionLender: Sendable {
         case .keep: break
         case .close:
             Task {
-                try? await connection.close()
+                await connection.closeEvenIfCancelled()
                 // Count the slot free only once the connection is really closed, so close() cannot
                 // return (and the file be renamed or deleted) under an open connection.
                 state.withLock { $0.count -= 1 }
@@ -158,7 +158,7 @@ final class ConnectionLender: Sendable {
             return (state.idle, Array(state.waiters))
         }
         for waiter in waiters { waiter.resume(throwing: closedError) }
-        for connection in idle { try? await connection.close() }
+        for connection in idle { await connection.closeEvenIfCancelled() }
         state.withLock { $0.count -= idle.count }
         await withCheckedContinuation { continuation in
             let done = state.withLock { state in
@@ -168,5 +168,17 @@ final class ConnectionLender: Sendable {
             }
             if done { continuation.resume() }
         }
+    }
+}
+
+extension SQLiteConnection {
+    /// Closes the connection even when the calling task is cancelled.
+    ///
+    /// sqlite-nio closes on its thread pool through `runIfActive`, which throws for a cancelled task
+    /// *without closing*, and a connection deallocated unclosed traps. A pool closed from a cancelled
+    /// task (a sibling `async let` failed, a request was abandoned) must still close every connection,
+    /// so the close runs in a task of its own, which does not inherit the cancellation.
+    func closeEvenIfCancelled() async {
+        await Task { try? await self.close() }.value
     }
 }

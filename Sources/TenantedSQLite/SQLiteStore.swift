@@ -224,7 +224,7 @@ public struct SQLiteStore: TenantStore {
             try await configuration.prepareConnection?(connection)
             return connection
         } catch {
-            try? await connection.close()
+            await connection.closeEvenIfCancelled()
             throw error
         }
     }

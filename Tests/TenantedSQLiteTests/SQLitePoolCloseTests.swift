@@ -77,4 +77,25 @@ struct SQLitePoolCloseTests {
         // The last connection closed folds the WAL back into the database file.
         #expect(!directory.exists("storage/tenants/acme/main.sqlite3-wal"))
     }
+
+    @Test("a pool closed from a cancelled task still closes every connection")
+    func closeFromACancelledTask() async throws {
+        let store = try directory.store()
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        let pool = try await store.open(acme)
+        let connections = try await pool.write { writer in
+            try await pool.read { first in try await pool.read { second in [writer, first, second] } }
+        }
+        // As when a sibling `async let` fails: the task that closes the pool is already cancelled.
+        // sqlite-nio's own close refuses to run in a cancelled task; an unclosed connection traps
+        // when deallocated, so this test would crash the process without the fix.
+        let closer = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            #expect(Task.isCancelled)
+            await store.close(pool)
+        }
+        await closer.value
+        #expect(connections.allSatisfy { $0.isClosed })
+    }
 }
