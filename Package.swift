@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "Tenanted", targets: ["Tenanted"]),
         .library(name: "TenantedSQLite", targets: ["TenantedSQLite"]),
         .library(name: "TenantedFluent", targets: ["TenantedFluent"]),
+        .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
+        .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -26,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
         // Tests only: the stock driver serves the shared (untenanted) database in the Fluent tests.
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
@@ -70,6 +74,31 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Vapor: middleware and resolvers, request API, websockets, the `tenants` commands.
+        .target(
+            name: "TenantedVapor",
+            dependencies: [
+                "Tenanted", "TenantedFluent",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The runnable example: `swift run tenanted-demo`.
+        .executableTarget(
+            name: "TenantedDemo",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Helpers shared by the test targets (temporary directories, gates, timeouts); not a product.
         .target(
             name: "TenantedTestSupport",
@@ -107,6 +136,18 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedVaporTests",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -192,6 +192,11 @@ public struct MigrationReport: Sendable {
     /// Every tenant's result, sorted by tenant.
     public var results: [TenantMigrationResult]
 
+    /// Creates a report.
+    public init(results: [TenantMigrationResult]) {
+        self.results = results
+    }
+
     /// The tenants that failed.
     public var failures: [TenantMigrationResult] { results.filter { $0.error != nil } }
     /// The tenants that had migrations applied.

@@ -1,0 +1,39 @@
+/// A ``Tenancy`` with its store type erased: what an application keeps when its storage cannot be
+/// generic (Vapor's `Application`, command-line tools).
+///
+/// ``Tenancy`` conforms; use it through `any AnyTenancy`.
+public protocol AnyTenancy: AnyObject, Sendable {
+    /// Runs `body` as `tenant`, holding a lease on its pool; see ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``.
+    func withTenant<Result>(
+        _ tenant: TenantID,
+        prohibitingSwitches: Bool,
+        isolation: isolated (any Actor)?,
+        _ body: () async throws -> Result
+    ) async throws -> Result
+
+    /// See ``Tenancy/createTenant(_:ifNotExists:)``.
+    @discardableResult
+    func createTenant(_ tenant: TenantID, ifNotExists: Bool) async throws -> Bool
+    /// See ``Tenancy/destroyTenant(_:)``.
+    func destroyTenant(_ tenant: TenantID) async throws
+    /// See ``Tenancy/tenantExists(_:)``.
+    func tenantExists(_ tenant: TenantID) async throws -> Bool
+    /// See ``Tenancy/tenants()``.
+    func tenants() async throws -> [TenantID]
+    /// See ``Tenancy/migrate(_:)``.
+    @discardableResult
+    func migrate(_ tenant: TenantID) async throws -> [String]
+    /// See ``Tenancy/migrateAll(maximumConcurrency:progress:)``.
+    func migrateAll(maximumConcurrency: Int?, progress: (@Sendable (MigrationProgress) -> Void)?) async throws -> MigrationReport
+    /// See ``Tenancy/rollback(_:)``.
+    @discardableResult
+    func rollback(_ tenant: TenantID) async throws -> [String]
+    /// See ``Tenancy/rollbackAll(maximumConcurrency:progress:)``.
+    func rollbackAll(maximumConcurrency: Int?, progress: (@Sendable (MigrationProgress) -> Void)?) async throws -> MigrationReport
+    /// See ``Tenancy/migrationStatus(_:)``.
+    func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus
+    /// See ``Tenancy/shutdown()``.
+    func shutdown() async
+}
+
+extension Tenancy: AnyTenancy {}

@@ -1,0 +1,80 @@
+import Foundation
+import Tenanted
+import TenantedSQLite
+
+/// The demo's own options, taken out of the command line before Vapor parses the rest
+/// (`serve --hostname --port` are Vapor's).
+struct DemoOptions {
+    /// `--base-domain D`: tenants are `<name>.D`. Default: `localhost`.
+    var baseDomain = "localhost"
+    /// `--no-seed`: do not create `acme` and `globex` on a first start.
+    var seed = true
+    /// `TENANTED_STORAGE`: the storage root. Default: `./storage`.
+    var storage = "./storage"
+    /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
+    var maximumPools = 50
+
+    /// Removes the demo's options from `arguments` and reads the environment.
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad value.
+    static func extract(from arguments: inout [String], environment: [String: String]) throws -> DemoOptions {
+        var options = DemoOptions()
+        var remaining: [String] = []
+        var index = arguments.startIndex
+        while index < arguments.endIndex {
+            let argument = arguments[index]
+            switch argument {
+            case "--base-domain":
+                let next = arguments.index(after: index)
+                guard next < arguments.endIndex else {
+                    throw TenantedError(.invalidConfiguration, "--base-domain needs a value, e.g. --base-domain localhost")
+                }
+                options.baseDomain = try validDomain(arguments[next])
+                index = arguments.index(after: next)
+                continue
+            case let value where value.hasPrefix("--base-domain="):
+                options.baseDomain = try validDomain(String(value.dropFirst("--base-domain=".count)))
+            case "--no-seed":
+                options.seed = false
+            default:
+                remaining.append(argument)
+            }
+            index = arguments.index(after: index)
+        }
+        // `serve` is the default command; Vapor wants it named before its options.
+        if remaining.count == 1 || remaining.dropFirst().first?.hasPrefix("-") == true {
+            remaining.insert("serve", at: min(1, remaining.count))
+        }
+        arguments = remaining
+        if let storage = environment["TENANTED_STORAGE"] {
+            guard !storage.isEmpty, !storage.contains("\0") else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_STORAGE must be a directory path")
+            }
+            options.storage = storage
+        }
+        if let pools = environment["TENANTED_MAX_POOLS"] {
+            guard let value = Int(pools), value >= 1 else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_MAX_POOLS must be a whole number of at least 1")
+            }
+            options.maximumPools = value
+        }
+        return options
+    }
+
+    /// A host name: labels of letters, digits and `-`, joined by dots.
+    static func validDomain(_ value: String) throws -> String {
+        let labels = value.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+        let valid = !value.isEmpty && value.utf8.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.count <= 63 && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        }
+        guard valid else {
+            throw TenantedError(.invalidConfiguration, "--base-domain must be a host name such as localhost or example.com")
+        }
+        return value.lowercased()
+    }
+
+    /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
+    func store() throws -> SQLiteStore {
+        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
+        return try SQLiteStore(configuration: .init(root: storage, pathTemplate: "tenants/%{tenant}/main.sqlite3"))
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Tenanted
+import TenantedFluent
+import TenantedSQLite
+import TenantedVapor
+import Vapor
+
+/// `tenanted-demo`: a multi-tenant notes service on the SQLite store.
+///
+/// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
+/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status …`
+@main
+enum TenantedDemo {
+    static func main() async throws {
+        var environment = try Environment.detect()
+        let options: DemoOptions
+        do {
+            options = try DemoOptions.extract(from: &environment.arguments, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("tenanted-demo: \(error)\n".utf8))
+            exit(64)
+        }
+        // Logs on standard error, so command results (and --json) own standard output.
+        let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "") ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label, metadataProvider: .tenanted)
+            handler.logLevel = level
+            return handler
+        }
+
+        let app = try await Application.make(environment)
+        do {
+            try await configure(app, options)
+            try await app.execute()
+        } catch {
+            if !(error is TenantsCommandFailed) { app.logger.report(error: error) }
+            try? await app.asyncShutdown()
+            exit(1)
+        }
+        try await app.asyncShutdown()
+    }
+
+    static func configure(_ app: Application, _ options: DemoOptions) async throws {
+        let migrations = TenantMigrations()
+        migrations.add(CreateNotes())
+        var configuration = Tenancy<SQLiteStore>.Configuration()
+        configuration.pools.maximumOpenPools = options.maximumPools
+        let tenancy = try Tenancy(store: try options.store(), migrations: migrations, configuration: configuration, logger: app.logger)
+        app.tenanted.use(tenancy)
+        app.asyncCommands.use(TenantsCommand(), as: "tenants")
+        // Fluent's `migrate` runs without a tenant, so against the tenanted default it cannot work:
+        // `tenants migrate` replaces it.
+        app.asyncCommands.commands.removeValue(forKey: "migrate")
+        app.commands.commands.removeValue(forKey: "migrate")
+
+        app.middleware = Middlewares()
+        app.middleware.use(JSONErrorMiddleware())
+        routes(app, baseDomain: options.baseDomain)
+
+        if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
+            for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }
+            let port = value(of: "--port", in: app.environment.arguments) ?? "8080"
+            let base = options.baseDomain
+            print("""
+            Created tenants acme and globex. Try:
+              curl -H 'Content-Type: application/json' -d '{"title": "hello", "body": "from acme"}' http://acme.\(base):\(port)/notes
+              curl http://acme.\(base):\(port)/notes http://globex.\(base):\(port)/notes
+            """)
+        }
+    }
+
+    /// Whether the command line runs the server (Vapor's default command).
+    static func isServe(_ arguments: [String]) -> Bool {
+        arguments.dropFirst().first == "serve"
+    }
+
+    static func value(of option: String, in arguments: [String]) -> String? {
+        guard let index = arguments.firstIndex(of: option), arguments.index(after: index) < arguments.endIndex else { return nil }
+        return arguments[arguments.index(after: index)]
+    }
+}

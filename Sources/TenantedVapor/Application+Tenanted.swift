@@ -1,0 +1,51 @@
+import Fluent
+public import FluentKit
+public import Tenanted
+public import TenantedFluent
+public import Vapor
+
+extension Application {
+    /// Tenanted's entry point: `app.tenanted.use(tenancy)`.
+    public var tenanted: TenantedSupport { .init(application: self) }
+
+    /// Configures Tenanted on an application.
+    public struct TenantedSupport: Sendable {
+        let application: Application
+
+        struct Key: StorageKey {
+            typealias Value = any AnyTenancy
+        }
+
+        /// Makes `tenancy` the application's: registers its routing database as the **default**
+        /// database (so `req.db` is the request's tenant), keeps it for ``TenantMiddleware`` and the
+        /// `tenants` commands, and shuts it down with the application.
+        ///
+        /// - Parameter id: the routing database's ID. Default: `.tenanted`.
+        public func use<Store: FluentTenantStore>(_ tenancy: Tenancy<Store>, as id: DatabaseID = .tenanted) {
+            application.storage[Key.self] = tenancy
+            application.databases.use(.tenanted(tenancy), as: id, isDefault: true)
+            application.lifecycle.use(TenancyLifecycle(tenancy: tenancy))
+        }
+
+        /// The configured tenancy, or `nil`.
+        public var tenancy: (any AnyTenancy)? { application.storage[Key.self] }
+
+        /// The configured tenancy.
+        /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when `use(_:as:)` was not called.
+        public func requireTenancy() throws -> any AnyTenancy {
+            guard let tenancy else {
+                throw TenantedError(.invalidConfiguration, "no tenancy configured; call app.tenanted.use(tenancy) first")
+            }
+            return tenancy
+        }
+    }
+}
+
+/// Shuts the tenancy down when the application shuts down.
+struct TenancyLifecycle: LifecycleHandler {
+    let tenancy: any AnyTenancy
+
+    func shutdownAsync(_ application: Application) async {
+        await tenancy.shutdown()
+    }
+}

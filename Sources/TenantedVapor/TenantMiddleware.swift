@@ -1,0 +1,125 @@
+public import Tenanted
+public import Vapor
+
+/// Resolves each request's tenant and runs the rest of the responder chain inside it.
+///
+/// For a request whose ``TenantResolver`` names a tenant, the middleware
+/// 1. validates the name (an invalid one is a 404, and reaches no path or database),
+/// 2. stores the tenant in `req.storage` (``Vapor/Request/tenant``) and sets `tenant` in `req.logger`'s
+///    metadata (log lines are tagged, and the Fluent routing database uses it when a future-based
+///    layer has dropped the task-local),
+/// 3. runs the rest of the chain inside `tenancy.withTenant(_:prohibitingSwitches: true)`: `req.db` is
+///    the tenant's database, and switching to another tenant inside the request throws
+///    `switchProhibited`. An unknown tenant is a 404.
+///
+/// A request that names no tenant continues **untenanted**: tenanted routes then fail with
+/// `noTenant`, which ``Tenanted/TenantedError`` maps to 404 (never a 500, never a default database).
+///
+/// ## Placement
+///
+/// Install it at route-group level, after (inside) any middleware that calls `next` from a future
+/// callback, such as `SessionsMiddleware`:
+///
+/// ```swift
+/// let tenanted = app.grouped(app.sessions.middleware).grouped(TenantMiddleware(resolver: .subdomain(of: "example.com")))
+/// tenanted.get("notes") { req in try await Note.query(on: req.db).all() }
+/// ```
+///
+/// Task-locals do not survive a future callback. Placed *before* such a middleware, the handler runs
+/// without the task-local lease; the routing database then falls back to `req.logger`'s `tenant`
+/// metadata and leases the tenant per query, so queries still reach the right tenant, but
+/// `Tenant.current` is `nil` in the handler and code that needs it fails closed with `noTenant`.
+public struct TenantMiddleware: AsyncMiddleware {
+    let tenancy: (any AnyTenancy)?
+    let resolver: TenantResolver
+
+    /// A middleware using the tenancy configured with `app.tenanted.use(_:)`.
+    public init(resolver: TenantResolver) {
+        self.tenancy = nil
+        self.resolver = resolver
+    }
+
+    /// A middleware for an explicit tenancy.
+    public init(tenancy: any AnyTenancy, resolver: TenantResolver) {
+        self.tenancy = tenancy
+        self.resolver = resolver
+    }
+
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let candidate = resolver.candidate(for: request) else {
+            return try await next.respond(to: request)
+        }
+        guard let tenant = try? TenantID(candidate) else {
+            request.logger.debug("request names an invalid tenant")
+            throw TenantNotFound()
+        }
+        let tenancy = try self.tenancy ?? request.application.tenanted.requireTenancy()
+        request.storage[TenantStorageKey.self] = tenant
+        request.logger[metadataKey: "tenant"] = "\(tenant)"
+        do {
+            return try await tenancy.withTenant(tenant, prohibitingSwitches: true, isolation: nil) {
+                try await next.respond(to: request)
+            }
+        } catch let error as TenantedError where error.code == .tenantNotFound && error.tenant == tenant {
+            throw TenantNotFound()
+        }
+    }
+}
+
+/// The 404 for a request whose tenant is invalid or unknown; says nothing about the name.
+struct TenantNotFound: AbortError {
+    var status: HTTPResponseStatus { .notFound }
+    var reason: String { "tenant not found" }
+}
+
+struct TenantStorageKey: StorageKey {
+    typealias Value = TenantID
+}
+
+extension Request {
+    /// The tenant ``TenantMiddleware`` resolved for this request, or `nil`.
+    public var tenant: TenantID? {
+        storage[TenantStorageKey.self]
+    }
+
+    /// The request's tenant.
+    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` (a 404) when the request has none.
+    public func requireTenant() throws -> TenantID {
+        guard let tenant else { throw TenantedError(.noTenant, "this request names no tenant") }
+        return tenant
+    }
+
+    /// Runs `body` in the request's tenant again, where the task-local context does not reach:
+    /// websocket handlers and their frame callbacks, `Task.detached`, event-loop callbacks.
+    ///
+    /// ```swift
+    /// ws.onText { ws, text in
+    ///     try? await req.withTenant { try await Message(text: text).create(on: req.db) }
+    /// }
+    /// ```
+    ///
+    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` when the request has no tenant.
+    public func withTenant<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        let tenant = try requireTenant()
+        return try await application.tenanted.requireTenancy().withTenant(tenant, prohibitingSwitches: true, isolation: nil, body)
+    }
+}
+
+extension TenantedError: AbortError {
+    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName` and `wrongTenant` (to a client, a record
+    /// or tenant it cannot reach does not exist); 503 for `pendingMigrations`, `poolLimitReached` and
+    /// `shutdown`; 500 otherwise.
+    public var status: HTTPResponseStatus {
+        switch code {
+        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant: .notFound
+        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+
+    /// A short reason without tenant names or detail: `"tenant not found"` for the 404s, the
+    /// status's phrase otherwise. The full error goes to the log.
+    public var reason: String {
+        status == .notFound ? "tenant not found" : status.reasonPhrase
+    }
+}

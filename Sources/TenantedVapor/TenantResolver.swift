@@ -1,0 +1,108 @@
+public import Tenanted
+public import Vapor
+
+/// Finds the tenant a request names: a subdomain, a host, a header, a path segment, or any closure.
+///
+/// A resolver returns the **candidate name** — `nil` when the request names no tenant (it then
+/// runs untenanted). ``TenantMiddleware`` validates the candidate with `TenantID`, so a hostile value
+/// (`..`, `%2e%2e`, a NUL, 300 characters) is a 404 before it reaches a path or a database.
+///
+/// Host-based resolvers read the `Host` header, drop the port and a trailing dot, lowercase it
+/// (host names are case-insensitive), and never resolve an IP address (`127.0.0.1`, `[::1]`) or a
+/// host longer than 253 characters.
+public struct TenantResolver: Sendable {
+    private let resolve: @Sendable (Request) -> String?
+
+    /// A resolver from any closure; return `nil` when the request names no tenant.
+    public init(_ resolve: @escaping @Sendable (Request) -> String?) {
+        self.resolve = resolve
+    }
+
+    /// The candidate tenant name of `request`, or `nil`.
+    public func candidate(for request: Request) -> String? {
+        resolve(request)
+    }
+
+    /// The label right under `baseDomain`: `acme.example.com` → `acme` for base `example.com`.
+    ///
+    /// The base domain itself, a host outside it (`acme.example.com.evil.net`), more than one label
+    /// under it (`www.acme.example.com`) and the `excluded` labels resolve to no tenant.
+    ///
+    /// - Parameters:
+    ///   - baseDomain: the domain whose subdomains are tenants, e.g. `"example.com"` or `"localhost"`.
+    ///   - excluded: labels that are not tenants. Default: `www`.
+    public static func subdomain(of baseDomain: String, excluding excluded: Set<String> = ["www"]) -> Self {
+        let base = HostName.normalized(baseDomain) ?? baseDomain.lowercased()
+        return Self { request in
+            guard let host = HostName.of(request), host.hasSuffix("." + base) else { return nil }
+            let label = String(host.dropLast(base.count + 1))
+            guard !label.isEmpty, !label.contains("."), !excluded.contains(label) else { return nil }
+            return label
+        }
+    }
+
+    /// The first label of any host: `acme.example.com` → `acme`. A single-label host (`localhost`)
+    /// and the `excluded` labels resolve to no tenant.
+    public static func firstHostLabel(excluding excluded: Set<String> = ["www"]) -> Self {
+        Self { request in
+            guard let host = HostName.of(request), let dot = host.firstIndex(of: ".") else { return nil }
+            let label = String(host[..<dot])
+            return label.isEmpty || excluded.contains(label) ? nil : label
+        }
+    }
+
+    /// The whole host is the tenant's name (for hosts like `acme` on an internal network).
+    public static let host = Self { request in HostName.of(request) }
+
+    /// Each host maps to a tenant (custom domains: `notes.acme.com` → `acme`); other hosts resolve to
+    /// no tenant. Keys are matched after the same normalization as the request's host.
+    public static func hostMap(_ map: [String: TenantID]) -> Self {
+        let normalized = Dictionary(map.map { (HostName.normalized($0.key) ?? $0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        return Self { request in
+            HostName.of(request).flatMap { normalized[$0] }.map(\.description)
+        }
+    }
+
+    /// The value of a request header, `X-Tenant` by default (for APIs and internal services).
+    public static func header(_ name: String = "X-Tenant") -> Self {
+        Self { request in
+            request.headers.first(name: name).flatMap { $0.isEmpty ? nil : $0 }
+        }
+    }
+
+    /// The first path segment: `/acme/notes` → `acme`. Routes then include the segment
+    /// (`app.grouped(":tenant")`). The root path resolves to no tenant.
+    public static let pathPrefix = Self { request in
+        request.url.path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init)
+    }
+}
+
+/// Host header parsing shared by the host-based resolvers.
+enum HostName {
+    /// The request's host, normalized; `nil` when absent, an IP address, or unusable.
+    static func of(_ request: Request) -> String? {
+        request.headers.first(name: .host).flatMap(normalized)
+    }
+
+    /// Lowercased, without port and trailing dot; `nil` for IP addresses, empty or overlong hosts.
+    static func normalized(_ raw: String) -> String? {
+        var host = Substring(raw)
+        if host.hasPrefix("[") { return nil }  // an IPv6 literal, with or without a port
+        if let colon = host.lastIndex(of: ":") {
+            let port = host[host.index(after: colon)...]
+            guard !port.isEmpty, port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber) else { return nil }
+            host = host[..<colon]
+        }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        guard !host.isEmpty, host.utf8.count <= 253 else { return nil }
+        if isIPv4(host) { return nil }
+        return host.lowercased()
+    }
+
+    private static func isIPv4(_ host: Substring) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy { $0.isASCII && $0.isNumber }
+        }
+    }
+}

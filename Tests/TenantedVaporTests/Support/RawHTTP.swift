@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A deliberately dumb HTTP/1.1 client over a plain TCP socket, so tests can send any `Host` header
+/// (NUL bytes, 300 characters, `..`) to the real server exactly as written.
+struct RawHTTPResponse {
+    let status: Int
+    let body: String
+
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
+}
+
+enum RawHTTP {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Sends one request with `Connection: close` and reads the whole response, on a Dispatch thread:
+    /// blocking socket calls on Swift's cooperative pool (two threads here) would starve the server
+    /// under test.
+    static func send(
+        port: Int,
+        method: String = "GET",
+        path: String,
+        host: [UInt8],
+        headers: [(String, String)] = [],
+        body: String? = nil
+    ) async throws -> RawHTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    try sendBlocking(port: port, method: method, path: path, host: host, headers: headers, body: body)
+                })
+            }
+        }
+    }
+
+    private static func sendBlocking(
+        port: Int,
+        method: String = "GET",
+        path: String,
+        host: [UInt8],
+        headers: [(String, String)] = [],
+        body: String? = nil
+    ) throws -> RawHTTPResponse {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
+        defer { close(fd) }
+        // Never hang a test on a server that does not answer: give up reading after 30 s.
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Failure(description: "connect: \(errno)") }
+        var request: [UInt8] = Array("\(method) \(path) HTTP/1.1\r\nHost: ".utf8) + host + Array("\r\n".utf8)
+        var allHeaders = headers + [("Connection", "close")]
+        if let body { allHeaders += [("Content-Length", "\(body.utf8.count)")] }
+        for (name, value) in allHeaders { request += Array("\(name): \(value)\r\n".utf8) }
+        request += Array("\r\n".utf8)
+        if let body { request += Array(body.utf8) }
+        var sent = 0
+        while sent < request.count {
+            let written = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw Failure(description: "write: \(errno)") }
+            sent += written
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first,
+              let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
+            throw Failure(description: "no HTTP response (\(response.count) bytes)")
+        }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return RawHTTPResponse(status: code, body: body)
+    }
+
+    static func send(port: Int, method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: String? = nil) async throws -> RawHTTPResponse {
+        try await send(port: port, method: method, path: path, host: Array(host.utf8), headers: headers, body: body)
+    }
+}
