@@ -37,3 +37,11 @@ public protocol AnyTenancy: AnyObject, Sendable {
 }
 
 extension Tenancy: AnyTenancy {}
+
+extension AnyTenancy {
+    /// Creates `tenant`; an existing tenant is an error. See ``Tenancy/createTenant(_:ifNotExists:)``.
+    @discardableResult
+    public func createTenant(_ tenant: TenantID) async throws -> Bool {
+        try await createTenant(tenant, ifNotExists: false)
+    }
+}

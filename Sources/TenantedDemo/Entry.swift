@@ -56,17 +56,19 @@ enum TenantedDemo {
 
         app.middleware = Middlewares()
         app.middleware.use(JSONErrorMiddleware())
-        routes(app, baseDomain: options.baseDomain)
+        try routes(app, baseDomain: options.baseDomain)
 
         if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
             for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }
             let port = value(of: "--port", in: app.environment.arguments) ?? "8080"
             let base = options.baseDomain
-            print("""
+            let lines = """
             Created tenants acme and globex. Try:
               curl -H 'Content-Type: application/json' -d '{"title": "hello", "body": "from acme"}' http://acme.\(base):\(port)/notes
               curl http://acme.\(base):\(port)/notes http://globex.\(base):\(port)/notes
-            """)
+
+            """
+            FileHandle.standardOutput.write(Data(lines.utf8))
         }
     }
 

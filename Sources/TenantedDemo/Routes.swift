@@ -6,10 +6,10 @@ import Vapor
 
 /// The demo's HTTP interface. `/health` is untenanted; `/notes…` runs in the tenant named by the
 /// first label of the host under the base domain.
-func routes(_ app: Application, baseDomain: String) {
+func routes(_ app: Application, baseDomain: String) throws {
     app.get("health") { _ in "ok" }
 
-    let tenanted = app.grouped(TenantMiddleware(resolver: .subdomain(of: baseDomain)))
+    let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: baseDomain)))
     let notes = tenanted.grouped("notes")
 
     notes.get { req async throws -> [Note] in

@@ -31,8 +31,18 @@ public struct TenantResolver: Sendable {
     /// - Parameters:
     ///   - baseDomain: the domain whose subdomains are tenants, e.g. `"example.com"` or `"localhost"`.
     ///   - excluded: labels that are not tenants. Default: `www`.
-    public static func subdomain(of baseDomain: String, excluding excluded: Set<String> = ["www"]) -> Self {
-        let base = HostName.normalized(baseDomain) ?? baseDomain.lowercased()
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when `baseDomain` is not a host
+    ///   name (empty, an IP address, with a port, a path or other characters than letters, digits,
+    ///   `-` and `.`).
+    public static func subdomain(of baseDomain: String, excluding excluded: Set<String> = ["www"]) throws(TenantedError) -> Self {
+        let labels = baseDomain.split(separator: ".", omittingEmptySubsequences: false)
+        let wellFormed = !baseDomain.isEmpty && baseDomain.utf8.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63
+                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+        }
+        guard wellFormed, let base = HostName.normalized(baseDomain) else {
+            throw TenantedError(.invalidConfiguration, "the base domain must be a host name such as example.com or localhost")
+        }
         return Self { request in
             guard let host = HostName.of(request), host.hasSuffix("." + base) else { return nil }
             let label = String(host.dropLast(base.count + 1))

@@ -34,7 +34,7 @@ struct PlacementReport: Content {
 
     @Test func insideAFutureHopTheTaskLocalIsLostButQueriesStillRouteByTheLogger() async throws {
         try await withDemoServer(configure: { app in
-            let resolver = TenantResolver.subdomain(of: "localhost")
+            let resolver = try TenantResolver.subdomain(of: "localhost")
             // Right: the future-based middleware first, the tenant middleware inside it.
             app.grouped(FutureHopMiddleware()).grouped(TenantMiddleware(resolver: resolver)).get("right") { try await Self.report($0) }
             // Wrong: the tenant middleware outside, the future hop between it and the handler.

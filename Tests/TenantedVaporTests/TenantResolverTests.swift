@@ -17,7 +17,7 @@ import VaporTesting
     }
 
     @Test func subdomainUnderTheBaseDomain() async throws {
-        let resolver = TenantResolver.subdomain(of: "example.com")
+        let resolver = try TenantResolver.subdomain(of: "example.com")
         #expect(try await candidate(resolver, host: "acme.example.com") == "acme")
         #expect(try await candidate(resolver, host: "ACME.Example.COM:443") == "acme")
         #expect(try await candidate(resolver, host: "acme.example.com.") == "acme")
@@ -26,8 +26,13 @@ import VaporTesting
             #expect(try await candidate(resolver, host: host) == nil, "\(host)")
         }
         #expect(try await candidate(resolver) == nil, "no Host header")
-        #expect(try await candidate(.subdomain(of: "example.com", excluding: ["www", "api"]), host: "api.example.com") == nil)
-        #expect(try await candidate(.subdomain(of: "localhost"), host: "acme.localhost:8080") == "acme")
+        #expect(try await candidate(try .subdomain(of: "example.com", excluding: ["www", "api"]), host: "api.example.com") == nil)
+        #expect(try await candidate(try .subdomain(of: "localhost"), host: "acme.localhost:8080") == "acme")
+    }
+
+    @Test(arguments: ["", ".", "example..com", "example.com:80", "exa mple.com", "example.com/x", "10.0.0.1", "[::1]", "ex%2ecom", String(repeating: "a", count: 64) + ".com"])
+    func aBadBaseDomainIsRefused(base: String) {
+        #expect(throws: TenantedError.self) { try TenantResolver.subdomain(of: base) }
     }
 
     @Test func otherResolvers() async throws {

@@ -13,7 +13,7 @@ import Vapor
 @Suite struct TenantWebSocketTests {
     @Test func theHandlerAndFrameCallbacksUseTheRequestsTenant() async throws {
         try await withDemoServer(configure: { app in
-            app.grouped(TenantMiddleware(resolver: .subdomain(of: "localhost"))).tenantWebSocket("live") { req, ws in
+            app.grouped(TenantMiddleware(resolver: try .subdomain(of: "localhost"))).tenantWebSocket("live") { req, ws in
                 let count = (try? await Note.query(on: req.db).count()) ?? -1
                 // Register for frames before greeting, so the client's answer cannot arrive first.
                 ws.onText { ws, text in

@@ -7,6 +7,26 @@ import Foundation
 /// path, a `fileprivate`) carries the document's form in a trailing `// <marker>: `...`` comment;
 /// `// <marker>:` comments without backticks and `// MARK:` lines are ignored.
 package enum DocumentMirror {
+    /// The part of `markdown` from the line `heading` to the next heading of the same level (or the end).
+    package static func section(_ heading: String, of markdown: String) -> String {
+        split(markdown, at: heading).section
+    }
+
+    /// `markdown` without the section that starts at the line `heading`.
+    package static func removingSection(_ heading: String, from markdown: String) -> String {
+        let parts = split(markdown, at: heading)
+        return parts.before + parts.after
+    }
+
+    private static func split(_ markdown: String, at heading: String) -> (before: String, section: String, after: String) {
+        let lines = markdown.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(where: { $0 == heading }) else { return (markdown, "", "") }
+        let level = heading.prefix { $0 == "#" } + " "
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix(level) } ?? lines.endIndex
+        let join = { (slice: ArraySlice<Substring>) in slice.joined(separator: "\n") + "\n" }
+        return (join(lines[..<start]), join(lines[start..<end]), join(lines[end...]))
+    }
+
     /// The trimmed, non-empty lines of each ```swift block.
     package static func swiftBlocks(in markdown: String) -> [[String]] {
         var blocks: [[String]] = []
