@@ -47,8 +47,7 @@ where Record.IDValue: GlobalRecordIDValue {
     ///   property or has not been loaded or saved yet; ``Tenanted/TenantedError/Code/invalidConfiguration``
     ///   when it has no ID or `app` is invalid.
     public init(_ record: Record, app: String) throws(TenantedError) {
-        let origin = record.properties.lazy.compactMap { $0 as? any AnyTenantOrigin }.first
-        guard let origin else {
+        guard let origin = TenantOriginLookup.property(of: record) else {
             throw TenantedError(.noTenant, "\(Self.modelName) has no @TenantOrigin property, so its tenant is unknown")
         }
         guard let tenant = origin.origin else {

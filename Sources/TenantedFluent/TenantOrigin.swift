@@ -105,7 +105,7 @@ struct TenantRecordGuard: AnyModelMiddleware {
         on db: any Database,
         chainingTo next: any AnyModelResponder
     ) -> EventLoopFuture<Void> {
-        guard let property = model.properties.lazy.compactMap({ $0 as? any AnyTenantOrigin }).first else {
+        guard let property = TenantOriginLookup.property(of: model) else {
             return next.handle(event, model, on: db)
         }
         // The guard only sits in tenant databases' middleware; a database with no tenant fails on its own.
@@ -126,5 +126,21 @@ extension TenantedError {
             "a \(type(of: model)) of tenant '\(record)' cannot be written to tenant '\(database)'",
             tenant: database
         )
+    }
+}
+
+/// Finds a model's `@TenantOrigin` property. Models without one are remembered per type, so saving
+/// them costs a dictionary lookup instead of reflecting over every property on every write.
+enum TenantOriginLookup {
+    private static let typesWithout = Mutex<Set<ObjectIdentifier>>([])
+
+    static func property(of model: any AnyModel) -> (any AnyTenantOrigin)? {
+        let type = ObjectIdentifier(Swift.type(of: model))
+        if typesWithout.withLock({ $0.contains(type) }) { return nil }
+        guard let property = model.properties.lazy.compactMap({ $0 as? any AnyTenantOrigin }).first else {
+            typesWithout.withLock { _ = $0.insert(type) }
+            return nil
+        }
+        return property
     }
 }

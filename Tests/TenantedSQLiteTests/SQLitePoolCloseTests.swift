@@ -64,13 +64,7 @@ struct SQLitePoolCloseTests {
 
     @Test("close closes every idle connection and can be called twice")
     func closeIdle() async throws {
-        let store = try directory.store()
-        let acme = try TenantID("acme")
-        try await store.create(acme) { _ in }
-        let pool = try await store.open(acme)
-        let connections = try await pool.write { writer in
-            try await pool.read { first in try await pool.read { second in [writer, first, second] } }
-        }
+        let (_, pool, connections) = try await openWithAllConnections()
         await pool.close()
         #expect(connections.allSatisfy { $0.isClosed })
         await pool.close()
@@ -80,13 +74,7 @@ struct SQLitePoolCloseTests {
 
     @Test("a pool closed from a cancelled task still closes every connection")
     func closeFromACancelledTask() async throws {
-        let store = try directory.store()
-        let acme = try TenantID("acme")
-        try await store.create(acme) { _ in }
-        let pool = try await store.open(acme)
-        let connections = try await pool.write { writer in
-            try await pool.read { first in try await pool.read { second in [writer, first, second] } }
-        }
+        let (store, pool, connections) = try await openWithAllConnections()
         // As when a sibling `async let` fails: the task that closes the pool is already cancelled.
         // sqlite-nio's own close refuses to run in a cancelled task; an unclosed connection traps
         // when deallocated, so this test would crash the process without the fix.
@@ -97,5 +85,17 @@ struct SQLitePoolCloseTests {
         }
         await closer.value
         #expect(connections.allSatisfy { $0.isClosed })
+    }
+
+    /// A new tenant's pool with its writer and both readers opened (and idle again).
+    private func openWithAllConnections() async throws -> (SQLiteStore, SQLitePool, [SQLiteConnection]) {
+        let store = try directory.store()
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        let pool = try await store.open(acme)
+        let connections = try await pool.write { writer in
+            try await pool.read { first in try await pool.read { second in [writer, first, second] } }
+        }
+        return (store, pool, connections)
     }
 }

@@ -25,7 +25,9 @@ final class FluentFixture: Sendable {
         self.directory = try directory ?? TemporaryDirectory()
         self.migrations = migrations
         tenancy = try Tenancy(
-            store: try SQLiteStore(configuration: .init(root: self.directory.path, logger: .silent)),
+            // A generous busy timeout: tests that make two tenancies write one file (two "processes")
+            // must not fail on a loaded 2-core machine just because the other writer was descheduled.
+            store: try SQLiteStore(configuration: .init(root: self.directory.path, busyTimeout: .seconds(30), logger: .silent)),
             migrations: migrations,
             configuration: configuration,
             logger: .silent
