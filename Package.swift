@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TenantedSQLite", targets: ["TenantedSQLite"]),
         .library(name: "TenantedFluent", targets: ["TenantedFluent"]),
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
+        .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     dependencies: [
@@ -30,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         // Tests only: the stock driver serves the shared (untenanted) database in the Fluent tests.
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
@@ -87,11 +92,29 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // PostgreSQL stores (database per tenant, schema per tenant), placement over several servers,
+        // moving a tenant, and their Fluent databases.
+        .target(
+            name: "TenantedPostgres",
+            dependencies: [
+                "Tenanted", "TenantedFluent",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The runnable example: `swift run tenanted-demo`.
         .executableTarget(
             name: "TenantedDemo",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedPostgres",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -104,6 +127,18 @@ let package = Package(
             name: "TenantedTestSupport",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
+        // The store conformance suite every store passes (SQLite, PostgreSQL database and schema per tenant).
+        .target(
+            name: "TenantedStoreConformance",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedTestSupport",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/StoreConformance",
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -128,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "TenantedFluentTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedTestSupport", "TenantedStoreConformance",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -136,6 +171,18 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedPostgresTests",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedPostgres", "TenantedTestSupport", "TenantedStoreConformance",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -32,6 +32,11 @@ public protocol AnyTenancy: AnyObject, Sendable {
     func rollbackAll(maximumConcurrency: Int?, progress: (@Sendable (MigrationProgress) -> Void)?) async throws -> MigrationReport
     /// See ``Tenancy/migrationStatus(_:)``.
     func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus
+    /// See ``Tenancy/server(of:)``.
+    func server(of tenant: TenantID) async throws -> String
+    /// See ``Tenancy/moveTenant(_:to:)``.
+    @discardableResult
+    func moveTenant(_ tenant: TenantID, to server: String) async throws -> TenantMoveReport
     /// See ``Tenancy/shutdown()``.
     func shutdown() async
 }

@@ -253,9 +253,47 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         try await pools.run()
     }
 
-    /// Waits for every lease to end and closes every pool.
+    /// Waits for every lease to end, closes every pool, then shuts the store down
+    /// (``TenantStore/shutdown()``).
     public func shutdown() async {
         await pools.shutdown()
+        await store.shutdown()
+    }
+
+    // MARK: Placement
+
+    /// The server that holds `tenant`, for a store that spreads tenants over servers.
+    /// - Throws: ``TenantedError/Code/invalidConfiguration`` when the store has no servers
+    ///   (SQLite), ``TenantedError/Code/tenantNotFound`` when there is no such tenant.
+    public func server(of tenant: TenantID) async throws -> String {
+        try await placingStore("server(of:)").server(of: tenant)
+    }
+
+    /// Moves `tenant` to `server`: copies it, verifies the copy (row counts of every table), switches
+    /// the placement, closes this process's pool of the tenant and deletes the old copy.
+    ///
+    /// Reads go on during the copy; writes fail with a clear error until the switch. Other processes
+    /// holding a pool to the old copy see errors until they evict it.
+    /// - Throws: ``TenantedError/Code/invalidConfiguration`` when the store cannot move tenants or
+    ///   `server` is unknown, ``TenantedError/Code/tenantNotFound``, or the store's copy failure.
+    @discardableResult
+    public func moveTenant(_ tenant: TenantID, to server: String) async throws -> TenantMoveReport {
+        let store = try placingStore("moveTenant")
+        let pools = self.pools
+        let report = try await store.move(tenant, to: server) {
+            // The placement now names the new server: close this process's pool (it waits for the
+            // tenant's scopes to end) so the next scope opens there.
+            try await pools.closing(tenant) {}
+        }
+        logger.info("moved tenant", metadata: ["tenant": "\(tenant)", "from": "\(report.from)", "to": "\(report.to)"])
+        return report
+    }
+
+    private func placingStore(_ operation: String) throws(TenantedError) -> any TenantPlacingStore {
+        guard let store = store as? any TenantPlacingStore else {
+            throw TenantedError(.invalidConfiguration, "\(operation): \(Store.self) keeps every tenant in one place and cannot move tenants")
+        }
+        return store
     }
 
     // MARK: Helpers

@@ -35,4 +35,56 @@ public protocol TenantStore: Sendable {
 
     /// Closes a pool: waits for its borrowed connections to come back, then closes them.
     func close(_ pool: Pool) async
+
+    /// Releases what the store itself holds (maintenance connections, background tasks) once every
+    /// pool is closed. ``Tenancy/shutdown()`` calls it last. The default does nothing; a store that
+    /// is used again afterwards reopens what it needs.
+    func shutdown() async
+}
+
+extension TenantStore {
+    public func shutdown() async {}
+}
+
+/// A store that spreads tenants over several servers and can move one tenant between them.
+///
+/// ``Tenancy/moveTenant(_:to:)`` and ``Tenancy/server(of:)`` use it; the `tenants move` command too.
+public protocol TenantPlacingStore: TenantStore {
+    /// The names of the servers tenants can be placed on, in configuration order.
+    var serverNames: [String] { get }
+
+    /// The server that holds `tenant`.
+    /// - Throws: ``TenantedError/Code/tenantNotFound`` when there is no such tenant.
+    func server(of tenant: TenantID) async throws -> String
+
+    /// Copies `tenant` to `server`, verifies the copy, switches the placement to it, and deletes the
+    /// old copy. The tenant refuses writes (reads go on) until the switch.
+    ///
+    /// `beforeDeletingSource` runs after the switch and before the old copy is deleted: ``Tenancy``
+    /// closes this process's pool there, so the next scope opens on the new server.
+    ///
+    /// - Throws: ``TenantedError/Code/tenantNotFound``, ``TenantedError/Code/invalidConfiguration``
+    ///   for an unknown server or the tenant's own server, ``TenantedError/Code/storeFailure`` when the
+    ///   copy or its verification failed (the tenant then stays where it was, writable again).
+    func move(_ tenant: TenantID, to server: String, beforeDeletingSource: @Sendable () async throws -> Void) async throws -> TenantMoveReport
+}
+
+/// What ``Tenancy/moveTenant(_:to:)`` did.
+public struct TenantMoveReport: Sendable, Hashable, Codable {
+    /// The tenant moved.
+    public let tenant: TenantID
+    /// The server it was on.
+    public let from: String
+    /// The server it is on now.
+    public let to: String
+    /// The verified row count of every table copied, by table name.
+    public let rowCounts: [String: Int]
+
+    /// Creates a report.
+    public init(tenant: TenantID, from: String, to: String, rowCounts: [String: Int]) {
+        self.tenant = tenant
+        self.from = from
+        self.to = to
+        self.rowCounts = rowCounts
+    }
 }

@@ -26,6 +26,15 @@ public protocol FluentTenantStore: TenantStore {
     /// Whether `table` exists in `database`; lets the migrator read `_fluent_migrations` without
     /// creating it.
     func tableExists(_ table: String, on database: any SQLDatabase) async throws -> Bool
+
+    /// Called first inside the transaction of every migration batch and rollback of `tenant`, on
+    /// that transaction's `database`: take a lock that serialises migrations of this tenant across
+    /// processes. The default does nothing (SQLite's `BEGIN IMMEDIATE` already holds the write lock).
+    func lockMigrations(on database: any SQLDatabase, tenant: TenantID) async throws
+}
+
+extension FluentTenantStore {
+    public func lockMigrations(on database: any SQLDatabase, tenant: TenantID) async throws {}
 }
 
 /// A Fluent database that knows which tenant it belongs to.

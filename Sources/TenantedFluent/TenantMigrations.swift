@@ -86,6 +86,7 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
     public func migrate(_ pool: Pool, tenant: TenantID) async throws -> [String] {
         let registered = try registered()
         return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
+            try await Self.lock(database, tenant: tenant, store: store)
             let before = Set(try await Self.applied(on: database, store: store))
             let migrator = Self.migrator(registered, tenant: tenant, on: database, logLevel: migrationLogLevel)
             try await migrator.setupIfNeeded().get()
@@ -98,6 +99,7 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
     public func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String] {
         let registered = try registered()
         return try await database(pool, tenant).transaction { [store, migrationLogLevel] database in
+            try await Self.lock(database, tenant: tenant, store: store)
             let before = try await Self.applied(on: database, store: store)
             if before.isEmpty { return [] }
             try await Self.migrator(registered, tenant: tenant, on: database, logLevel: migrationLogLevel).revertLastBatch().get()
@@ -137,11 +139,21 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
         return store.makeDatabase(for: pool, tenant: tenant, context: context)
     }
 
-    /// The names in the tenant's migration log, oldest batch first; empty when there is no log yet.
-    static func applied(on database: any Database, store: Store) async throws -> [String] {
+    /// Takes the store's cross-process migration lock inside the batch's transaction.
+    static func lock(_ database: any Database, tenant: TenantID, store: Store) async throws {
+        try await store.lockMigrations(on: sql(database), tenant: tenant)
+    }
+
+    static func sql(_ database: any Database) throws(TenantedError) -> any SQLDatabase {
         guard let sql = database as? any SQLDatabase else {
             throw TenantedError(.invalidConfiguration, "\(Store.self)'s Fluent database is not an SQLDatabase")
         }
+        return sql
+    }
+
+    /// The names in the tenant's migration log, oldest batch first; empty when there is no log yet.
+    static func applied(on database: any Database, store: Store) async throws -> [String] {
+        let sql = try sql(database)
         // Raw SQL, not a Fluent read: it runs on the writer, which the pool's open has just opened, so
         // a cold open does not also open a reader for the check.
         guard try await store.tableExists(MigrationLog.schema, on: sql) else { return [] }

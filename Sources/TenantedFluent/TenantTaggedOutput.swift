@@ -1,26 +1,31 @@
-import FluentKit
+package import FluentKit
 import SQLKit
-import Tenanted
+package import Tenanted
 
 /// A row together with the tenant it was read from: what ``TenantOriginProperty`` reads.
 ///
 /// Every tenant database of this module wraps its rows in it; `schema(_:)` keeps the tag, so joined
 /// and eager-loaded models are tagged too.
-struct TenantTaggedOutput: DatabaseOutput {
-    let base: any DatabaseOutput
-    let tenant: TenantID
+package struct TenantTaggedOutput: DatabaseOutput {
+    package let base: any DatabaseOutput
+    package let tenant: TenantID
 
-    var description: String { "\(base) (tenant \(tenant))" }
+    package init(base: any DatabaseOutput, tenant: TenantID) {
+        self.base = base
+        self.tenant = tenant
+    }
 
-    func schema(_ schema: String) -> any DatabaseOutput {
+    package var description: String { "\(base) (tenant \(tenant))" }
+
+    package func schema(_ schema: String) -> any DatabaseOutput {
         TenantTaggedOutput(base: base.schema(schema), tenant: tenant)
     }
 
-    func contains(_ key: FieldKey) -> Bool { base.contains(key) }
+    package func contains(_ key: FieldKey) -> Bool { base.contains(key) }
 
-    func decodeNil(_ key: FieldKey) throws -> Bool { try base.decodeNil(key) }
+    package func decodeNil(_ key: FieldKey) throws -> Bool { try base.decodeNil(key) }
 
-    func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T { try base.decode(key, as: type) }
+    package func decode<T: Decodable>(_ key: FieldKey, as type: T.Type) throws -> T { try base.decode(key, as: type) }
 }
 
 /// An `SQLRow` as a Fluent output; `schema(_:)` prefixes column names the way FluentSQL's converter

@@ -1,0 +1,184 @@
+import Synchronization
+import Logging
+import PostgresNIO
+import Tenanted
+
+/// A tenant's row in the placement catalog.
+struct Placement: Sendable {
+    let tenant: TenantID
+    let server: String
+    /// Written last by a create: only ready rows are tenants.
+    let ready: Bool
+}
+
+/// The placement catalog, `tenanted.placements`, through one connection of the catalog server.
+struct CatalogSession {
+    let connection: PostgresConnection
+    let key: String
+    let logger: Logger
+
+    func placement(of tenant: TenantID) async throws -> Placement? {
+        let rows = try await connection.query(
+            "SELECT server, ready FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            logger: logger
+        )
+        for try await (server, ready) in rows.decode((String, Bool).self) {
+            return Placement(tenant: tenant, server: server, ready: ready)
+        }
+        return nil
+    }
+
+    func readyPlacements() async throws -> [Placement] {
+        let rows = try await connection.query(
+            "SELECT tenant, server FROM tenanted.placements WHERE store = \(key) AND ready ORDER BY tenant",
+            logger: logger
+        )
+        var placements: [Placement] = []
+        for try await (name, server) in rows.decode((String, String).self) {
+            // A name that is no longer valid (edited by hand) is not a tenant.
+            guard let tenant = try? TenantID(name) else { continue }
+            placements.append(Placement(tenant: tenant, server: server, ready: true))
+        }
+        return placements
+    }
+
+    /// Tenants per server, counting creates in progress too, so concurrent creates spread out.
+    func tenantsPerServer() async throws -> [String: Int] {
+        let rows = try await connection.query(
+            "SELECT server, count(*)::int8 FROM tenanted.placements WHERE store = \(key) GROUP BY server",
+            logger: logger
+        )
+        var counts: [String: Int] = [:]
+        for try await (server, count) in rows.decode((String, Int64).self) {
+            counts[server] = Int(count)
+        }
+        return counts
+    }
+
+    func insert(_ tenant: TenantID, server: String) async throws {
+        try await connection.query(
+            "INSERT INTO tenanted.placements (store, tenant, server, ready) VALUES (\(key), \(tenant.rawValue), \(server), false)",
+            logger: logger
+        )
+    }
+
+    /// Marks `tenant` ready on `server`: the last step of a create, the switch of a move.
+    func setReady(_ tenant: TenantID, server: String) async throws {
+        try await connection.query(
+            "UPDATE tenanted.placements SET server = \(server), ready = true WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            logger: logger
+        )
+    }
+
+    func setNotReady(_ tenant: TenantID) async throws {
+        try await connection.query(
+            "UPDATE tenanted.placements SET ready = false WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            logger: logger
+        )
+    }
+
+    func remove(_ tenant: TenantID) async throws {
+        try await connection.query(
+            "DELETE FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            logger: logger
+        )
+    }
+}
+
+extension PostgresStore {
+    /// Runs `body` with a catalog session (no lock).
+    func catalog<Result: Sendable>(_ body: (CatalogSession) async throws -> Result) async throws -> Result {
+        try await ensureCatalog()
+        do {
+            return try await client(.catalog).withConnection { connection in
+                try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
+            }
+        } catch {
+            throw TenantedError.postgres("reading the placement catalog", nil, error)
+        }
+    }
+
+    /// Runs `body` holding `tenant`'s advisory lock on the catalog server — the lock every create,
+    /// destroy and move of the tenant takes, in every process. The lock is tied to the session, so a
+    /// process that dies releases it.
+    ///
+    /// - Parameter waiting: wait up to ``Configuration/lockTimeout`` for the lock; when `false` a
+    ///   held lock means another create is running: ``Tenanted/TenantedError/Code/tenantExists``.
+    func withTenantLock<Result: Sendable>(
+        _ tenant: TenantID, waiting: Bool, operation: String, _ body: (CatalogSession) async throws -> Result
+    ) async throws -> Result {
+        try await ensureCatalog()
+        let lockName = "tenanted:\(catalogKey):\(tenant.rawValue)"
+        do {
+            return try await client(.catalog).withConnection { connection in
+                let deadline = ContinuousClock.now + configuration.lockTimeout
+                while true {
+                    let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(lockName), 0))", logger: logger)
+                    var locked = false
+                    for try await value in rows.decode(Bool.self) { locked = value }
+                    if locked { break }
+                    guard waiting else {
+                        throw TenantedError(.tenantExists, "tenant '\(tenant)' exists or is being created", tenant: tenant)
+                    }
+                    guard ContinuousClock.now < deadline else {
+                        throw TenantedError(
+                            .storeFailure,
+                            "\(operation) of tenant '\(tenant)' timed out after \(configuration.lockTimeout) waiting for another create, destroy or move of it",
+                            tenant: tenant
+                        )
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                do {
+                    let result = try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
+                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lockName), 0))", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lockName), 0))", logger: logger)
+                    throw error
+                }
+            }
+        } catch {
+            throw TenantedError.postgres(operation, tenant, error)
+        }
+    }
+
+    /// Creates the catalog schema and table once per store instance (idempotent across processes).
+    func ensureCatalog() async throws {
+        if catalogReady.withLock({ $0 }) { return }
+        do {
+            try await client(.catalog).withTransaction(logger: logger) { connection in
+                // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
+                try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS tenanted.placements (
+                        store text NOT NULL,
+                        tenant text NOT NULL,
+                        server text NOT NULL,
+                        ready boolean NOT NULL DEFAULT false,
+                        placed_at timestamptz NOT NULL DEFAULT now(),
+                        PRIMARY KEY (store, tenant)
+                    )
+                    """,
+                    logger: logger
+                )
+            }
+        } catch {
+            throw TenantedError.postgres("creating the placement catalog on server '\(catalogServer.name)'", nil, error)
+        }
+        catalogReady.withLock { $0 = true }
+    }
+
+    /// The server the placement policy picks for a new tenant.
+    func choose(for tenant: TenantID, catalog: CatalogSession) async throws -> PostgresServer {
+        let counts = try await catalog.tenantsPerServer()
+        let load = configuration.servers.map { (server: $0.name, tenants: counts[$0.name] ?? 0) }
+        let name = configuration.placement.choose(tenant, load)
+        guard let server = servers[name] else {
+            throw TenantedError(.invalidConfiguration, "the placement policy chose unknown server '\(name)' for tenant '\(tenant)'", tenant: tenant)
+        }
+        return server
+    }
+}

@@ -1,0 +1,152 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import Tenanted
+
+extension PostgresStore {
+    /// How tenants are laid out on a server.
+    public enum Layout: Sendable, Hashable {
+        /// A database per tenant, named prefix + tenant, created with `CREATE DATABASE … TEMPLATE`.
+        case databasePerTenant(template: String = "template1")
+        /// A schema per tenant, named prefix + tenant, in each server's ``PostgresServer/database``.
+        case schemaPerTenant(SchemaMode = .poolPerTenant)
+    }
+
+    /// How the schema-per-tenant layout reaches a tenant's schema.
+    ///
+    /// See <doc:TenantedPostgres#Schema-per-tenant-and-PgBouncer> for when each mode is safe.
+    public enum SchemaMode: Sendable, Hashable {
+        /// The default: each tenant's pool connects with `search_path` set to its schema as a
+        /// startup parameter. No `SET search_path` ever runs on a pooled session, so no session state
+        /// can carry one tenant's schema into another tenant's query.
+        case poolPerTenant
+        /// One pool per server shared by every tenant; each tenant operation runs in a transaction
+        /// that begins with `SET LOCAL search_path`. For very many tenants: connections are shared,
+        /// but every statement pays for a transaction.
+        case sharedPool
+    }
+
+    /// How new tenants are placed on servers.
+    public struct PlacementPolicy: Sendable {
+        let choose: @Sendable (_ tenant: TenantID, _ tenantsPerServer: [(server: String, tenants: Int)]) -> String
+
+        /// The server holding the fewest tenants (ties: the first in configuration order).
+        public static let fewestTenants = PlacementPolicy { _, load in
+            load.min { $0.tenants < $1.tenants }?.server ?? load[0].server
+        }
+
+        /// A stable hash of the tenant's name: the same name always lands on the same server while
+        /// the server list is unchanged.
+        public static let hash = PlacementPolicy { tenant, load in
+            // FNV-1a: stable across processes and releases, unlike Swift's seeded Hasher.
+            var value: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in tenant.rawValue.utf8 {
+                value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            return load[Int(value % UInt64(load.count))].server
+        }
+
+        /// Your own rule: given the tenant and the number of tenants on each server (in configuration
+        /// order), return a server name. An unknown name fails the create with
+        /// ``Tenanted/TenantedError/Code/invalidConfiguration``.
+        public static func custom(_ choose: @escaping @Sendable (_ tenant: TenantID, _ tenantsPerServer: [(server: String, tenants: Int)]) -> String) -> PlacementPolicy {
+            PlacementPolicy(choose: choose)
+        }
+    }
+
+    /// Options of a ``PostgresStore``.
+    public struct Configuration: Sendable {
+        /// The servers tenants are placed on; at least one, with distinct names.
+        public var servers: [PostgresServer]
+        /// The server whose ``PostgresServer/database`` holds the placement catalog
+        /// (`tenanted.placements`). Default: the first server.
+        public var catalogServer: String?
+        /// Database or schema per tenant. Default: ``Layout/databasePerTenant(template:)`` from `template1`.
+        public var layout: Layout
+        /// Prepended to the tenant name to make its database or schema name: lowercase letters,
+        /// digits and `_`, starting with a letter or `_`, at most 30 characters. Default: `tenant_`.
+        /// Prefix plus tenant name must fit PostgreSQL's 63-byte identifiers; longer names are refused
+        /// with ``Tenanted/TenantedError/Code/badTenantName``.
+        public var prefix: String
+        /// How new tenants are placed. Default: ``PlacementPolicy/fewestTenants``.
+        public var placement: PlacementPolicy
+        /// Connections of one tenant's pool (pool per tenant) or of a server's shared pool. Default: 4.
+        public var maximumConnectionsPerTenant: Int
+        /// Connections of a server's shared pool in ``SchemaMode/sharedPool``, and of the maintenance
+        /// and catalog pools. Default: 20.
+        public var maximumSharedConnections: Int
+        /// How long `destroy` and `move` wait for another process's create, destroy or move of the same
+        /// tenant. Default: 30 seconds.
+        public var lockTimeout: Duration
+        /// The `pg_dump` and `pg_restore` a move runs. Default: found on `PATH`, else in the newest
+        /// `/usr/lib/postgresql/*/bin`.
+        public var pgDumpPath: String?
+        /// The matching `pg_restore`; see ``pgDumpPath``.
+        public var pgRestorePath: String?
+        /// The event loops of the connections and of Fluent contexts Tenanted makes. Default: the
+        /// shared `MultiThreadedEventLoopGroup.singleton`.
+        public var eventLoopGroup: any EventLoopGroup
+        /// For Tenanted's own log lines (creates, moves). Default: label `tenanted.postgres`.
+        public var logger: Logger
+
+        /// Creates a configuration; every parameter but `servers` has the default documented on its property.
+        public init(
+            servers: [PostgresServer],
+            catalogServer: String? = nil,
+            layout: Layout = .databasePerTenant(),
+            prefix: String = "tenant_",
+            placement: PlacementPolicy = .fewestTenants,
+            maximumConnectionsPerTenant: Int = 4,
+            maximumSharedConnections: Int = 20,
+            lockTimeout: Duration = .seconds(30),
+            pgDumpPath: String? = nil,
+            pgRestorePath: String? = nil,
+            eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+            logger: Logger = Logger(label: "tenanted.postgres")
+        ) {
+            self.servers = servers
+            self.catalogServer = catalogServer
+            self.layout = layout
+            self.prefix = prefix
+            self.placement = placement
+            self.maximumConnectionsPerTenant = maximumConnectionsPerTenant
+            self.maximumSharedConnections = maximumSharedConnections
+            self.lockTimeout = lockTimeout
+            self.pgDumpPath = pgDumpPath
+            self.pgRestorePath = pgRestorePath
+            self.eventLoopGroup = eventLoopGroup
+            self.logger = logger
+        }
+
+        /// Checks every option; ``PostgresStore/init(configuration:)`` calls it.
+        func validate() throws(TenantedError) {
+            guard let first = servers.first else {
+                throw TenantedError(.invalidConfiguration, "PostgresStore needs at least one server")
+            }
+            var names: Set<String> = []
+            for server in servers where !names.insert(server.name).inserted {
+                throw TenantedError(.invalidConfiguration, "two PostgreSQL servers are named '\(server.name)'")
+            }
+            if let catalogServer, !names.contains(catalogServer) {
+                throw TenantedError(.invalidConfiguration, "the catalog server '\(catalogServer)' is not one of the servers (\(servers.map(\.name).joined(separator: ", ")))")
+            }
+            _ = first
+            let prefixScalars = Array(prefix.unicodeScalars)
+            let prefixOK = !prefixScalars.isEmpty && prefixScalars.count <= 30
+                && prefixScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+                && !("0"..."9").contains(prefixScalars[0])
+            guard prefixOK else {
+                throw TenantedError(.invalidConfiguration, "the PostgreSQL name prefix must be 1 to 30 lowercase letters, digits or '_', starting with a letter or '_'")
+            }
+            if case .databasePerTenant(let template) = layout, template.isEmpty || template.contains("\u{0}") {
+                throw TenantedError(.invalidConfiguration, "the template database name is empty")
+            }
+            guard maximumConnectionsPerTenant >= 1, maximumSharedConnections >= 2 else {
+                throw TenantedError(.invalidConfiguration, "maximumConnectionsPerTenant must be at least 1 and maximumSharedConnections at least 2")
+            }
+            guard lockTimeout > .zero else {
+                throw TenantedError(.invalidConfiguration, "lockTimeout must be positive")
+            }
+        }
+    }
+}

@@ -1,0 +1,315 @@
+import FluentKit
+import FluentPostgresDriver
+import Logging
+import NIOPosix
+import PostgresNIO
+import Synchronization
+public import Tenanted
+
+/// PostgreSQL tenant storage: a database or a schema per tenant, on one server or spread over several.
+///
+/// ```swift
+/// let store = try PostgresStore(configuration: .init(
+///     servers: [try PostgresServer(name: "main", url: "postgres://app@db:5432/postgres")],
+///     layout: .schemaPerTenant()
+/// ))
+/// let tenancy = try Tenancy(store: store, migrations: migrations)
+/// ```
+///
+/// **Where tenants are.** A catalog table, `tenanted.placements` in the catalog server's database,
+/// maps each tenant to its server. New tenants are placed by the ``PlacementPolicy``;
+/// ``Tenanted/Tenancy/moveTenant(_:to:)`` moves one.
+///
+/// **Invisible until complete.** A tenant is listed and exists only when its catalog row is marked
+/// ready *and* its database or schema carries Tenanted's ready comment, both written after the
+/// migrations and seed succeeded. A create holds a per-tenant advisory lock on the catalog server
+/// for its whole length, so concurrent creates of one name — in any process — let exactly one win;
+/// a create that finds the leftovers of a crashed one (whose lock died with its session) removes
+/// them first.
+public final class PostgresStore: TenantStore, TenantPlacingStore {
+    public typealias Pool = PostgresTenantPool
+
+    /// The options in force.
+    public let configuration: Configuration
+    let logger: Logger
+    /// What identifies this store's rows in a shared catalog: layout and prefix.
+    let catalogKey: String
+    let catalogServer: PostgresServer
+    let servers: [String: PostgresServer]
+    /// Makes the Fluent drivers of the pools (Fluent's factory API wants one).
+    let databases: Databases
+    private let clients: Mutex<[ClientRole: RunningClient]> = Mutex([:])
+    let catalogReady: Mutex<Bool> = Mutex(false)
+
+    /// Creates a store. Connects lazily, on first use.
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad option.
+    public init(configuration: Configuration) throws(TenantedError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = configuration.logger
+        let catalogName = configuration.catalogServer ?? configuration.servers[0].name
+        self.catalogServer = configuration.servers.first { $0.name == catalogName }!
+        self.servers = Dictionary(uniqueKeysWithValues: configuration.servers.map { ($0.name, $0) })
+        switch configuration.layout {
+        case .databasePerTenant: catalogKey = "database:" + configuration.prefix
+        case .schemaPerTenant: catalogKey = "schema:" + configuration.prefix
+        }
+        self.databases = Databases(threadPool: NIOThreadPool.singleton, on: configuration.eventLoopGroup)
+    }
+
+    /// A database-per-tenant store on the servers at `urls` (named `server1`, `server2`… in order).
+    public static func databasePerTenant(urls: [String], prefix: String = "tenant_") throws(TenantedError) -> PostgresStore {
+        try PostgresStore(configuration: .init(servers: try servers(urls), layout: .databasePerTenant(), prefix: prefix))
+    }
+
+    /// A schema-per-tenant store on the servers at `urls` (named `server1`, `server2`… in order).
+    public static func schemaPerTenant(urls: [String], mode: SchemaMode = .poolPerTenant, prefix: String = "tenant_") throws(TenantedError) -> PostgresStore {
+        try PostgresStore(configuration: .init(servers: try servers(urls), layout: .schemaPerTenant(mode), prefix: prefix))
+    }
+
+    private static func servers(_ urls: [String]) throws(TenantedError) -> [PostgresServer] {
+        var servers: [PostgresServer] = []
+        for (index, url) in urls.enumerated() {
+            servers.append(try PostgresServer(name: "server\(index + 1)", url: url))
+        }
+        return servers
+    }
+
+    public var serverNames: [String] { configuration.servers.map(\.name) }
+
+    // MARK: Names
+
+    /// The database or schema name of `tenant`.
+    /// - Throws: ``Tenanted/TenantedError/Code/badTenantName`` when prefix + name exceed 63 bytes.
+    public func objectName(of tenant: TenantID) throws(TenantedError) -> String {
+        let name = configuration.prefix + tenant.rawValue
+        guard name.utf8.count <= 63 else {
+            throw TenantedError(
+                .badTenantName,
+                "tenant name '\(tenant)' is too long for PostgreSQL: the prefix '\(configuration.prefix)' plus the name must fit 63 bytes",
+                tenant: tenant
+            )
+        }
+        return name
+    }
+
+    var isDatabaseLayout: Bool {
+        if case .databasePerTenant = configuration.layout { return true }
+        return false
+    }
+
+    /// The database holding `object` on `server`, and the schema its tables are in.
+    func location(of object: String, on server: PostgresServer) -> (database: String, schema: String) {
+        isDatabaseLayout ? (object, "public") : (server.database, object)
+    }
+
+    func server(named name: String) throws(TenantedError) -> PostgresServer {
+        guard let server = servers[name] else {
+            throw TenantedError(.invalidConfiguration, "unknown PostgreSQL server '\(name)' (servers: \(serverNames.joined(separator: ", ")))")
+        }
+        return server
+    }
+
+    // MARK: TenantStore
+
+    public func create(_ tenant: TenantID, prepare: (PostgresTenantPool) async throws -> Void) async throws {
+        let object = try objectName(of: tenant)
+        try await withTenantLock(tenant, waiting: false, operation: "create") { catalog in
+            if let existing = try await catalog.placement(of: tenant) {
+                let holder = try server(named: existing.server)
+                if existing.ready { throw TenantedError.exists(tenant) }
+                // A create that crashed after its catalog row (its lock died with its session).
+                if try await isMarkedReady(object, on: holder) {
+                    // It had finished everything but the row: complete it rather than lose it.
+                    try await catalog.setReady(tenant, server: holder.name)
+                    throw TenantedError.exists(tenant)
+                }
+                logger.notice("removing the leftovers of an interrupted create", metadata: ["tenant": "\(tenant)", "server": "\(holder.name)"])
+                try await dropObject(object, on: holder, tenant: tenant)
+                try await catalog.remove(tenant)
+            }
+            let server = try await choose(for: tenant, catalog: catalog)
+            try await catalog.insert(tenant, server: server.name)
+            do {
+                try await createObject(object, on: server, tenant: tenant)
+                let pool = try await openPool(tenant, object: object, on: server)
+                do {
+                    try await prepare(pool)
+                } catch {
+                    await close(pool)
+                    throw error
+                }
+                await close(pool)
+                try await markReady(object, on: server, tenant: tenant, ready: true)
+                try await catalog.setReady(tenant, server: server.name)
+            } catch {
+                do {
+                    try await dropObject(object, on: server, tenant: tenant)
+                    try await catalog.remove(tenant)
+                } catch let cleanup {
+                    logger.error("could not remove a failed create; the tenant stays invisible and the next create removes it", metadata: [
+                        "tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))",
+                    ])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func destroy(_ tenant: TenantID) async throws {
+        let object = try objectName(of: tenant)
+        try await withTenantLock(tenant, waiting: true, operation: "destroy") { catalog in
+            guard let placement = try await catalog.placement(of: tenant), placement.ready else {
+                throw TenantedError.notFound(tenant, "destroy")
+            }
+            let server = try server(named: placement.server)
+            // Invisible first, then gone: a failure half-way leaves an unlisted leftover that the
+            // next create of the name removes.
+            try await catalog.setNotReady(tenant)
+            try await dropObject(object, on: server, tenant: tenant)
+            try await catalog.remove(tenant)
+        }
+    }
+
+    public func exists(_ tenant: TenantID) async throws -> Bool {
+        let object = try objectName(of: tenant)
+        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else { return false }
+        return try await isMarkedReady(object, on: try server(named: placement.server))
+    }
+
+    public func tenants() async throws -> [TenantID] {
+        let placements = try await catalog { try await $0.readyPlacements() }
+        var result: [TenantID] = []
+        for server in configuration.servers {
+            let here = placements.filter { $0.server == server.name }
+            if here.isEmpty { continue }
+            let marked = Set(try await markedObjects(on: server))
+            for placement in here where marked.contains(configuration.prefix + placement.tenant.rawValue) {
+                result.append(placement.tenant)
+            }
+        }
+        return result.sorted()
+    }
+
+    public func open(_ tenant: TenantID) async throws -> PostgresTenantPool {
+        let object = try objectName(of: tenant)
+        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
+            throw TenantedError.notFound(tenant, "open")
+        }
+        return try await openPool(tenant, object: object, on: try server(named: placement.server))
+    }
+
+    public func close(_ pool: PostgresTenantPool) async {
+        await pool.close()
+    }
+
+    /// Stops the maintenance, catalog and shared clients. A later use starts them again.
+    public func shutdown() async {
+        let running = clients.withLock { clients in
+            defer { clients = [:] }
+            return Array(clients.values)
+        }
+        for client in running {
+            client.task.cancel()
+            await client.task.value
+        }
+        catalogReady.withLock { $0 = false }
+    }
+
+    public func server(of tenant: TenantID) async throws -> String {
+        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
+            throw TenantedError.notFound(tenant, "server(of:)")
+        }
+        return placement.server
+    }
+
+    // MARK: Pools
+
+    func openPool(_ tenant: TenantID, object: String, on server: PostgresServer) async throws -> PostgresTenantPool {
+        let (database, schema) = location(of: object, on: server)
+        let client: PostgresClient
+        let running: Task<Void, Never>?
+        let setsLocal: Bool
+        switch configuration.layout {
+        case .databasePerTenant:
+            client = PostgresClient(configuration: server.clientConfiguration(
+                database: database, maximumConnections: configuration.maximumConnectionsPerTenant
+            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
+            running = Task { await client.run() }
+            setsLocal = false
+        case .schemaPerTenant(.poolPerTenant):
+            // The schema is a startup parameter: every connection of this pool is born in it, and no
+            // SET ever changes a pooled session.
+            client = PostgresClient(configuration: server.clientConfiguration(
+                database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
+                startupParameters: [("search_path", PostgresSQL.identifier(schema))]
+            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
+            running = Task { await client.run() }
+            setsLocal = false
+        case .schemaPerTenant(.sharedPool):
+            client = self.client(.shared(server.name))
+            running = nil
+            setsLocal = true
+        }
+        let driver = DatabaseConfigurationFactory.postgres(client: client, logger: logger).make().makeDriver(for: databases)
+        return PostgresTenantPool(
+            tenant: tenant, server: server.name, database: database, schema: schema,
+            client: client, running: running, driver: driver, setsLocalSearchPath: setsLocal
+        )
+    }
+
+    // MARK: Clients
+
+    enum ClientRole: Hashable {
+        /// Catalog rows and per-tenant advisory locks, on the catalog server.
+        case catalog
+        /// DDL and listings on a server: its maintenance (database layout) or tenants' database.
+        case maintenance(String)
+        /// The pool every tenant of a server shares in ``SchemaMode/sharedPool``.
+        case shared(String)
+    }
+
+    struct RunningClient {
+        let client: PostgresClient
+        let task: Task<Void, Never>
+    }
+
+    /// The running client of `role`, started on first use.
+    func client(_ role: ClientRole) -> PostgresClient {
+        clients.withLock { clients in
+            if let running = clients[role] { return running.client }
+            let server: PostgresServer
+            switch role {
+            case .catalog: server = catalogServer
+            case .maintenance(let name), .shared(let name): server = servers[name]!
+            }
+            let client = PostgresClient(
+                configuration: server.clientConfiguration(database: server.database, maximumConnections: configuration.maximumSharedConnections),
+                eventLoopGroup: configuration.eventLoopGroup,
+                backgroundLogger: logger
+            )
+            clients[role] = RunningClient(client: client, task: Task { await client.run() })
+            return client
+        }
+    }
+
+    /// Runs `body` with a short-lived client connected to `database` on `server`.
+    func withClient<Result: Sendable>(on server: PostgresServer, database: String, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        let client = PostgresClient(
+            configuration: server.clientConfiguration(database: database, maximumConnections: 2),
+            eventLoopGroup: configuration.eventLoopGroup,
+            backgroundLogger: logger
+        )
+        let task = Task { await client.run() }
+        do {
+            let result = try await body(client)
+            task.cancel()
+            await task.value
+            return result
+        } catch {
+            task.cancel()
+            await task.value
+            throw error
+        }
+    }
+}
