@@ -125,7 +125,7 @@ let package = Package(
         // Helpers shared by the test targets (temporary directories, gates, timeouts); not a product.
         .target(
             name: "TenantedTestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["Tenanted", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Tenanted
+import TenantedPostgres
+import TenantedTestSupport
+import Testing
+
+/// The PostgreSQL servers of the test run: `TENANTED_POSTGRES_URL` (and `TENANTED_POSTGRES_URL_2` for
+/// placement). Tests that need them are disabled, with the reason printed, when they are unset.
+enum PostgresTestServer {
+    static let url = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let secondURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static let unsetReason: Comment = "TENANTED_POSTGRES_URL is not set: PostgreSQL tests skipped (scripts/test starts a throwaway server when PostgreSQL is installed)"
+    static let secondUnsetReason: Comment = "TENANTED_POSTGRES_URL_2 is not set: tests that need two PostgreSQL servers skipped"
+
+    static func primary() throws -> PostgresServer {
+        try PostgresServer(name: "primary", url: try #require(url))
+    }
+
+    static func secondary() throws -> PostgresServer {
+        try PostgresServer(name: "secondary", url: try #require(secondURL))
+    }
+
+    /// A prefix no other test uses, so tests share servers without seeing each other's tenants.
+    static func uniquePrefix() -> String {
+        "t" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
+    }
+}
+
+/// The layouts every PostgreSQL conformance test runs against.
+enum TestLayout: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case database, schema, sharedSchema
+
+    var layout: PostgresStore.Layout {
+        switch self {
+        case .database: .databasePerTenant()
+        case .schema: .schemaPerTenant(.poolPerTenant)
+        case .sharedSchema: .schemaPerTenant(.sharedPool)
+        }
+    }
+
+    var testDescription: String { rawValue }
+}
+
+/// One test's stores: a unique prefix over the test servers, and a clean-up that drops every
+/// database or schema with that prefix and the prefix's catalog rows.
+final class PostgresTestStores: Sendable {
+    let prefix = PostgresTestServer.uniquePrefix()
+    let servers: [PostgresServer]
+    let layout: PostgresStore.Layout
+
+    init(layout: PostgresStore.Layout, servers: [PostgresServer]? = nil) throws {
+        self.layout = layout
+        self.servers = try servers ?? [PostgresTestServer.primary()]
+    }
+
+    func configuration(placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4) -> PostgresStore.Configuration {
+        .init(
+            servers: servers, layout: layout, prefix: prefix, placement: placement,
+            maximumConnectionsPerTenant: maximumConnectionsPerTenant, maximumSharedConnections: 10, logger: .silent
+        )
+    }
+
+    func makeStore(placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4) throws -> PostgresStore {
+        try PostgresStore(configuration: configuration(placement: placement, maximumConnectionsPerTenant: maximumConnectionsPerTenant))
+    }
+
+    /// Drops what the test left on every server.
+    func cleanUp() async {
+        for server in servers {
+            do {
+                try await Self.withConnection(to: server) { connection in
+                    let query: PostgresQuery = if case .databasePerTenant = layout {
+                        "SELECT datname::text FROM pg_database WHERE starts_with(datname, \(prefix))"
+                    } else {
+                        "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, \(prefix))"
+                    }
+                    var names: [String] = []
+                    for try await name in try await connection.query(query, logger: .silent).decode(String.self) { names.append(name) }
+                    for name in names {
+                        let drop = if case .databasePerTenant = layout {
+                            "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"
+                        } else {
+                            "DROP SCHEMA IF EXISTS \"\(name)\" CASCADE"
+                        }
+                        try await connection.query(PostgresQuery(unsafeSQL: drop), logger: .silent)
+                    }
+                    var hasCatalog = false
+                    for try await found in try await connection.query("SELECT to_regclass('tenanted.placements') IS NOT NULL", logger: .silent).decode(Bool.self) {
+                        hasCatalog = found
+                    }
+                    if hasCatalog {
+                        try await connection.query("DELETE FROM tenanted.placements WHERE store LIKE '%:' || \(prefix)", logger: .silent)
+                    }
+                }
+            } catch {
+                Issue.record("cleaning up after the test on \(server.name): \(String(reflecting: error))")
+            }
+        }
+    }
+
+    /// Runs `body` on one plain connection to `server`'s database (or `database`).
+    static func withConnection<Result: Sendable>(
+        to server: PostgresServer, database: String? = nil, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        var configuration = PostgresClient.Configuration(
+            host: server.host, port: server.port, username: server.username, password: server.password,
+            database: database ?? server.database, tls: .disable
+        )
+        configuration.options.maximumConnections = 1
+        let client = PostgresClient(configuration: configuration)
+        let task = Task { await client.run() }
+        defer { task.cancel() }
+        return try await client.withConnection { try await body($0) }
+    }
+}
