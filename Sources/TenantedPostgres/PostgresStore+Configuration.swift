@@ -46,6 +46,11 @@ extension PostgresStore {
             return load[Int(value % UInt64(load.count))].server
         }
 
+        /// The server this policy picks for `tenant`, given the number of tenants on each server.
+        public func server(for tenant: TenantID, tenantsPerServer: [(server: String, tenants: Int)]) -> String {
+            choose(tenant, tenantsPerServer)
+        }
+
         /// Your own rule: given the tenant and the number of tenants on each server (in configuration
         /// order), return a server name. An unknown name fails the create with
         /// ``Tenanted/TenantedError/Code/invalidConfiguration``.
