@@ -1,5 +1,6 @@
 import Foundation
 import Tenanted
+import TenantedPostgres
 import TenantedSQLite
 
 /// The demo's own options, taken out of the command line before Vapor parses the rest
@@ -13,6 +14,23 @@ struct DemoOptions {
     var storage = "./storage"
     /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
     var maximumPools = 50
+    /// `TENANTED_STORE`: where tenants live. Default: ``StoreKind/sqlite``.
+    var store = StoreKind.sqlite
+    /// `TENANTED_POSTGRES_URL` (one server, named `server1`) or `TENANTED_POSTGRES_SERVERS`
+    /// (`name=url,name=url`): the PostgreSQL servers of the PostgreSQL stores.
+    var postgresServers: [PostgresServer] = []
+    /// `TENANTED_POSTGRES_PREFIX`: the tenant database or schema name prefix. Default: `demo_`.
+    var postgresPrefix = "demo_"
+
+    /// The stores the demo runs on.
+    enum StoreKind: String, CaseIterable {
+        /// A SQLite file per tenant under ``DemoOptions/storage``.
+        case sqlite
+        /// A PostgreSQL database per tenant.
+        case postgresDatabase = "postgres-database"
+        /// A PostgreSQL schema per tenant.
+        case postgresSchema = "postgres-schema"
+    }
 
     /// Removes the demo's options from `arguments` and reads the environment.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad value.
@@ -57,7 +75,35 @@ struct DemoOptions {
             }
             options.maximumPools = value
         }
+        if let kind = environment["TENANTED_STORE"], !kind.isEmpty {
+            guard let store = StoreKind(rawValue: kind) else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_STORE must be one of \(StoreKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            options.store = store
+        }
+        if options.store != .sqlite {
+            options.postgresServers = try postgresServers(environment)
+            if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { options.postgresPrefix = prefix }
+            _ = try options.postgresStore()  // reports a bad prefix now, with exit status 64
+        }
         return options
+    }
+
+    /// The servers named by `TENANTED_POSTGRES_SERVERS` (`name=url,…`), else `TENANTED_POSTGRES_URL`.
+    static func postgresServers(_ environment: [String: String]) throws -> [PostgresServer] {
+        if let list = environment["TENANTED_POSTGRES_SERVERS"], !list.isEmpty {
+            return try list.split(separator: ",").map { entry in
+                let parts = entry.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else {
+                    throw TenantedError(.invalidConfiguration, "TENANTED_POSTGRES_SERVERS must be name=url pairs separated by commas")
+                }
+                return try PostgresServer(name: String(parts[0]), url: String(parts[1]))
+            }
+        }
+        guard let url = environment["TENANTED_POSTGRES_URL"], !url.isEmpty else {
+            throw TenantedError(.invalidConfiguration, "TENANTED_STORE=postgres-… needs TENANTED_POSTGRES_URL (postgres://USER@HOST:PORT/DATABASE) or TENANTED_POSTGRES_SERVERS")
+        }
+        return [try PostgresServer(name: "server1", url: url)]
     }
 
     /// A host name: labels of letters, digits and `-`, joined by dots.
@@ -73,8 +119,14 @@ struct DemoOptions {
     }
 
     /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
-    func store() throws -> SQLiteStore {
+    func sqliteStore() throws -> SQLiteStore {
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
         return try SQLiteStore(configuration: .init(root: storage, pathTemplate: "tenants/%{tenant}/main.sqlite3"))
+    }
+
+    /// The PostgreSQL store on ``postgresServers``, for ``store`` `postgres-database` or `postgres-schema`.
+    func postgresStore() throws -> PostgresStore {
+        let layout: PostgresStore.Layout = store == .postgresDatabase ? .databasePerTenant() : .schemaPerTenant()
+        return try PostgresStore(configuration: .init(servers: postgresServers, layout: layout, prefix: postgresPrefix))
     }
 }

@@ -2,14 +2,15 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedPostgres
 import TenantedSQLite
 import TenantedVapor
 import Vapor
 
-/// `tenanted-demo`: a multi-tenant notes service on the SQLite store.
+/// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL, `TENANTED_STORE`).
 ///
 /// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
-/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status …`
+/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move …`
 @main
 enum TenantedDemo {
     static func main() async throws {
@@ -34,7 +35,12 @@ enum TenantedDemo {
             try await configure(app, options)
             try await app.execute()
         } catch {
-            if !(error is TenantsCommandFailed) { app.logger.report(error: error) }
+            if let error = error as? TenantedError {
+                // Its HTTP reason hides details from clients; an operator at a terminal needs them.
+                FileHandle.standardError.write(Data("tenanted-demo: \(error)\n".utf8))
+            } else if !(error is TenantsCommandFailed) {
+                app.logger.report(error: error)
+            }
             try? await app.asyncShutdown()
             exit(1)
         }
@@ -42,12 +48,13 @@ enum TenantedDemo {
     }
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
-        let migrations = TenantMigrations()
-        migrations.add(CreateNotes())
-        var configuration = Tenancy<SQLiteStore>.Configuration()
-        configuration.pools.maximumOpenPools = options.maximumPools
-        let tenancy = try Tenancy(store: try options.store(), migrations: migrations, configuration: configuration, logger: app.logger)
-        app.tenanted.use(tenancy)
+        let tenancy: any AnyTenancy
+        switch options.store {
+        case .sqlite:
+            tenancy = try use(try options.sqliteStore(), on: app, options)
+        case .postgresDatabase, .postgresSchema:
+            tenancy = try use(try options.postgresStore(), on: app, options)
+        }
         app.asyncCommands.use(TenantsCommand(), as: "tenants")
         // Fluent's `migrate` runs without a tenant, so against the tenanted default it cannot work:
         // `tenants migrate` replaces it.
@@ -70,6 +77,17 @@ enum TenantedDemo {
             """
             FileHandle.standardOutput.write(Data(lines.utf8))
         }
+    }
+
+    /// Registers a tenancy over `store` with the demo's migrations.
+    static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy<Store> {
+        let migrations = TenantMigrations()
+        migrations.add(CreateNotes())
+        var configuration = Tenancy<Store>.Configuration()
+        configuration.pools.maximumOpenPools = options.maximumPools
+        let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)
+        app.tenanted.use(tenancy)
+        return tenancy
     }
 
     /// Whether the command line runs the server (Vapor's default command).

@@ -14,7 +14,7 @@ public import Vapor
 /// one tenant, the `TENANT` environment variable names it when `--tenant` is absent (like
 /// activerecord-tenanted's `ARTENANT`).
 public struct TenantsCommand: AsyncCommandGroup {
-    public let help = "Create, list, migrate, roll back and destroy tenants."
+    public let help = "Create, list, migrate, roll back, move and destroy tenants."
 
     public var commands: [String: any AnyAsyncCommand] {
         [
@@ -24,6 +24,7 @@ public struct TenantsCommand: AsyncCommandGroup {
             "migrate": MigrateTenants(),
             "rollback": RollbackTenants(),
             "status": TenantStatus(),
+            "move": MoveTenant(),
         ]
     }
 
@@ -107,6 +108,33 @@ struct DestroyTenant: AsyncCommand {
         let tenant = try TenantID(signature.name)
         try await context.tenancy.destroyTenant(tenant)
         printLine("destroyed \(tenant)")
+    }
+}
+
+struct MoveTenant: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Argument(name: "name", help: "The tenant to move.")
+        var name: String
+        @Option(name: "to", help: "The server to move it to (a name from the store's configuration).")
+        var server: String?
+        @Flag(name: "json", help: "Print the report as JSON.")
+        var json: Bool
+    }
+
+    let help = "Moves a tenant to another server: copy, verify row counts, switch, delete the old copy."
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let tenant = try TenantID(signature.name)
+        guard let server = signature.server, !server.isEmpty else {
+            throw TenantedError(.invalidConfiguration, "tenants move needs --to SERVER")
+        }
+        let report = try await context.tenancy.moveTenant(tenant, to: server)
+        if signature.json {
+            try printJSON(report)
+        } else {
+            let rows = report.rowCounts.values.reduce(0, +)
+            printLine("moved \(tenant) from \(report.from) to \(report.to) (\(report.rowCounts.count) tables, \(rows) rows verified)")
+        }
     }
 }
 

@@ -112,4 +112,61 @@ import Testing
         #expect(try json(try await run(["tenants", "list", "--json"])) as? [String] == [])
         #expect(!directory.exists("storage/tenants/etc"))
     }
+
+    /// The same commands over PostgreSQL, a database or a schema per tenant on two servers, and
+    /// `tenants move` between them.
+    @Test(
+        .enabled(if: Self.postgresServers != nil, "TENANTED_POSTGRES_URL and TENANTED_POSTGRES_URL_2 are not both set: PostgreSQL command tests skipped"),
+        arguments: ["postgres-database", "postgres-schema"]
+    )
+    func postgresStoresServeTheSameCommands(store: String) async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        let prefix = "c" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
+        let environment = ["TENANTED_STORE": store, "TENANTED_POSTGRES_SERVERS": try #require(Self.postgresServers), "TENANTED_POSTGRES_PREFIX": prefix]
+        let run = { (arguments: [String]) in try await self.run(arguments, environment: environment) }
+
+        #expect(try await run(["tenants", "create", "acme"]).stdout == "created acme\n")
+        #expect(try await run(["tenants", "create", "globex"]).status == 0)
+        #expect(try await run(["tenants", "create", "acme"]).status != 0)
+        #expect(try json(try await run(["tenants", "list", "--json"])) as? [String] == ["acme", "globex"])
+        let status = try #require(try json(try await run(["tenants", "status", "--json"])) as? [[String: Any]])
+        #expect(status.allSatisfy { ($0["applied"] as? [String])?.count == 1 })
+
+        // fewestTenants put acme on one server and globex on the other; move acme onto globex's.
+        let moved = try await run(["tenants", "move", "acme", "--to", "two", "--json"])
+        let movedAgain = moved.status == 0 ? moved : try await run(["tenants", "move", "acme", "--to", "one", "--json"])
+        #expect(movedAgain.status == 0, "\(moved.stderr) \(movedAgain.stderr)")
+        let report = try #require(try json(movedAgain) as? [String: Any])
+        #expect(report["tenant"] as? String == "acme")
+        #expect((report["rowCounts"] as? [String: Int])?.keys.contains("notes") == true)
+        let nowhere = try await run(["tenants", "move", "acme", "--to", "nowhere"])
+        #expect(nowhere.status != 0 && nowhere.stderr.contains("nowhere"))
+        #expect(try await run(["tenants", "migrate"]).status == 0)
+
+        for name in ["acme", "globex"] { #expect(try await run(["tenants", "destroy", name]).status == 0) }
+        #expect(try json(try await run(["tenants", "list", "--json"])) as? [String] == [])
+    }
+
+    @Test func storeOptionsAreChecked() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        let unknown = try await run(["tenants", "list"], environment: ["TENANTED_STORE": "mongodb"])
+        #expect(unknown.status == 64 && unknown.stderr.contains("TENANTED_STORE"))
+        let noURL = try await run(["tenants", "list"], environment: ["TENANTED_STORE": "postgres-schema", "TENANTED_POSTGRES_URL": "", "TENANTED_POSTGRES_SERVERS": ""])
+        #expect(noURL.status == 64 && noURL.stderr.contains("TENANTED_POSTGRES_URL"))
+        let badURL = try await run(["tenants", "list"], environment: ["TENANTED_STORE": "postgres-database", "TENANTED_POSTGRES_URL": "mysql://x@y/z", "TENANTED_POSTGRES_SERVERS": ""])
+        #expect(badURL.status == 64 && badURL.stderr.contains("postgres://"))
+        let badPrefix = try await run(["tenants", "list"], environment: [
+            "TENANTED_STORE": "postgres-database", "TENANTED_POSTGRES_URL": "postgres://x@127.0.0.1:1/z", "TENANTED_POSTGRES_PREFIX": "Bad-Prefix",
+        ])
+        #expect(badPrefix.status == 64 && badPrefix.stderr.contains("prefix"))
+        let sqliteMove = try await run(["tenants", "move", "acme", "--to", "two"])
+        #expect(sqliteMove.status != 0 && sqliteMove.stderr.contains("cannot move tenants"), "\(sqliteMove.stderr)")
+    }
+
+    static let postgresServers: String? = {
+        let environment = ProcessInfo.processInfo.environment
+        guard let one = environment["TENANTED_POSTGRES_URL"], !one.isEmpty,
+              let two = environment["TENANTED_POSTGRES_URL_2"], !two.isEmpty else { return nil }
+        return "one=\(one),two=\(two)"
+    }()
 }

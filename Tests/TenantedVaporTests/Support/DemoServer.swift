@@ -16,13 +16,18 @@ final class DemoServer: Sendable {
 
     var storage: String { directory.appending("storage") }
 
-    static func start(seed: Bool = false, configure extra: @Sendable (Application) throws -> Void = { _ in }) async throws -> DemoServer {
+    static func start(
+        seed: Bool = false,
+        options adjust: (inout DemoOptions) throws -> Void = { _ in },
+        configure extra: @Sendable (Application) throws -> Void = { _ in }
+    ) async throws -> DemoServer {
         let directory = try TemporaryDirectory()
         let app = try await Application.make(.testing)
         do {
             var options = DemoOptions()
             options.storage = directory.appending("storage")
             options.seed = seed
+            try adjust(&options)
             app.logger = .silent
             try await TenantedDemo.configure(app, options)
             try extra(app)
@@ -66,10 +71,11 @@ final class DemoServer: Sendable {
 
 /// Runs `body` with a started demo server and always stops it.
 func withDemoServer(
+    options adjust: (inout DemoOptions) throws -> Void = { _ in },
     configure extra: @Sendable (Application) throws -> Void = { _ in },
     _ body: (DemoServer) async throws -> Void
 ) async throws {
-    let server = try await DemoServer.start(configure: extra)
+    let server = try await DemoServer.start(options: adjust, configure: extra)
     do {
         for name in ["acme", "globex"] { try await server.tenancy.createTenant(TenantID(name), ifNotExists: false) }
         try await body(server)
