@@ -264,13 +264,7 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
         _ body: (StoreConformanceFixture<Store>) async throws -> Void
     ) async throws {
         let fixture = try StoreConformanceFixture(store: makeStore(), migrations: migrations, configuration: configuration)
-        do {
-            try await body(fixture)
-        } catch {
-            await fixture.shutdown()
-            throw error
-        }
-        await fixture.shutdown()
+        try await withTeardown { try await body(fixture) } teardown: { await fixture.shutdown() }
     }
 }
 

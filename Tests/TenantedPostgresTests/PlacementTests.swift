@@ -178,13 +178,7 @@ struct PlacementTests {
 
     private func withPlacement(_ layout: TestLayout, _ body: (Fixture) async throws -> Void) async throws {
         let fixture = try Fixture(layout: layout)
-        do {
-            try await body(fixture)
-        } catch {
-            await fixture.shutdown()
-            throw error
-        }
-        await fixture.shutdown()
+        try await withTeardown { try await body(fixture) } teardown: { await fixture.shutdown() }
     }
 }
 

@@ -1,6 +1,7 @@
 import Tenanted
 import TenantedPostgres
 import TenantedStoreConformance
+import TenantedTestSupport
 import Testing
 
 /// The store conformance suite (shared with SQLite) against a real PostgreSQL server, for each
@@ -34,12 +35,10 @@ struct PostgresConformanceTests {
 
     private func run(_ layout: TestLayout, _ check: (StoreConformance<PostgresStore>) async throws -> Void) async throws {
         let stores = try PostgresTestStores(layout: layout.layout)
-        do {
+        try await withTeardown {
             try await check(StoreConformance(name: "postgres-\(layout)") { try stores.makeStore() })
-        } catch {
+        } teardown: {
             await stores.cleanUp()
-            throw error
         }
-        await stores.cleanUp()
     }
 }

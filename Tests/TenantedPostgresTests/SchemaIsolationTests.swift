@@ -25,7 +25,7 @@ struct SchemaIsolationTests {
         let databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
         databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
         let tenants = try (0..<6).map { try TenantID("s\($0)") }
-        do {
+        try await withTeardown {
             for tenant in tenants { try await tenancy.createTenant(tenant) }
             let wrong = Locked(0)
             let checked = Locked(0)
@@ -73,14 +73,10 @@ struct SchemaIsolationTests {
                 }
                 #expect(path == "\"\(store.configuration.prefix)s0\"" || path == "\(store.configuration.prefix)s0")
             }
-        } catch {
+        } teardown: {
             await databases.shutdownAsync()
             await tenancy.shutdown()
             await stores.cleanUp()
-            throw error
         }
-        await databases.shutdownAsync()
-        await tenancy.shutdown()
-        await stores.cleanUp()
     }
 }
