@@ -13,6 +13,10 @@ struct DemoOptions {
     var storage = "./storage"
     /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
     var maximumPools = 50
+    /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
+    /// tests can kill the demo in the middle of `tenants create` and race two `tenants migrate`.
+    /// Default: none.
+    var migrationDelay: Duration?
 
     /// Removes the demo's options from `arguments` and reads the environment.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad value.
@@ -56,6 +60,12 @@ struct DemoOptions {
                 throw TenantedError(.invalidConfiguration, "TENANTED_MAX_POOLS must be a whole number of at least 1")
             }
             options.maximumPools = value
+        }
+        if let delay = environment["TENANTED_DEMO_MIGRATION_DELAY_MS"] {
+            guard let milliseconds = Int(delay), milliseconds >= 0 else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_DEMO_MIGRATION_DELAY_MS must be a whole number of milliseconds")
+            }
+            options.migrationDelay = .milliseconds(milliseconds)
         }
         return options
     }

@@ -43,7 +43,7 @@ enum TenantedDemo {
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
         let migrations = TenantMigrations()
-        migrations.add(CreateNotes())
+        migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
         var configuration = Tenancy<SQLiteStore>.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
         let tenancy = try Tenancy(store: try options.store(), migrations: migrations, configuration: configuration, logger: app.logger)
