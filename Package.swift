@@ -156,6 +156,7 @@ let package = Package(
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedTestSupport",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

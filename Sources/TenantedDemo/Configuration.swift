@@ -32,6 +32,11 @@ struct DemoOptions {
         case postgresSchema = "postgres-schema"
     }
 
+    /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
+    /// tests can kill the demo in the middle of `tenants create` and race two `tenants migrate`.
+    /// Default: none.
+    var migrationDelay: Duration?
+
     /// Removes the demo's options from `arguments` and reads the environment.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad value.
     static func extract(from arguments: inout [String], environment: [String: String]) throws -> DemoOptions {
@@ -85,6 +90,12 @@ struct DemoOptions {
             options.postgresServers = try postgresServers(environment)
             if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { options.postgresPrefix = prefix }
             _ = try options.postgresStore()  // reports a bad prefix now, with exit status 64
+        }
+        if let delay = environment["TENANTED_DEMO_MIGRATION_DELAY_MS"] {
+            guard let milliseconds = Int(delay), milliseconds >= 0 else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_DEMO_MIGRATION_DELAY_MS must be a whole number of milliseconds")
+            }
+            options.migrationDelay = .milliseconds(milliseconds)
         }
         return options
     }

@@ -82,7 +82,7 @@ enum TenantedDemo {
     /// Registers a tenancy over `store` with the demo's migrations.
     static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy<Store> {
         let migrations = TenantMigrations()
-        migrations.add(CreateNotes())
+        migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
         var configuration = Tenancy<Store>.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)

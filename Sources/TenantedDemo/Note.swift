@@ -36,6 +36,25 @@ struct CreateNotes: AsyncMigration {
     }
 }
 
+/// `base`, with a pause before and after it (``DemoOptions/migrationDelay``, for the reliability
+/// tests only). Its name is `base`'s, so the migration log cannot tell the difference.
+struct PausedMigration: AsyncMigration {
+    let base: any AsyncMigration
+    let pause: Duration
+
+    var name: String { base.name }
+
+    func prepare(on database: any Database) async throws {
+        try await Task.sleep(for: pause / 2)
+        try await base.prepare(on: database)
+        try await Task.sleep(for: pause / 2)
+    }
+
+    func revert(on database: any Database) async throws {
+        try await base.revert(on: database)
+    }
+}
+
 /// What `POST /notes` and `PATCH /notes/:id` accept.
 struct NoteInput: Decodable {
     var title: String?

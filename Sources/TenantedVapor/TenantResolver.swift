@@ -8,8 +8,8 @@ public import Vapor
 /// (`..`, `%2e%2e`, a NUL, 300 characters) is a 404 before it reaches a path or a database.
 ///
 /// Host-based resolvers read the `Host` header, drop the port and a trailing dot, lowercase it
-/// (host names are case-insensitive), and never resolve an IP address (`127.0.0.1`, `[::1]`) or a
-/// host longer than 253 characters.
+/// (host names are case-insensitive), and never resolve an IP address (`127.0.0.1`, `[::1]`), a
+/// host longer than 253 characters, or a host with any non-ASCII character.
 public struct TenantResolver: Sendable {
     private let resolve: @Sendable (Request) -> String?
 
@@ -96,6 +96,10 @@ enum HostName {
 
     /// Lowercased, without port and trailing dot; `nil` for IP addresses, empty or overlong hosts.
     static func normalized(_ raw: String) -> String? {
+        // Host names are ASCII (international names travel as punycode). Refuse anything else before
+        // lowercasing: Unicode lowercasing maps some non-ASCII characters onto ASCII letters (KELVIN
+        // SIGN U+212A becomes "k"), so a look-alike host would otherwise reach a real tenant.
+        guard raw.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         var host = Substring(raw)
         if host.hasPrefix("[") { return nil }  // an IPv6 literal, with or without a port
         if let colon = host.lastIndex(of: ":") {

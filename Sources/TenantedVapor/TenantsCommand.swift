@@ -50,6 +50,22 @@ extension CommandContext {
     }
 }
 
+/// Runs a command's body, printing a `TenantedError` as its own message on standard error
+/// (`error: cannot create tenant 'acme': it already exists or is being created`) and failing with
+/// ``TenantsCommandFailed``.
+///
+/// Left to Vapor, the error would be logged as its HTTP reason, "Internal Server Error", because
+/// `TenantedError` is an `AbortError` (found by the cross-process create race test, whose loser
+/// could not tell `tenantExists` from a crash). The description never holds a path.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as TenantedError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw TenantsCommandFailed(description: error.description)
+    }
+}
+
 /// Writes `value` as JSON on standard output.
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
@@ -70,11 +86,13 @@ struct ListTenants: AsyncCommand {
     let help = "Lists every tenant, sorted."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let tenants = try await context.tenancy.tenants()
-        if signature.json {
-            try printJSON(tenants.map(\.description))
-        } else {
-            for tenant in tenants { printLine(tenant.description) }
+        try await reportingFailures {
+            let tenants = try await context.tenancy.tenants()
+            if signature.json {
+                try printJSON(tenants.map(\.description))
+            } else {
+                for tenant in tenants { printLine(tenant.description) }
+            }
         }
     }
 }
@@ -90,9 +108,11 @@ struct CreateTenant: AsyncCommand {
     let help = "Creates a tenant: its database, its migrations, then makes it visible."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let tenant = try TenantID(signature.name)
-        let created = try await context.tenancy.createTenant(tenant, ifNotExists: signature.ifNotExists)
-        printLine(created ? "created \(tenant)" : "exists \(tenant)")
+        try await reportingFailures {
+            let tenant = try TenantID(signature.name)
+            let created = try await context.tenancy.createTenant(tenant, ifNotExists: signature.ifNotExists)
+            printLine(created ? "created \(tenant)" : "exists \(tenant)")
+        }
     }
 }
 
@@ -105,9 +125,11 @@ struct DestroyTenant: AsyncCommand {
     let help = "Destroys a tenant and everything in its database."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let tenant = try TenantID(signature.name)
-        try await context.tenancy.destroyTenant(tenant)
-        printLine("destroyed \(tenant)")
+        try await reportingFailures {
+            let tenant = try TenantID(signature.name)
+            try await context.tenancy.destroyTenant(tenant)
+            printLine("destroyed \(tenant)")
+        }
     }
 }
 
@@ -124,16 +146,18 @@ struct MoveTenant: AsyncCommand {
     let help = "Moves a tenant to another server: copy, verify row counts, switch, delete the old copy."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let tenant = try TenantID(signature.name)
-        guard let server = signature.server, !server.isEmpty else {
-            throw TenantedError(.invalidConfiguration, "tenants move needs --to SERVER")
-        }
-        let report = try await context.tenancy.moveTenant(tenant, to: server)
-        if signature.json {
-            try printJSON(report)
-        } else {
-            let rows = report.rowCounts.values.reduce(0, +)
-            printLine("moved \(tenant) from \(report.from) to \(report.to) (\(report.rowCounts.count) tables, \(rows) rows verified)")
+        try await reportingFailures {
+            let tenant = try TenantID(signature.name)
+            guard let server = signature.server, !server.isEmpty else {
+                throw TenantedError(.invalidConfiguration, "tenants move needs --to SERVER")
+            }
+            let report = try await context.tenancy.moveTenant(tenant, to: server)
+            if signature.json {
+                try printJSON(report)
+            } else {
+                let rows = report.rowCounts.values.reduce(0, +)
+                printLine("moved \(tenant) from \(report.from) to \(report.to) (\(report.rowCounts.count) tables, \(rows) rows verified)")
+            }
         }
     }
 }
@@ -154,11 +178,13 @@ struct MigrateTenants: AsyncCommand {
     let help = "Applies pending migrations to one tenant or every tenant."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await runReport(context, signature, verb: "migrated") { tenancy, tenant in
-            let applied = try await tenancy.migrate(tenant)
-            return applied.isEmpty ? .current : .migrated(applied)
-        } all: { tenancy, parallel, progress in
-            try await tenancy.migrateAll(maximumConcurrency: parallel, progress: progress)
+        try await reportingFailures {
+            try await runReport(context, signature, verb: "migrated") { tenancy, tenant in
+                let applied = try await tenancy.migrate(tenant)
+                return applied.isEmpty ? .current : .migrated(applied)
+            } all: { tenancy, parallel, progress in
+                try await tenancy.migrateAll(maximumConcurrency: parallel, progress: progress)
+            }
         }
     }
 }
@@ -168,11 +194,13 @@ struct RollbackTenants: AsyncCommand {
     let help = "Reverts the last batch of migrations of one tenant or every tenant."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        try await runReport(context, signature, verb: "reverted") { tenancy, tenant in
-            let reverted = try await tenancy.rollback(tenant)
-            return reverted.isEmpty ? .current : .reverted(reverted)
-        } all: { tenancy, parallel, progress in
-            try await tenancy.rollbackAll(maximumConcurrency: parallel, progress: progress)
+        try await reportingFailures {
+            try await runReport(context, signature, verb: "reverted") { tenancy, tenant in
+                let reverted = try await tenancy.rollback(tenant)
+                return reverted.isEmpty ? .current : .reverted(reverted)
+            } all: { tenancy, parallel, progress in
+                try await tenancy.rollbackAll(maximumConcurrency: parallel, progress: progress)
+            }
         }
     }
 }
@@ -230,21 +258,23 @@ struct TenantStatus: AsyncCommand {
     let help = "Shows each tenant's applied and pending migrations."
 
     func run(using context: CommandContext, signature: Signature) async throws {
-        let tenancy = try context.tenancy
-        let tenants: [TenantID]
-        if let tenant = try context.selectedTenant(signature.tenant) {
-            tenants = [tenant]
-        } else {
-            tenants = try await tenancy.tenants()
-        }
-        var statuses: [MigrationStatus] = []
-        for tenant in tenants { statuses.append(try await tenancy.migrationStatus(tenant)) }
-        if signature.json {
-            try printJSON(statuses.map(StatusJSON.init))
-        } else {
-            for status in statuses {
-                let pending = status.pending.isEmpty ? "up to date" : "\(status.pending.count) pending: \(status.pending.joined(separator: ", "))"
-                printLine("\(status.tenant): \(status.applied.count) applied, \(pending)")
+        try await reportingFailures {
+            let tenancy = try context.tenancy
+            let tenants: [TenantID]
+            if let tenant = try context.selectedTenant(signature.tenant) {
+                tenants = [tenant]
+            } else {
+                tenants = try await tenancy.tenants()
+            }
+            var statuses: [MigrationStatus] = []
+            for tenant in tenants { statuses.append(try await tenancy.migrationStatus(tenant)) }
+            if signature.json {
+                try printJSON(statuses.map(StatusJSON.init))
+            } else {
+                for status in statuses {
+                    let pending = status.pending.isEmpty ? "up to date" : "\(status.pending.count) pending: \(status.pending.joined(separator: ", "))"
+                    printLine("\(status.tenant): \(status.applied.count) applied, \(pending)")
+                }
             }
         }
     }

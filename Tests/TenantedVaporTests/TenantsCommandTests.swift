@@ -1,52 +1,15 @@
-import Dispatch
 import Foundation
 import TenantedTestSupport
 import Testing
 
 /// The `tenants` commands, run as a subprocess of the built `tenanted-demo` executable.
 @Suite struct TenantsCommandTests {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    static let executable: URL = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/tenanted-demo")
-    }()
+    typealias Run = DemoProcess.Run
 
     let directory = try! TemporaryDirectory()
 
-    /// Runs the executable on a Dispatch thread: waiting for a process on Swift's cooperative pool
-    /// would starve the servers other tests run meanwhile.
     func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Run {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runBlocking(arguments, environment: extra) })
-            }
-        }
-    }
-
-    func runBlocking(_ arguments: [String], environment extra: [String: String]) throws -> Run {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["TENANTED_STORAGE"] = directory.appending("storage")
-        environment["LOG_LEVEL"] = "warning"
-        environment.removeValue(forKey: "TENANT")
-        for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        try await DemoProcess(storage: directory.appending("storage")).run(arguments, environment: extra)
     }
 
     func json(_ run: Run) throws -> Any {
@@ -54,7 +17,7 @@ import Testing
     }
 
     @Test func createListMigrateStatusRollbackDestroy() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        try #require(DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)")
 
         let created = try await run(["tenants", "create", "acme"])
         #expect(created.status == 0, "\(created.stderr)")
@@ -96,7 +59,7 @@ import Testing
     }
 
     @Test func badInputIsRefusedWithAClearMessageAndNothingChanges() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        try #require(DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)")
         for name in ["../etc", "ACME", "a/b", ""] {
             let result = try await run(["tenants", "create", name])
             #expect(result.status != 0, "create \(name)")

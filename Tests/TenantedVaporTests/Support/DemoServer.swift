@@ -16,18 +16,20 @@ final class DemoServer: Sendable {
 
     var storage: String { directory.appending("storage") }
 
+    /// Starts the demo; `environment` is read as `tenanted-demo serve` reads its environment
+    /// (for example `TENANTED_MAX_POOLS`).
     static func start(
         seed: Bool = false,
-        options adjust: (inout DemoOptions) throws -> Void = { _ in },
+        environment: [String: String] = [:],
         configure extra: @Sendable (Application) throws -> Void = { _ in }
     ) async throws -> DemoServer {
         let directory = try TemporaryDirectory()
         let app = try await Application.make(.testing)
         do {
-            var options = DemoOptions()
+            var arguments = ["tenanted-demo", "serve"]
+            var options = try DemoOptions.extract(from: &arguments, environment: environment)
             options.storage = directory.appending("storage")
             options.seed = seed
-            try adjust(&options)
             app.logger = .silent
             try await TenantedDemo.configure(app, options)
             try extra(app)
@@ -71,11 +73,11 @@ final class DemoServer: Sendable {
 
 /// Runs `body` with a started demo server and always stops it.
 func withDemoServer(
-    options adjust: (inout DemoOptions) throws -> Void = { _ in },
+    environment: [String: String] = [:],
     configure extra: @Sendable (Application) throws -> Void = { _ in },
     _ body: (DemoServer) async throws -> Void
 ) async throws {
-    let server = try await DemoServer.start(options: adjust, configure: extra)
+    let server = try await DemoServer.start(environment: environment, configure: extra)
     do {
         for name in ["acme", "globex"] { try await server.tenancy.createTenant(TenantID(name), ifNotExists: false) }
         try await body(server)
