@@ -25,7 +25,7 @@ struct CrashAndRaceTests {
         options.storage = storage
         let migrations = TenantMigrations()
         migrations.add(CreateNotes())
-        let tenancy = try Tenancy(store: try options.store(), migrations: migrations, logger: .silent)
+        let tenancy = try Tenancy(store: try options.sqliteStore(), migrations: migrations, logger: .silent)
         do {
             try await body(tenancy)
         } catch {
@@ -57,7 +57,7 @@ struct CrashAndRaceTests {
         try await withTenancy { tenancy in try await tenancy.destroyTenant(victim) }
 
         var outcomes: [String: Int] = [:]
-        let path = try DemoOptions(storage: storage).store().databasePath(for: victim)
+        let path = try DemoOptions(storage: storage).sqliteStore().databasePath(for: victim)
         for _ in 0..<rounds {
             let killAfter = span * Double.random(in: 0.05...1.1)
             let run = try await demo.run(["tenants", "create", "victim"], environment: delay, killAfter: killAfter)

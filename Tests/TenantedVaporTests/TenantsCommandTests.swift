@@ -83,7 +83,7 @@ import Testing
         arguments: ["postgres-database", "postgres-schema"]
     )
     func postgresStoresServeTheSameCommands(store: String) async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        try #require(DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)")
         let prefix = "c" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
         let environment = ["TENANTED_STORE": store, "TENANTED_POSTGRES_SERVERS": try #require(Self.postgresServers), "TENANTED_POSTGRES_PREFIX": prefix]
         let run = { (arguments: [String]) in try await self.run(arguments, environment: environment) }
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func storeOptionsAreChecked() async throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.executable.path), "build tenanted-demo first (scripts/test does)")
+        try #require(DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)")
         let unknown = try await run(["tenants", "list"], environment: ["TENANTED_STORE": "mongodb"])
         #expect(unknown.status == 64 && unknown.stderr.contains("TENANTED_STORE"))
         let noURL = try await run(["tenants", "list"], environment: ["TENANTED_STORE": "postgres-schema", "TENANTED_POSTGRES_URL": "", "TENANTED_POSTGRES_SERVERS": ""])
