@@ -61,70 +61,68 @@ struct ConcurrentIsolationTests {
 
     func run(_ tenancy: Tenancy<SQLiteStore>, delegate: CountingDelegate) async throws {
         let tenants = try (0..<Self.tenantCount).map { try TenantID("t\($0)") }
-        do {  // the run
-            try await forEachConcurrently(tenants, width: 8) { tenant in try await tenancy.createTenant(tenant) }
+        try await forEachConcurrently(tenants, width: 8) { tenant in try await tenancy.createTenant(tenant) }
 
-            let ledger = Ledger(tenants: tenants)
-            let started = ContinuousClock.now
-            let deadline = started + Self.timeLimit
-            let completed = try await withGuard("the isolation run", limit: Self.timeLimit + .seconds(120)) {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<Self.taskCount {
-                        group.addTask {
-                            while ledger.operations.load(ordering: .relaxed) < Self.operations, ContinuousClock.now < deadline {
-                                let index = Int.random(in: 0..<tenants.count)
-                                // A burst of operations per scope: each still verifies what it reads, and
-                                // with 64 scopes over 500 tenants and 8 pools, almost every scope opens a
-                                // pool and evicts another.
-                                try await tenancy.withTenant(tenants[index]) {
-                                    let pool = try tenancy.currentPool()
-                                    for _ in 0..<Int.random(in: 1...40) {
-                                        try await Self.randomOperation(on: pool, tenant: tenants[index], index: index, ledger: ledger)
-                                    }
+        let ledger = Ledger(tenants: tenants)
+        let started = ContinuousClock.now
+        let deadline = started + Self.timeLimit
+        let completed = try await withGuard("the isolation run", limit: Self.timeLimit + .seconds(120)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<Self.taskCount {
+                    group.addTask {
+                        while ledger.operations.load(ordering: .relaxed) < Self.operations, ContinuousClock.now < deadline {
+                            let index = Int.random(in: 0..<tenants.count)
+                            // A burst of operations per scope: each still verifies what it reads, and
+                            // with 64 scopes over 500 tenants and 8 pools, almost every scope opens a
+                            // pool and evicts another.
+                            try await tenancy.withTenant(tenants[index]) {
+                                let pool = try tenancy.currentPool()
+                                for _ in 0..<Int.random(in: 1...40) {
+                                    try await Self.randomOperation(on: pool, tenant: tenants[index], index: index, ledger: ledger)
                                 }
                             }
                         }
                     }
-                    try await group.waitForAll()
                 }
-                return ledger.operations.load(ordering: .relaxed)
+                try await group.waitForAll()
             }
-            let elapsed = ContinuousClock.now - started
-            let count = try #require(completed)
-
-            // The final state of every tenant equals its log of acknowledged writes.
-            var lost = 0
-            var foreign = 0
-            for (index, tenant) in tenants.enumerated() {
-                let rows = try await tenancy.withTenant(tenant) {
-                    try await tenancy.currentPool().read { connection in
-                        try await connection.query("SELECT id, tenant, version FROM rows")
-                    }
-                }
-                var found: [Int: Int] = [:]
-                for row in rows {
-                    let id = row.column("id")?.integer ?? -1
-                    if row.column("tenant")?.string != tenant.rawValue || id / Self.idStride != index { foreign += 1 }
-                    found[id] = row.column("version")?.integer
-                }
-                let expected = ledger.tenants[index].value.live
-                lost += expected.filter { found[$0.key] != $0.value }.count
-                foreign += found.keys.filter { expected[$0] == nil }.count
-            }
-            let leaks = ledger.leaks.load(ordering: .relaxed)
-            print(
-                "isolation: \(count) operations in \(elapsed), \(leaks) leaks, \(lost) lost writes, "
-                    + "\(ledger.acknowledged.load(ordering: .relaxed)) acknowledged writes, "
-                    + "\(delegate.opened.load(ordering: .relaxed)) pool opens, \(delegate.evicted.load(ordering: .relaxed)) evictions"
-            )
-            #expect(count >= Self.operations, "only \(count) operations within \(Self.timeLimit)")
-            #expect(leaks == 0, "reads saw another tenant's data: \(ledger.examples.value)")
-            #expect(foreign == 0, "rows that no acknowledged write put in that tenant")
-            #expect(lost == 0, "acknowledged writes missing or stale at the end")
-            #expect(ledger.acknowledged.load(ordering: .relaxed) > Self.operations / 4)
-            // The point of the setup: pools were evicted all along, not opened once and kept.
-            #expect(delegate.evicted.load(ordering: .relaxed) > Self.tenantCount)
+            return ledger.operations.load(ordering: .relaxed)
         }
+        let elapsed = ContinuousClock.now - started
+        let count = try #require(completed)
+
+        // The final state of every tenant equals its log of acknowledged writes.
+        var lost = 0
+        var foreign = 0
+        for (index, tenant) in tenants.enumerated() {
+            let rows = try await tenancy.withTenant(tenant) {
+                try await tenancy.currentPool().read { connection in
+                    try await connection.query("SELECT id, tenant, version FROM rows")
+                }
+            }
+            var found: [Int: Int] = [:]
+            for row in rows {
+                let id = row.column("id")?.integer ?? -1
+                if row.column("tenant")?.string != tenant.rawValue || id / Self.idStride != index { foreign += 1 }
+                found[id] = row.column("version")?.integer
+            }
+            let expected = ledger.tenants[index].value.live
+            lost += expected.filter { found[$0.key] != $0.value }.count
+            foreign += found.keys.filter { expected[$0] == nil }.count
+        }
+        let leaks = ledger.leaks.load(ordering: .relaxed)
+        print(
+            "isolation: \(count) operations in \(elapsed), \(leaks) leaks, \(lost) lost writes, "
+                + "\(ledger.acknowledged.load(ordering: .relaxed)) acknowledged writes, "
+                + "\(delegate.opened.load(ordering: .relaxed)) pool opens, \(delegate.evicted.load(ordering: .relaxed)) evictions"
+        )
+        #expect(count >= Self.operations, "only \(count) operations within \(Self.timeLimit)")
+        #expect(leaks == 0, "reads saw another tenant's data: \(ledger.examples.value)")
+        #expect(foreign == 0, "rows that no acknowledged write put in that tenant")
+        #expect(lost == 0, "acknowledged writes missing or stale at the end")
+        #expect(ledger.acknowledged.load(ordering: .relaxed) > Self.operations / 4)
+        // The point of the setup: pools were evicted all along, not opened once and kept.
+        #expect(delegate.evicted.load(ordering: .relaxed) > Self.tenantCount)
     }
 
     enum Operation: CaseIterable {

@@ -131,7 +131,7 @@ struct HTTPIsolationTests {
                     }
                 }
                 try await Task.sleep(for: .milliseconds(300))
-                let finished = try await withGuard("destroyTenant under load") { try await server.tenancy.destroyTenant(acme) }
+                let finished: Void? = try await withGuard("destroyTenant under load") { try await server.tenancy.destroyTenant(acme) }
                 #expect(finished != nil)
                 destroyed.open()
                 try await group.waitForAll()
