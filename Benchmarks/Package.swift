@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sqlite-layers", targets: ["SQLiteLayers"]),
         .executable(name: "store-figures", targets: ["StoreFigures"]),
         .executable(name: "fluent-drivers", targets: ["FluentDrivers"]),
+        .executable(name: "http-notes", targets: ["HTTPNotes"]),
     ],
     dependencies: [
         .package(name: "tenanted", path: "../"),
@@ -28,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
+        .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
     ],
     targets: [
         // What both executables share: timing, statistics, the schema, the command line, opening sqlite-nio.
@@ -52,10 +55,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Counts every malloc of the process (glibc: the executable's malloc family replaces libc's
+        // and forwards to `__libc_malloc`…), for allocations per routed query.
+        .target(name: "AllocationCounter"),
+        // The malloc heap in use (glibc's `mallinfo2`), for the memory per open pool; it replaces nothing.
+        .target(name: "HeapUsage"),
         .executableTarget(
             name: "StoreFigures",
             dependencies: [
                 "BenchmarkSupport",
+                "HeapUsage",
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedSQLite", package: "tenanted"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -68,6 +77,7 @@ let package = Package(
             name: "FluentDrivers",
             dependencies: [
                 "BenchmarkSupport",
+                "AllocationCounter",
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedSQLite", package: "tenanted"),
                 .product(name: "TenantedFluent", package: "tenanted"),
@@ -77,6 +87,20 @@ let package = Package(
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Workload 6: the demo's `GET /notes/:id` (the `tenanted-demo` product of the root package,
+        // built by this package) against the same handler untenanted, under wrk on loopback.
+        .executableTarget(
+            name: "HTTPNotes",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "Fluent", package: "fluent"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -63,6 +63,13 @@ public enum BenchmarkSchema {
         ]),
     ]
 
+    /// The migration the migrate-all figures apply to tenants that have all of `migrations`: a
+    /// column and an index on `tasks`.
+    public static let nextMigration = Migration(name: "0006_task_priority", statements: [
+        "ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX tasks_priority ON tasks (priority)",
+    ])
+
     /// The seeded owner and project (id 1 each); one parameter, `timestamp`.
     public static let insertOwner =
         "INSERT INTO users (id, email, name, created_at) VALUES (1, 'owner@example.com', 'Owner', ?)"

@@ -4,17 +4,31 @@ public import Foundation
 public let packageDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// The command line both executables take: `NAME [--quick] [--output PATH]`.
+/// The command line every executable takes: `NAME [--quick] [--output PATH] [--latest PATH] [--only A,B]`.
 public struct Options: Sendable {
     /// `--quick`: a smaller plan, to try the executable out.
     public var quick: Bool
     /// `--output PATH`, by default `results/NAME.json` in the Benchmarks/ package.
     public var output: String
+    /// `--latest PATH`: also append the printed figures to this file (`scripts/bench` passes
+    /// `results/latest.json`).
+    public var latest: String?
+    /// `--only A,B`: run only these workloads (by the names each executable lists); all when empty.
+    public var only: Set<String>
 
     public init(name: String, arguments: [String] = CommandLine.arguments) {
+        func value(_ option: String) -> String? {
+            arguments.firstIndex(of: option).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        }
         quick = arguments.contains("--quick")
-        output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
-            ?? packageDirectory.appendingPathComponent("results/\(name).json").path
+        output = value("--output") ?? packageDirectory.appendingPathComponent("results/\(name).json").path
+        latest = value("--latest")
+        only = Set((value("--only") ?? "").split(separator: ",").map(String.init))
+    }
+
+    /// Whether `workload` is to run.
+    public func runs(_ workload: String) -> Bool {
+        only.isEmpty || only.contains(workload)
     }
 }
 

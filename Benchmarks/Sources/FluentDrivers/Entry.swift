@@ -13,8 +13,10 @@ import TenantedSQLite
 import Glibc
 #endif
 
-/// `fluent-drivers [--quick] [--output PATH]`: Tenanted's Fluent SQLite driver against the stock
-/// FluentSQLiteDriver, in the same run (see README.md).
+/// `fluent-drivers [--quick] [--output PATH] [--latest PATH]`: Tenanted's Fluent SQLite driver
+/// through the routing database against the same driver on a pool without Tenanted (the routing
+/// overhead, with allocations per query) and against the stock FluentSQLiteDriver, in the same run
+/// (see README.md).
 @main
 struct Entry {
     static func main() async throws {
@@ -55,6 +57,8 @@ struct Entry {
 
         print("")
         print(report.table())
+        print("")
+        try publish(report.figures, from: "fluent-drivers", options: options)
         try writeResults(report, loadAverage: report.loadAverage, to: options.output)
     }
 
@@ -101,6 +105,8 @@ struct Entry {
 
         // The tenants: created by Tenanted (migration + seed); the stock side gets copies of their files.
         let hot = try TenantID("hot")
+        // A copy of the hot tenant's data for the untenanted side of the routing figures.
+        let direct = try TenantID("direct")
         let coldTenants = try (0..<plan.coldFiles).map { try TenantID(String(format: "cold-%02d", $0)) }
         progress("· creating \(coldTenants.count + 1) tenants of \(Schema.noteCount) notes ")
         func stockCopy(of tenant: TenantID) throws -> String {
@@ -109,9 +115,9 @@ struct Entry {
             return path
         }
         var coldPaths: [String] = []
-        for tenant in [hot] + coldTenants {
+        for tenant in [hot, direct] + coldTenants {
             try await tenancy.createTenant(tenant)
-            if tenant != hot { coldPaths.append(try stockCopy(of: tenant)) }
+            if tenant != hot, tenant != direct { coldPaths.append(try stockCopy(of: tenant)) }
             progress(".")
         }
         let hotPath = try stockCopy(of: hot)
@@ -141,7 +147,7 @@ struct Entry {
         //    after each call, untimed, its pool is closed again. Stock: a new driver for a copy of a
         //    tenant's file; after each call, untimed, the driver is shut down.
         report.comparisons.append(try await compare(
-            "cold_open", rounds: plan.rounds, iterations: plan.coldOpen, warmup: plan.coldOpenWarmup,
+            "fluent_cold_open_vs_stock", rounds: plan.rounds, iterations: plan.coldOpen, warmup: plan.coldOpenWarmup,
             tenanted: { call in
                 let tenant = coldTenants[call % coldTenants.count]
                 try await tenancy.withTenant(tenant) {
@@ -170,26 +176,64 @@ struct Entry {
         // 2 and 3. Warm: every call inside ONE withTenant scope, as in a request handler, with a
         // database from the registry per call, as `req.db`. The stock side ignores the scope.
         databases.use(.sqlite(.file(hotPath)), as: stock, isDefault: false)
-        let warm = try await tenancy.withTenant(hot) {
-            let settings = [
-                "tenanted": try await Schema.settings(on: database()),
-                "stock": try await Schema.settings(on: database(stock)),
-            ]
-            let pkSelect = try await compare(
-                "pk_select", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
-                tenanted: { call in try await Schema.find(ids[call % ids.count], on: database()) },
-                baseline: { call in try await Schema.find(ids[call % ids.count], on: database(stock)) })
-            let insert = try await compare(
-                "insert", rounds: plan.rounds, iterations: plan.insert, warmup: plan.insertWarmup,
-                tenanted: { _ in try await Schema.insert(on: database()) },
-                baseline: { _ in try await Schema.insert(on: database(stock)) })
-            return (settings, [pkSelect, insert])
+        // The routing baseline: Tenanted's own Fluent SQLite driver on a pool of the `direct`
+        // tenant's file opened straight from the store, outside the registry: no routing database,
+        // no `Tenant` scope or lease, no record guard. A new database per call, as the registry makes.
+        let directPool = try await tenancy.store.open(direct)
+        let plain = DatabaseConfigurationFactory.sqlite(.memory).make()
+        func directDatabase() -> any Database {
+            tenancy.store.makeDatabase(
+                for: directPool, tenant: direct,
+                context: DatabaseContext(configuration: plain, logger: logger, eventLoop: eventLoops.any()))
         }
+        let warm: ([String: [String: String]], [Comparison], [Figure])
+        do {
+            warm = try await tenancy.withTenant(hot) {
+                let settings = [
+                    "tenanted": try await Schema.settings(on: database()),
+                    "stock": try await Schema.settings(on: database(stock)),
+                ]
+                var comparisons: [Comparison] = []
+                // Workload 1, the routing overhead: the same driver with and without Tenanted.
+                comparisons.append(try await compare(
+                    "routing_pk_select", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
+                    tenanted: { call in try await Schema.find(ids[call % ids.count], on: database()) },
+                    baseline: { call in try await Schema.find(ids[call % ids.count], on: directDatabase()) }))
+                comparisons.append(try await compare(
+                    "routing_insert", rounds: plan.rounds, iterations: plan.insert, warmup: plan.insertWarmup,
+                    tenanted: { _ in try await Schema.insert(on: database()) },
+                    baseline: { _ in try await Schema.insert(on: directDatabase()) }))
+                let allocations = [
+                    try await allocationsPerCall("allocations_per_routed_pk_select", plan: plan,
+                        tenanted: { call in try await Schema.find(ids[call % ids.count], on: database()) },
+                        baseline: { call in try await Schema.find(ids[call % ids.count], on: directDatabase()) }),
+                    try await allocationsPerCall("allocations_per_routed_insert", plan: plan,
+                        tenanted: { _ in try await Schema.insert(on: database()) },
+                        baseline: { _ in try await Schema.insert(on: directDatabase()) }),
+                ]
+                // Against the stock FluentSQLiteDriver.
+                comparisons.append(try await compare(
+                    "fluent_pk_select_vs_stock", rounds: plan.rounds, iterations: plan.pkSelect,
+                    warmup: plan.pkSelectWarmup,
+                    tenanted: { call in try await Schema.find(ids[call % ids.count], on: database()) },
+                    baseline: { call in try await Schema.find(ids[call % ids.count], on: database(stock)) }))
+                comparisons.append(try await compare(
+                    "fluent_insert_vs_stock", rounds: plan.rounds, iterations: plan.insert, warmup: plan.insertWarmup,
+                    tenanted: { _ in try await Schema.insert(on: database()) },
+                    baseline: { _ in try await Schema.insert(on: database(stock)) }))
+                return (settings, comparisons, allocations.compactMap { $0 })
+            }
+        } catch {
+            await tenancy.store.close(directPool)
+            throw error
+        }
+        await tenancy.store.close(directPool)
         guard tenancy.pools.openCount == 1 else {
             throw BenchmarkError("the warm workloads left \(tenancy.pools.openCount) pools open instead of 1")
         }
         report.settings = warm.0
         report.comparisons += warm.1
+        report.figures = report.comparisons.flatMap(Figure.times(of:)) + warm.2
         for (side, settings) in report.settings.sorted(by: { $0.key < $1.key }) {
             print("  \(side): " + settings.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }

@@ -13,9 +13,11 @@ struct Plan: Codable, Sendable {
     var coldFiles = 20
     var pkSelect = 10_000, pkSelectWarmup = 200
     var insert = 2_000, insertWarmup = 20
+    /// Calls counted for the allocations per routed query, each side.
+    var allocationCalls = 2_000
 
     static func quick() -> Plan {
         Plan(rounds: 2, coldOpen: 100, coldOpenWarmup: 2, coldFiles: 5, pkSelect: 1_000, pkSelectWarmup: 50,
-             insert: 200, insertWarmup: 5)
+             insert: 200, insertWarmup: 5, allocationCalls: 500)
     }
 }

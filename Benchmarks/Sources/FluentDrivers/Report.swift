@@ -16,8 +16,11 @@ struct Report: Codable, Sendable {
     /// `journal_mode`, `synchronous`, `busy_timeout`, `foreign_keys` as each driver's connection
     /// reports them (`tenanted`, `stock`).
     var settings: [String: [String: String]] = [:]
-    /// Every workload: `tenanted` is Tenanted's driver, `baseline` the stock FluentSQLiteDriver.
+    /// Every workload: `tenanted` is Tenanted's driver through the routing database, `baseline` the
+    /// same driver on a pool without Tenanted (`routing_*`) or the stock FluentSQLiteDriver (`*_vs_stock`).
     var comparisons: [Comparison] = []
+    /// What `scripts/bench` prints: each comparison's median and p99, then the allocation counts.
+    var figures: [Figure] = []
 
     /// The results as a Markdown table, in µs per operation.
     func table() -> String {

@@ -60,3 +60,36 @@ struct Baseline {
         return escaped
     }
 }
+
+extension Baseline {
+    /// A no-op migrate of one file: open, PRAGMAs, read the migration table (all applied), close.
+    func checkMigrations(_ path: String, expected: Int) async throws {
+        let connection = try await open(path)
+        try await connection.closingOnError {
+            let applied = try await connection.query(Schema.readMigrations)
+            guard applied.count == expected else {
+                throw BenchmarkError("\(path): expected \(expected) applied migrations, read \(applied.count)")
+            }
+        }
+        try await connection.close()
+    }
+
+    /// Applies `migration` to one file by hand: open, PRAGMAs, read the migration table, then the
+    /// DDL and its record in one transaction, close.
+    func apply(_ migration: BenchmarkSchema.Migration, to path: String) async throws {
+        let connection = try await open(path)
+        try await connection.closingOnError {
+            let applied = try await connection.query(Schema.readMigrations)
+            guard !applied.contains(where: { $0.column("name")?.string == migration.name }) else {
+                throw BenchmarkError("\(path): \(migration.name) is applied already")
+            }
+            try await connection.immediateTransaction {
+                for statement in migration.statements {
+                    _ = try await connection.query(statement)
+                }
+                _ = try await connection.query(Schema.recordMigration, [.text(migration.name)])
+            }
+        }
+        try await connection.close()
+    }
+}

@@ -9,8 +9,9 @@ import TenantedSQLite
 import Glibc
 #endif
 
-/// `store-figures [--quick] [--output PATH]`: Tenanted's SQLite store against raw sqlite-nio doing
-/// the same work, in the same run (see README.md).
+/// `store-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: Tenanted's SQLite store
+/// against raw sqlite-nio doing the same work, in the same run (see README.md). Workloads:
+/// `cold_open`, `create_tenant`, `pk_select`, `churn`, `migrate_all`, `pool_memory`.
 @main
 struct Entry {
     static func main() async throws {
@@ -34,8 +35,8 @@ struct Entry {
             let outcome: Result<Report, any Error>
             do {
                 outcome = .success(try await run(
-                    plan: plan, tenancy: tenancy, opened: opened, baseline: Baseline(logger: logger),
-                    directory: directory, logger: logger))
+                    plan: plan, options: options, tenancy: tenancy, opened: opened,
+                    baseline: Baseline(logger: logger), directory: directory, logger: logger))
             } catch {
                 outcome = .failure(error)
             }
@@ -45,14 +46,13 @@ struct Entry {
 
         report.loadAverage.append(loadAverage())
         print("")
-        for figure in report.figures {
-            print(figure.line)
-        }
+        try publish(report.figures, from: "store-figures", options: options)
         try writeResults(report, loadAverage: report.loadAverage, to: options.output)
     }
 
     static func run(
         plan: Plan,
+        options: Options,
         tenancy: Tenancy<SQLiteStore>,
         opened: OpenCounter,
         baseline: Baseline,
@@ -97,71 +97,92 @@ struct Entry {
 
         // 1. cold_open: every call is a tenant whose pool is not open (LRU over far more tenants
         //    than maximumOpenPools), so it pays the pool open, the PRAGMAs and the migration check.
-        let opensBefore = opened.count
-        let coldOpen = try await compare(
-            "cold_open", rounds: plan.rounds, iterations: plan.coldOpen, warmup: plan.coldOpenWarmup,
-            tenanted: { call in
-                let id = ids[call % ids.count]
-                try await tenancy.withTenant(coldTenants[call % coldTenants.count]) {
-                    try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
-                }
-            },
-            baseline: { call in
-                try await baseline.coldOpen(coldPaths[call % coldPaths.count], taskID: ids[call % ids.count])
-            })
-        let coldCalls = plan.coldOpen + plan.rounds * plan.coldOpenWarmup
-        guard opened.count - opensBefore == coldCalls else {
-            throw BenchmarkError("cold_open opened \(opened.count - opensBefore) pools for \(coldCalls) calls: not all cold")
-        }
-        report.append(coldOpen)
-
-        // 2. create_tenant: a new tenant with the five migrations, against a new file migrated by hand.
-        report.append(try await compare(
-            "create_tenant", rounds: plan.rounds, iterations: plan.createTenant, warmup: plan.createTenantWarmup,
-            tenanted: { call in
-                try await tenancy.createTenant(try TenantID("new-\(call)"))
-            },
-            baseline: { call in
-                try await baseline.createTenant(directory + "/baseline/new-\(call).sqlite")
-            }))
-
-        // 3 and 4. Primary-key selects on a warm pool, against the same select on an open connection.
-        let connection = try await baseline.open(hotPath)
-        do {
+        if options.runs("cold_open") {
             let opensBefore = opened.count
-            report.append(try await compare(
-                "pk_select_warm", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
+            let coldOpen = try await compare(
+                "cold_open", rounds: plan.rounds, iterations: plan.coldOpen, warmup: plan.coldOpenWarmup,
                 tenanted: { call in
                     let id = ids[call % ids.count]
-                    try await tenancy.withTenant(hot) {
+                    try await tenancy.withTenant(coldTenants[call % coldTenants.count]) {
                         try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
                     }
                 },
                 baseline: { call in
-                    try await Schema.selectTask(connection, id: ids[call % ids.count])
+                    try await baseline.coldOpen(coldPaths[call % coldPaths.count], taskID: ids[call % ids.count])
+                })
+            let coldCalls = plan.coldOpen + plan.rounds * plan.coldOpenWarmup
+            guard opened.count - opensBefore == coldCalls else {
+                throw BenchmarkError("cold_open opened \(opened.count - opensBefore) pools for \(coldCalls) calls: not all cold")
+            }
+            report.append(coldOpen)
+        }
+
+        // 2. create_tenant: a new tenant with the five migrations, against a new file migrated by hand.
+        if options.runs("create_tenant") {
+            report.append(try await compare(
+                "create_tenant", rounds: plan.rounds, iterations: plan.createTenant, warmup: plan.createTenantWarmup,
+                tenanted: { call in
+                    try await tenancy.createTenant(try TenantID("new-\(call)"))
+                },
+                baseline: { call in
+                    try await baseline.createTenant(directory + "/baseline/new-\(call).sqlite")
                 }))
-            // One scope around the whole comparison: only the pool's lending is left on Tenanted's
-            // side (the baseline ignores the scope).
-            report.append(try await tenancy.withTenant(hot) {
-                try await compare(
-                    "pk_select_warm_in_scope", rounds: plan.rounds, iterations: plan.pkSelect,
-                    warmup: plan.pkSelectWarmup,
+        }
+
+        // 3 and 4. Primary-key selects on a warm pool, against the same select on an open connection.
+        if options.runs("pk_select") {
+            let connection = try await baseline.open(hotPath)
+            do {
+                let opensBefore = opened.count
+                report.append(try await compare(
+                    "pk_select_warm", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
                     tenanted: { call in
                         let id = ids[call % ids.count]
-                        try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                        try await tenancy.withTenant(hot) {
+                            try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                        }
                     },
                     baseline: { call in
                         try await Schema.selectTask(connection, id: ids[call % ids.count])
-                    })
-            })
-            guard opened.count - opensBefore <= 1 else {
-                throw BenchmarkError("the warm figures opened \(opened.count - opensBefore) pools instead of at most 1")
+                    }))
+                // One scope around the whole comparison: only the pool's lending is left on Tenanted's
+                // side (the baseline ignores the scope).
+                report.append(try await tenancy.withTenant(hot) {
+                    try await compare(
+                        "pk_select_warm_in_scope", rounds: plan.rounds, iterations: plan.pkSelect,
+                        warmup: plan.pkSelectWarmup,
+                        tenanted: { call in
+                            let id = ids[call % ids.count]
+                            try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                        },
+                        baseline: { call in
+                            try await Schema.selectTask(connection, id: ids[call % ids.count])
+                        })
+                })
+                guard opened.count - opensBefore <= 1 else {
+                    throw BenchmarkError("the warm figures opened \(opened.count - opensBefore) pools instead of at most 1")
+                }
+            } catch {
+                try? await connection.close()
+                throw error
             }
-        } catch {
-            try? await connection.close()
-            throw error
+            try await connection.close()
         }
-        try await connection.close()
+
+        // 5 to 7. Thousands of tenants, copies of one template.
+        let many = ["churn", "migrate_all", "pool_memory"].filter(options.runs)
+        if !many.isEmpty {
+            let tenants = try await ManyTenants.make(in: directory + "/many", logger: logger)
+            if options.runs("churn") {
+                report.figures += try await churn(plan: plan, many: tenants, baseline: baseline, logger: logger)
+            }
+            if options.runs("migrate_all") {
+                report.figures += try await migrateAll(plan: plan, many: tenants, baseline: baseline, logger: logger)
+            }
+            if options.runs("pool_memory") {
+                report.figures += try await poolMemory(plan: plan, many: tenants, baseline: baseline, logger: logger)
+            }
+        }
         return report
     }
 }

@@ -21,9 +21,8 @@ enum Schema {
         "INSERT INTO \(SQLiteMigrator.table) (name, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
     static let readMigrations = "SELECT name FROM \(SQLiteMigrator.table)"
 
-    /// Fills a freshly migrated tenant: one user, one project, `BenchmarkSchema.taskCount` tasks,
-    /// one transaction.
-    static func seed(_ connection: SQLiteConnection) async throws {
+    /// Fills a freshly migrated tenant: one user, one project, `taskCount` tasks, one transaction.
+    static func seed(_ connection: SQLiteConnection, taskCount: Int = BenchmarkSchema.taskCount) async throws {
         let timestamp = SQLiteData.text(BenchmarkSchema.timestamp)
         try await connection.immediateTransaction {
             _ = try await connection.query(BenchmarkSchema.insertOwner, [timestamp])
@@ -34,7 +33,7 @@ enum Schema {
                 INSERT INTO tasks (id, project_id, title, body, created_at)
                 SELECT i, 1, 'Task ' || i, ?, ? FROM n
                 """,
-                [.integer(BenchmarkSchema.taskCount), .text(BenchmarkSchema.taskBody), timestamp])
+                [.integer(taskCount), .text(BenchmarkSchema.taskBody), timestamp])
         }
     }
 

@@ -1,0 +1,73 @@
+import BenchmarkSupport
+import Foundation
+
+/// A server process the HTTP workload starts, waits for (`GET /health`), and stops (SIGTERM).
+struct ServerProcess: Sendable {
+    var executable: String
+    var arguments: [String]
+    var environment: [String: String]
+    var port: Int
+
+    /// Starts the server, waits until it answers, runs `body`, then stops the server and waits for
+    /// it to exit, whether `body` throws or not.
+    func running<Result>(_ body: () async throws -> Result) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            try await waitUntilHealthy(process)
+            outcome = .success(try await body())
+        } catch {
+            outcome = .failure(error)
+        }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        return try outcome.get()
+    }
+
+    private func waitUntilHealthy(_ process: Process) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw BenchmarkError("\(executable) exited with status \(process.terminationStatus) before answering")
+            }
+            if (try? curl(["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/health"])) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw BenchmarkError("\(executable) did not answer on port \(port) within 60 s")
+    }
+}
+
+/// The full path of `name` on `PATH`, or `nil`.
+func executable(_ name: String) -> String? {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+/// Runs curl with `arguments`; its standard output, or an error when it fails.
+func curl(_ arguments: [String]) throws -> String {
+    try capture(executable("curl") ?? "/usr/bin/curl", arguments)
+}
+
+/// Runs `executable` to its end and returns its standard output; throws when it exits non-zero.
+func capture(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw BenchmarkError("\(executable) \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
