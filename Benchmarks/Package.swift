@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "store-figures", targets: ["StoreFigures"]),
         .executable(name: "fluent-drivers", targets: ["FluentDrivers"]),
         .executable(name: "http-notes", targets: ["HTTPNotes"]),
+        .executable(name: "postgres-figures", targets: ["PostgresFigures"]),
     ],
     dependencies: [
         .package(name: "tenanted", path: "../"),
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
     ],
@@ -101,6 +103,22 @@ let package = Package(
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Workload 7: the PostgreSQL stores (TENANTED_POSTGRES_URL) against postgres-nio on one connection.
+        .executableTarget(
+            name: "PostgresFigures",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Tenanted", package: "tenanted"),
+                .product(name: "TenantedFluent", package: "tenanted"),
+                .product(name: "TenantedPostgres", package: "tenanted"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

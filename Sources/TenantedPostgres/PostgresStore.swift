@@ -235,7 +235,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             client = PostgresClient(configuration: server.clientConfiguration(
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
-            running = Task { await client.run() }
+            running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.poolPerTenant):
             // The schema is a startup parameter: every connection of this pool is born in it, and no
@@ -244,10 +244,10 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
                 startupParameters: [("search_path", PostgresSQL.identifier(schema))]
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
-            running = Task { await client.run() }
+            running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.sharedPool):
-            client = self.client(.shared(server.name))
+            client = await self.client(.shared(server.name))
             running = nil
             setsLocal = true
         }
@@ -272,12 +272,14 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     struct RunningClient {
         let client: PostgresClient
         let task: Task<Void, Never>
+        /// Done once `task` has begun `run()`.
+        let started: Task<Void, Never>
     }
 
     /// The running client of `role`, started on first use.
-    func client(_ role: ClientRole) -> PostgresClient {
-        clients.withLock { clients in
-            if let running = clients[role] { return running.client }
+    func client(_ role: ClientRole) async -> PostgresClient {
+        let running = clients.withLock { clients in
+            if let running = clients[role] { return running }
             let server: PostgresServer
             switch role {
             case .catalog: server = catalogServer
@@ -288,9 +290,20 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 eventLoopGroup: configuration.eventLoopGroup,
                 backgroundLogger: logger
             )
-            clients[role] = RunningClient(client: client, task: Task { await client.run() })
-            return client
+            let (signal, started) = AsyncStream<Void>.makeStream()
+            let running = RunningClient(
+                client: client,
+                task: Task {
+                    started.finish()
+                    await client.run()
+                },
+                started: Task { for await _ in signal {} }
+            )
+            clients[role] = running
+            return running
         }
+        await running.started.value
+        return running.client
     }
 
     /// Runs `body` with a short-lived client connected to `database` on `server`.
@@ -300,7 +313,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             eventLoopGroup: configuration.eventLoopGroup,
             backgroundLogger: logger
         )
-        let task = Task { await client.run() }
+        let task = await client.startRunning()
         do {
             let result = try await body(client)
             task.cancel()
@@ -311,5 +324,19 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             await task.value
             throw error
         }
+    }
+}
+
+extension PostgresClient {
+    /// Runs the client in a task of its own and returns once the task has begun `run()`, so the
+    /// first lease does not find the client idle (postgres-nio warns then).
+    func startRunning() async -> Task<Void, Never> {
+        let (signal, started) = AsyncStream<Void>.makeStream()
+        let task = Task {
+            started.finish()
+            await self.run()
+        }
+        for await _ in signal {}
+        return task
     }
 }

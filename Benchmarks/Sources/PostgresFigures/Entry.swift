@@ -1,0 +1,200 @@
+import BenchmarkSupport
+import FluentKit
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+import SQLKit
+import Tenanted
+import TenantedFluent
+import TenantedPostgres
+
+/// `postgres-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
+/// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
+/// against postgres-nio on one connection doing the same work, in the same run. Reads
+/// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `switch_pk_select`.
+@main
+struct Entry {
+    struct Report: Codable {
+        var comparisons: [Comparison] = []
+        var loadAverage: [String] = []
+    }
+
+    static func main() async throws {
+        let options = Options(name: "postgres-figures")
+        guard let url = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"], !url.isEmpty else {
+            print("postgres: skipped (TENANTED_POSTGRES_URL is not set)")
+            return
+        }
+        var report = try await measure(url: url, options: options)
+        report.loadAverage.append(loadAverage())
+        var figures: [Figure] = []
+        for comparison in report.comparisons {
+            if comparison.name.hasSuffix("create_tenant") {
+                figures.append(Figure(name: "\(comparison.name)_median", value: comparison.tenanted.medianMicros / 1000, unit: "ms",
+                                      baseline: comparison.baseline.medianMicros / 1000))
+            } else {
+                figures += Figure.times(of: comparison)
+            }
+        }
+        print("")
+        try publish(figures, from: "postgres-figures", options: options)
+        try writeResults(report, loadAverage: report.loadAverage, to: options.output)
+    }
+
+    /// Every workload for every layout, on the server at `url`.
+    nonisolated static func measure(url: String, options: Options) async throws -> Report {
+        var logger = Logger(label: "postgres-figures")
+        logger.logLevel = .warning
+        let server = try PostgresServer(name: "bench", url: url)
+        let tenantsToSwitch = options.quick ? 8 : 20
+        let creates = options.quick ? 6 : 20
+        let selects = options.quick ? 2_000 : 10_000
+
+        var report = Report()
+        report.loadAverage.append(loadAverage())
+        let layouts: [(String, PostgresStore.Layout)] = [
+            ("database", .databasePerTenant()), ("schema", .schemaPerTenant(.poolPerTenant)), ("shared_schema", .schemaPerTenant(.sharedPool)),
+        ]
+        for (name, layout) in layouts {
+            let prefix = "bench\(UInt32.random(in: 0...UInt32.max))_"
+            let store = try PostgresStore(configuration: .init(servers: [server], layout: layout, prefix: prefix, logger: logger))
+            let migrations = TenantMigrations()
+            migrations.add(CreateItems())
+            let tenancy = try Tenancy(store: store, migrations: migrations, logger: logger)
+            let databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
+            databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+            let raw = RawPostgres(server: server, layout: layout, prefix: prefix + "raw_", logger: logger)
+            do {
+                if options.runs("create_tenant") {
+                    report.comparisons.append(try await compare(
+                        "postgres_\(name)_create_tenant", rounds: 2, iterations: creates, warmup: 1,
+                        tenanted: { index in _ = try await tenancy.createTenant(TenantID("c\(index)")) },
+                        baseline: { index in try await raw.createTenant("c\(index)") }
+                    ))
+                }
+                if options.runs("switch_pk_select") {
+                    let tenants = try (0..<tenantsToSwitch).map { try TenantID("s\($0)") }
+                    for tenant in tenants {
+                        try await tenancy.createTenant(tenant)
+                        try await tenancy.withTenant(tenant) {
+                            try await sql(databases).raw("INSERT INTO items (id, title) SELECT g, 'item ' || g FROM generate_series(1, 100) g").run()
+                        }
+                    }
+                    try await raw.createTenant("s0")
+                    try await raw.seed("s0")
+                    let comparison = try await raw.withConnection(to: "s0") { connection, schema in
+                        try await compare(
+                            "postgres_\(name)_switch_pk_select", rounds: 4, iterations: selects, warmup: 200,
+                            tenanted: { index in
+                                let tenant = tenants[index % tenants.count]
+                                try await tenancy.withTenant(tenant) {
+                                    _ = try await sql(databases).raw("SELECT id, title FROM items WHERE id = \(bind: index % 100 + 1)").first()
+                                }
+                            },
+                            baseline: { index in
+                                let rows = try await connection.query("SELECT id, title FROM \(unescaped: schema)items WHERE id = \(index % 100 + 1)", logger: logger)
+                                for try await _ in rows {}
+                            }
+                        )
+                    }
+                    report.comparisons.append(comparison)
+                }
+            } catch {
+                await cleanUp(databases, tenancy, raw)
+                throw error
+            }
+            await cleanUp(databases, tenancy, raw)
+        }
+        return report
+    }
+
+    static func sql(_ databases: Databases) -> any SQLDatabase {
+        databases.database(logger: Logger(label: "bench"), on: MultiThreadedEventLoopGroup.singleton.any()) as! any SQLDatabase
+    }
+
+    static func cleanUp(_ databases: Databases, _ tenancy: Tenancy<PostgresStore>, _ raw: RawPostgres) async {
+        for tenant in (try? await tenancy.tenants()) ?? [] { try? await tenancy.destroyTenant(tenant) }
+        await databases.shutdownAsync()
+        await tenancy.shutdown()
+        await raw.dropAll()
+    }
+}
+
+/// The tenant schema of both sides: one table, an index.
+struct CreateItems: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("items").field("id", .int64, .identifier(auto: false)).field("title", .string, .required).create()
+        try await (database as! any SQLDatabase).raw("CREATE INDEX items_title ON items (title)").run()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("items").delete()
+    }
+}
+
+/// postgres-nio alone: `CREATE DATABASE`/`CREATE SCHEMA` and the same DDL; queries on one connection.
+struct RawPostgres {
+    let server: PostgresServer
+    let layout: PostgresStore.Layout
+    let prefix: String
+    let logger: Logger
+
+    var isDatabase: Bool { if case .databasePerTenant = layout { true } else { false } }
+
+    func createTenant(_ name: String) async throws {
+        let object = prefix + name
+        try await withClient(database: server.database) { connection in
+            if isDatabase {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(object)\" TEMPLATE template1"), logger: logger)
+            } else {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \"\(object)\""), logger: logger)
+            }
+        }
+        try await withConnection(to: name) { connection, schema in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE \(schema)items (id bigint PRIMARY KEY, title text NOT NULL)"), logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE INDEX items_title ON \(schema)items (title)"), logger: logger)
+        }
+    }
+
+    func seed(_ name: String) async throws {
+        try await withConnection(to: name) { connection, schema in
+            try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(schema)items (id, title) SELECT g, 'item ' || g FROM generate_series(1, 100) g"), logger: logger)
+        }
+    }
+
+    /// One connection to tenant `name`'s data, and the schema qualifier its tables need.
+    @discardableResult
+    func withConnection<Result>(to name: String, _ body: (PostgresConnection, String) async throws -> Result) async throws -> Result {
+        let object = prefix + name
+        return try await withClient(database: isDatabase ? object : server.database) { connection in
+            try await body(connection, isDatabase ? "" : "\"\(object)\".")
+        }
+    }
+
+    func dropAll() async {
+        _ = try? await withClient(database: server.database) { connection in
+            let query: PostgresQuery = isDatabase
+                ? "SELECT datname::text FROM pg_database WHERE starts_with(datname, \(prefix))"
+                : "SELECT nspname::text FROM pg_namespace WHERE starts_with(nspname, \(prefix))"
+            var names: [String] = []
+            for try await name in try await connection.query(query, logger: logger).decode(String.self) { names.append(name) }
+            for name in names {
+                let drop = isDatabase ? "DROP DATABASE \"\(name)\" WITH (FORCE)" : "DROP SCHEMA \"\(name)\" CASCADE"
+                try await connection.query(PostgresQuery(unsafeSQL: drop), logger: logger)
+            }
+        }
+    }
+
+    @discardableResult
+    private func withClient<Result>(database: String, _ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        var configuration = PostgresClient.Configuration(
+            host: server.host, port: server.port, username: server.username, password: server.password, database: database, tls: .disable
+        )
+        configuration.options.maximumConnections = 1
+        let client = PostgresClient(configuration: configuration)
+        let task = Task { await client.run() }
+        defer { task.cancel() }
+        return try await client.withConnection { try await body($0) }
+    }
+}
