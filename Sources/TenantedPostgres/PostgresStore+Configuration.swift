@@ -125,7 +125,7 @@ extension PostgresStore {
 
         /// Checks every option; ``PostgresStore/init(configuration:)`` calls it.
         func validate() throws(TenantedError) {
-            guard let first = servers.first else {
+            guard !servers.isEmpty else {
                 throw TenantedError(.invalidConfiguration, "PostgresStore needs at least one server")
             }
             var names: Set<String> = []
@@ -135,7 +135,6 @@ extension PostgresStore {
             if let catalogServer, !names.contains(catalogServer) {
                 throw TenantedError(.invalidConfiguration, "the catalog server '\(catalogServer)' is not one of the servers (\(servers.map(\.name).joined(separator: ", ")))")
             }
-            _ = first
             let prefixScalars = Array(prefix.unicodeScalars)
             let prefixOK = !prefixScalars.isEmpty && prefixScalars.count <= 30
                 && prefixScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }

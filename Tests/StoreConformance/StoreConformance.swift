@@ -131,7 +131,7 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
             let tenants: [TenantID] = [.alpha, .beta, .gamma]
             for tenant in tenants { try await fixture.tenancy.createTenant(tenant) }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, tenant) in tenants.enumerated() {
+                for tenant in tenants {
                     group.addTask {
                         for round in 0..<10 {
                             try await fixture.insert(1, into: tenant, value: round)
@@ -139,7 +139,6 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
                             #expect(seen.allSatisfy { $0.owner == tenant.rawValue && $0.tenant == tenant })
                             #expect(seen.count == round + 1)
                         }
-                        _ = index
                     }
                 }
                 try await group.waitForAll()

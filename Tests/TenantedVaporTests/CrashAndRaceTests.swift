@@ -26,13 +26,7 @@ struct CrashAndRaceTests {
         let migrations = TenantMigrations()
         migrations.add(CreateNotes())
         let tenancy = try Tenancy(store: try options.sqliteStore(), migrations: migrations, logger: .silent)
-        do {
-            try await body(tenancy)
-        } catch {
-            await tenancy.shutdown()
-            throw error
-        }
-        await tenancy.shutdown()
+        try await withTeardown { try await body(tenancy) } teardown: { await tenancy.shutdown() }
     }
 
     /// The tenant opens (its pool opens only when no migration is pending) and its migration log

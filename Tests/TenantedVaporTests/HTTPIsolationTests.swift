@@ -130,7 +130,14 @@ struct HTTPIsolationTests {
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(300))
+                // Destroy only once the load has reached acme (a fixed pause was too short on a loaded
+                // machine), bounded so a server that never answers fails the expectation below.
+                let loadStarted = ContinuousClock.now
+                while ContinuousClock.now - loadStarted < .seconds(30),
+                      !statuses.withLock({ $0["acme during", default: []].contains { $0 == 200 || $0 == 201 } }) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(100))
                 let finished: Void? = try await withGuard("destroyTenant under load") { try await server.tenancy.destroyTenant(acme) }
                 #expect(finished != nil)
                 destroyed.open()
