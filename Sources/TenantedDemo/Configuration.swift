@@ -28,8 +28,12 @@ struct DemoOptions {
         case sqlite
         /// A PostgreSQL database per tenant.
         case postgresDatabase = "postgres-database"
-        /// A PostgreSQL schema per tenant.
+        /// A PostgreSQL schema per tenant, a pool per tenant with `search_path` at connect. Refused
+        /// (fail closed) behind a pooler that drops `search_path`.
         case postgresSchema = "postgres-schema"
+        /// A PostgreSQL schema per tenant over one shared pool, `SET LOCAL search_path` in every
+        /// transaction: the schema layout that is safe behind PgBouncer's transaction pooling.
+        case postgresSchemaShared = "postgres-schema-shared"
     }
 
     /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
@@ -135,9 +139,14 @@ struct DemoOptions {
         return try SQLiteStore(configuration: .init(root: storage, pathTemplate: "tenants/%{tenant}/main.sqlite3"))
     }
 
-    /// The PostgreSQL store on ``postgresServers``, for ``store`` `postgres-database` or `postgres-schema`.
+    /// The PostgreSQL store on ``postgresServers``, for ``store`` `postgres-database`, `postgres-schema`
+    /// or `postgres-schema-shared`.
     func postgresStore() throws -> PostgresStore {
-        let layout: PostgresStore.Layout = store == .postgresDatabase ? .databasePerTenant() : .schemaPerTenant()
+        let layout: PostgresStore.Layout = switch store {
+        case .postgresDatabase: .databasePerTenant()
+        case .postgresSchemaShared: .schemaPerTenant(.sharedPool)
+        case .postgresSchema, .sqlite: .schemaPerTenant()
+        }
         return try PostgresStore(configuration: .init(servers: postgresServers, layout: layout, prefix: postgresPrefix))
     }
 }

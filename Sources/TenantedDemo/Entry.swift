@@ -52,7 +52,7 @@ enum TenantedDemo {
         switch options.store {
         case .sqlite:
             tenancy = try use(try options.sqliteStore(), on: app, options)
-        case .postgresDatabase, .postgresSchema:
+        case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
             tenancy = try use(try options.postgresStore(), on: app, options)
         }
         app.asyncCommands.use(TenantsCommand(), as: "tenants")

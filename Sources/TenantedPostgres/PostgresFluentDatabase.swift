@@ -25,11 +25,28 @@ extension PostgresStore: FluentTenantStore {
     }
 
     /// Serialises migrations of one tenant across processes: a transaction-scoped advisory lock on the
-    /// tenant's database and schema.
+    /// tenant's database and schema (transaction-scoped, so it holds through a transaction pooler).
+    ///
+    /// Fails closed first: in the same transaction, before any DDL, the database and schema in effect
+    /// must be the tenant's.
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when they are not.
     public func lockMigrations(on database: any SQLDatabase, tenant: TenantID) async throws {
-        try await database.raw(
-            "SELECT pg_advisory_xact_lock(hashtextextended('tenanted:migrate:' || current_database() || ':' || current_schema(), 0))"
-        ).run()
+        let row = try await database.raw(
+            "SELECT current_database()::text AS db, current_schema()::text AS schema, pg_advisory_xact_lock(hashtextextended('tenanted:migrate:' || current_database() || ':' || coalesce(current_schema(), ''), 0))::text AS locked"
+        ).first()
+        let inEffect = (
+            database: try row?.decode(column: "db", as: String.self),
+            schema: try row?.decode(column: "schema", as: String?.self)
+        )
+        let object = try objectName(of: tenant)
+        let expectedDatabase = isDatabaseLayout ? object : (database as? PostgresFluentDatabase)?.pool.database
+        let expectedSchema = isDatabaseLayout ? "public" : object
+        guard inEffect.schema == expectedSchema, expectedDatabase == nil || inEffect.database == expectedDatabase else {
+            throw Self.schemaRefusal(
+                tenant: tenant, server: (database as? PostgresFluentDatabase)?.pool.server ?? "?",
+                expected: expectedSchema, found: inEffect.schema
+            )
+        }
     }
 }
 

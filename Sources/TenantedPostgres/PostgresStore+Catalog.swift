@@ -99,8 +99,14 @@ extension PostgresStore {
     }
 
     /// Runs `body` holding `tenant`'s advisory lock on the catalog server — the lock every create,
-    /// destroy and move of the tenant takes, in every process. The lock is tied to the session, so a
-    /// process that dies releases it.
+    /// destroy and move of the tenant takes, in every process.
+    ///
+    /// The lock is transaction-scoped, taken and held in a transaction of its own that stays open
+    /// for the whole of `body` on a short-lived connection, while `body`'s catalog statements run,
+    /// and commit one by one, on the catalog pool. So it holds behind a transaction pooler (which
+    /// keeps one server connection for the length of a transaction, where a session lock would stay
+    /// behind on whichever backend took it), and a process that dies releases it: its connection
+    /// closes, and the transaction rolls back.
     ///
     /// - Parameter waiting: wait up to ``Configuration/lockTimeout`` for the lock; when `false` a
     ///   held lock means another create is running: ``Tenanted/TenantedError/Code/tenantExists``.
@@ -110,34 +116,34 @@ extension PostgresStore {
         try await ensureCatalog()
         let lockName = "tenanted:\(catalogKey):\(tenant.rawValue)"
         do {
-            return try await client(.catalog).withConnection { connection in
-                let deadline = ContinuousClock.now + configuration.lockTimeout
-                while true {
-                    let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended(\(lockName), 0))", logger: logger)
-                    var locked = false
-                    for try await value in rows.decode(Bool.self) { locked = value }
-                    if locked { break }
-                    guard waiting else {
-                        throw TenantedError(.tenantExists, "tenant '\(tenant)' exists or is being created", tenant: tenant)
+            return try await withClient(on: catalogServer, database: catalogServer.database) { locks in
+                try await locks.withTransaction(logger: logger) { lockConnection in
+                    let deadline = ContinuousClock.now + configuration.lockTimeout
+                    while true {
+                        let rows = try await lockConnection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
+                        var locked = false
+                        for try await value in rows.decode(Bool.self) { locked = value }
+                        if locked { break }
+                        guard waiting else {
+                            throw TenantedError(.tenantExists, "tenant '\(tenant)' exists or is being created", tenant: tenant)
+                        }
+                        guard ContinuousClock.now < deadline else {
+                            throw TenantedError(
+                                .storeFailure,
+                                "\(operation) of tenant '\(tenant)' timed out after \(configuration.lockTimeout) waiting for another create, destroy or move of it",
+                                tenant: tenant
+                            )
+                        }
+                        try await Task.sleep(for: .milliseconds(50))
                     }
-                    guard ContinuousClock.now < deadline else {
-                        throw TenantedError(
-                            .storeFailure,
-                            "\(operation) of tenant '\(tenant)' timed out after \(configuration.lockTimeout) waiting for another create, destroy or move of it",
-                            tenant: tenant
-                        )
+                    return try await client(.catalog).withConnection { connection in
+                        try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
                     }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-                do {
-                    let result = try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
-                    try await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lockName), 0))", logger: logger)
-                    return result
-                } catch {
-                    _ = try? await connection.query("SELECT pg_advisory_unlock(hashtextextended(\(lockName), 0))", logger: logger)
-                    throw error
                 }
             }
+        } catch let error as PostgresTransactionError where error.beginError == nil && error.closureError != nil {
+            // The body's own error (a refusal, tenantExists…), not the transaction's.
+            throw TenantedError.postgres(operation, tenant, error.closureError!)
         } catch {
             throw TenantedError.postgres(operation, tenant, error)
         }

@@ -18,11 +18,15 @@ extension PostgresStore {
     public enum SchemaMode: Sendable, Hashable {
         /// The default: each tenant's pool connects with `search_path` set to its schema as a
         /// startup parameter. No `SET search_path` ever runs on a pooled session, so no session state
-        /// can carry one tenant's schema into another tenant's query.
+        /// can carry one tenant's schema into another tenant's query. Each pool open checks that the
+        /// schema is in effect and refuses the tenant with
+        /// ``Tenanted/TenantedError/Code/invalidConfiguration`` when it is not (a pooler such as
+        /// PgBouncer dropped the parameter).
         case poolPerTenant
         /// One pool per server shared by every tenant; each tenant operation runs in a transaction
         /// that begins with `SET LOCAL search_path`. For very many tenants: connections are shared,
-        /// but every statement pays for a transaction.
+        /// but every statement pays for a transaction. The schema mode that is safe behind PgBouncer's
+        /// transaction pooling.
         case sharedPool
     }
 

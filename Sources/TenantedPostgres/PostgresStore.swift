@@ -23,9 +23,13 @@ public import Tenanted
 /// **Invisible until complete.** A tenant is listed and exists only when its catalog row is marked
 /// ready *and* its database or schema carries Tenanted's ready comment, both written after the
 /// migrations and seed succeeded. A create holds a per-tenant advisory lock on the catalog server
-/// for its whole length, so concurrent creates of one name — in any process — let exactly one win;
-/// a create that finds the leftovers of a crashed one (whose lock died with its session) removes
-/// them first.
+/// for its whole length (transaction-scoped, so it holds behind a transaction pooler), so
+/// concurrent creates of one name — in any process — let exactly one win; a create that finds the
+/// leftovers of a crashed one (whose lock died with its connection) removes them first.
+///
+/// **Fail closed behind a pooler.** The pool-per-tenant schema layout checks at every pool open that
+/// the tenant's schema is the one in effect, and refuses the pool otherwise (a pooler dropped the
+/// `search_path` startup parameter); see <doc:TenantedPostgres#Schema-per-tenant-and-PgBouncer>.
 public final class PostgresStore: TenantStore, TenantPlacingStore {
     public typealias Pool = PostgresTenantPool
 
@@ -244,7 +248,16 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
                 startupParameters: [("search_path", PostgresSQL.identifier(schema))]
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
-            running = await client.startRunning()
+            let started = await client.startRunning()
+            // Fail closed: a pooler may have dropped the parameter (PostgresStore+SchemaCheck.swift).
+            do {
+                try await verifySearchPath(of: client, schema: schema, tenant: tenant, on: server)
+            } catch {
+                started.cancel()
+                await started.value
+                throw error
+            }
+            running = started
             setsLocal = false
         case .schemaPerTenant(.sharedPool):
             client = await self.client(.shared(server.name))

@@ -9,15 +9,53 @@ import Testing
         try await withDemoServer { server in try await exerciseEveryRoute(server) }
     }
 
-    /// The same HTTP interface with `TENANTED_STORE=postgres-database` and `postgres-schema`.
+    /// The same HTTP interface with `TENANTED_STORE=postgres-database`, `postgres-schema` and
+    /// `postgres-schema-shared`.
     @Test(
         .enabled(if: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"]?.isEmpty == false, "TENANTED_POSTGRES_URL is not set: PostgreSQL demo tests skipped"),
-        arguments: ["postgres-database", "postgres-schema"]
+        arguments: ["postgres-database", "postgres-schema", "postgres-schema-shared"]
     )
     func everyRouteWorksOnPostgreSQL(store: String) async throws {
+        try await everyRoute(store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
+    }
+
+    static let pgbouncerTransactionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_TRANSACTION_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Behind PgBouncer in transaction pooling (`ignore_startup_parameters = search_path`): the
+    /// layouts that stay isolated there serve every route.
+    @Test(
+        .enabled(if: Self.pgbouncerTransactionURL != nil, "TENANTED_PGBOUNCER_TRANSACTION_URL is not set: PgBouncer demo tests skipped"),
+        arguments: ["postgres-database", "postgres-schema-shared"]
+    )
+    func everyRouteWorksBehindPgBouncerTransactionPooling(store: String) async throws {
+        try await everyRoute(store: store, url: try #require(Self.pgbouncerTransactionURL))
+    }
+
+    /// Behind the same PgBouncer, `postgres-schema` (a pool per tenant, `search_path` at connect)
+    /// refuses to create a tenant, with one line naming the remedy, instead of using `public`.
+    @Test(.enabled(if: Self.pgbouncerTransactionURL != nil, "TENANTED_PGBOUNCER_TRANSACTION_URL is not set: PgBouncer demo tests skipped"))
+    func poolPerTenantSchemaIsRefusedBehindPgBouncer() async throws {
+        let server = try await DemoServer.start(environment: [
+            "TENANTED_STORE": "postgres-schema",
+            "TENANTED_POSTGRES_URL": try #require(Self.pgbouncerTransactionURL),
+            "TENANTED_POSTGRES_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
+        ], configure: { _ in })
+        do {
+            try await server.tenancy.createTenant(TenantID("acme"))
+            Issue.record("creating a tenant through PgBouncer with postgres-schema must be refused")
+        } catch let error as TenantedError {
+            #expect(error.code == .invalidConfiguration, "\(error)")
+            #expect(error.description.contains("postgres-schema-shared"), "\(error)")
+        }
+        #expect(try await server.tenancy.tenants().isEmpty)
+        #expect(try await server.request("/notes", host: "acme.localhost").status == 404)
+        await server.stop()
+    }
+
+    private func everyRoute(store: String, url: String) async throws {
         let environment = [
             "TENANTED_STORE": store,
-            "TENANTED_POSTGRES_URL": ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "",
+            "TENANTED_POSTGRES_URL": url,
             "TENANTED_POSTGRES_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
         ]
         try await withDemoServer(environment: environment) { server in

@@ -12,7 +12,15 @@ enum PostgresTestServer {
     static let url = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let secondURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
 
+    /// PgBouncers in front of the server at ``url`` (scripts/test and .ci/run start them with
+    /// scripts/pgbouncer): transaction pooling and session pooling, both with
+    /// `ignore_startup_parameters = search_path`.
+    static let pgbouncerTransactionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_TRANSACTION_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let pgbouncerSessionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_SESSION_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let hasPgBouncers = url != nil && pgbouncerTransactionURL != nil && pgbouncerSessionURL != nil
+
     static let unsetReason: Comment = "TENANTED_POSTGRES_URL is not set: PostgreSQL tests skipped (scripts/test starts a throwaway server when PostgreSQL is installed)"
+    static let pgbouncerUnsetReason: Comment = "TENANTED_POSTGRES_URL, TENANTED_PGBOUNCER_TRANSACTION_URL and TENANTED_PGBOUNCER_SESSION_URL are not all set: PgBouncer tests skipped (scripts/test starts PgBouncers when pgbouncer is installed)"
     static let secondUnsetReason: Comment = "TENANTED_POSTGRES_URL_2 is not set: tests that need two PostgreSQL servers skipped"
 
     static func primary() throws -> PostgresServer {
@@ -27,6 +35,24 @@ enum PostgresTestServer {
     static func uniquePrefix() -> String {
         "t" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
     }
+}
+
+/// PgBouncer's pooling modes the pooler tests run through.
+enum PoolingMode: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case transaction, session
+
+    /// The PgBouncer of this mode, named `primary` like the direct server.
+    func server() throws -> PostgresServer {
+        let url = switch self {
+        case .transaction: PostgresTestServer.pgbouncerTransactionURL
+        case .session: PostgresTestServer.pgbouncerSessionURL
+        }
+        var server = try PostgresServer(name: "primary", url: try #require(url))
+        server.tls = .disable  // PgBouncer here has no TLS; skip the round trip that asks for it
+        return server
+    }
+
+    var testDescription: String { rawValue }
 }
 
 /// The layouts every PostgreSQL conformance test runs against.

@@ -1,0 +1,65 @@
+import Logging
+import PostgresNIO
+import Tenanted
+
+// Fail closed when the schema a connection was asked for is not the one in effect.
+//
+// The pool-per-tenant schema layout sends `search_path` as a startup parameter. PostgreSQL applies
+// a startup parameter to every connection that sends it, so a direct connection cannot differ from
+// the next one. What can differ is something between the client and the server: a pooler such as
+// PgBouncer with `ignore_startup_parameters = search_path` drops the parameter silently, and every
+// query would then run in the server's default schema (`public`), shared by all tenants. So:
+//
+// - every open of a tenant's pool (and every reopen after an eviction) first runs one probe on one
+//   of its connections and refuses the pool unless the schema in effect is the tenant's and the
+//   `search_path` in effect is exactly the one it sent — not a round trip per query;
+// - every migration batch checks, in its own transaction and before any DDL, that the database and
+//   schema in effect are the tenant's (``PostgresStore/lockMigrations(on:tenant:)``).
+
+extension PostgresStore {
+    /// The remedy every refusal names.
+    static let schemaRemedy = "use .schemaPerTenant(.sharedPool) (TENANTED_STORE=postgres-schema-shared in the demo), connect to PostgreSQL directly, or use a pooler that passes search_path on to every server connection (PgBouncer 1.20+: track_extra_parameters = search_path); never ignore_startup_parameters = search_path"
+
+    /// Checks, on one connection of a new pool-per-tenant `client`, that `schema` is in effect.
+    ///
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` naming the remedy when another
+    ///   schema is in effect or the server (a pooler) refused the `search_path` startup parameter;
+    ///   ``Tenanted/TenantedError/Code/storeFailure`` when the server could not be reached.
+    func verifySearchPath(of client: PostgresClient, schema: String, tenant: TenantID, on server: PostgresServer) async throws {
+        let effective: (path: String, schema: String?)
+        do {
+            effective = try await client.withConnection { connection in
+                let rows = try await connection.query(
+                    "SELECT current_setting('search_path'), current_schema()::text", logger: logger
+                )
+                for try await (path, current) in rows.decode((String, String?).self) {
+                    return (path, current)
+                }
+                return ("", nil)
+            }
+        } catch {
+            if let message = PostgresSQL.message(of: error), message.contains("startup parameter") {
+                throw TenantedError(
+                    .invalidConfiguration,
+                    "schema per tenant: the connection to server '\(server.name)' refused the search_path startup parameter that puts tenant '\(tenant)' in its schema (a connection pooler is in between); \(Self.schemaRemedy)",
+                    tenant: tenant, underlying: error
+                )
+            }
+            throw TenantedError.postgres("opening the pool of tenant '\(tenant)' on server '\(server.name)'", nil, error)
+        }
+        let sent = PostgresSQL.identifier(schema)
+        guard effective.schema == schema, effective.path == sent || effective.path == schema else {
+            throw Self.schemaRefusal(tenant: tenant, server: server.name, expected: schema, found: effective.schema)
+        }
+    }
+
+    /// The refusal when the schema in effect is not the tenant's: one line, the remedy named.
+    static func schemaRefusal(tenant: TenantID, server: String, expected: String, found: String?) -> TenantedError {
+        let where_ = found.map { "schema '\($0)'" } ?? "no schema"
+        return TenantedError(
+            .invalidConfiguration,
+            "schema per tenant: refusing tenant '\(tenant)': its connection to server '\(server)' runs in \(where_), not '\(expected)' — a connection pooler (such as PgBouncer with ignore_startup_parameters = search_path) dropped the search_path startup parameter; \(schemaRemedy)",
+            tenant: tenant
+        )
+    }
+}
