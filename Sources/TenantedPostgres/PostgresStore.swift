@@ -242,22 +242,15 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.poolPerTenant):
+            // Fail closed: a pooler may drop the parameter below (PostgresStore+SchemaCheck.swift).
+            try await verifySearchPath(on: server, database: database, schema: schema, tenant: tenant)
             // The schema is a startup parameter: every connection of this pool is born in it, and no
             // SET ever changes a pooled session.
             client = PostgresClient(configuration: server.clientConfiguration(
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
                 startupParameters: [("search_path", PostgresSQL.identifier(schema))]
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
-            let started = await client.startRunning()
-            // Fail closed: a pooler may have dropped the parameter (PostgresStore+SchemaCheck.swift).
-            do {
-                try await verifySearchPath(of: client, schema: schema, tenant: tenant, on: server)
-            } catch {
-                started.cancel()
-                await started.value
-                throw error
-            }
-            running = started
+            running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.sharedPool):
             client = await self.client(.shared(server.name))

@@ -11,7 +11,8 @@ import Testing
 
 /// Every layout behind a real PgBouncer (Debian's, `ignore_startup_parameters = search_path`), in
 /// transaction and in session pooling: either correct, isolated service, or the fail-closed refusal —
-/// never a tenant's table in `public`, never one tenant's row in another's read.
+/// never a tenant's table outside its schema (in `public`, or the `"$user"` schema), never one
+/// tenant's row in another's read.
 @Suite(.enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason))
 struct PoolerTests {
     /// Database per tenant and the shared-pool schema mode serve through either pooling mode: six
@@ -74,7 +75,7 @@ struct PoolerTests {
                 let counted = try await Self.rowCount(of: tenant, table: table, stores: stores, layout: layout)
                 #expect(counted == written.value[tenant, default: 0], "tenant \(tenant)")
             }
-            #expect(try await Self.tablesInPublic(named: [table], stores: stores).isEmpty)
+            #expect(try await Self.tablesOutsideTenants(named: [table], stores: stores).isEmpty)
         } teardown: {
             await tenancy.shutdown()
             await stores.cleanUp()
@@ -83,7 +84,7 @@ struct PoolerTests {
 
     /// The pool-per-tenant schema layout cannot work through this PgBouncer (it drops `search_path`),
     /// so it refuses: a create fails with one `invalidConfiguration` line that names the remedy and
-    /// leaves nothing (no schema, no catalog row, no table in `public`); a tenant created directly
+    /// leaves nothing (no schema, no catalog row, no table anywhere); a tenant created directly
     /// is refused through the pooler before a single query of it runs.
     @Test(arguments: PoolingMode.allCases)
     func poolPerTenantRefusesBehindThePooler(mode: PoolingMode) async throws {
@@ -111,11 +112,11 @@ struct PoolerTests {
             #expect(!error.description.contains("\n"))
             #expect(!error.description.contains("127.0.0.1") && !error.description.contains("postgres://"))
 
-            // Nothing is left: not listed, no schema, no catalog row, no table in public.
+            // Nothing is left: not listed, no schema, no catalog row, no table anywhere.
             #expect(try await tenancy.tenants().isEmpty)
             #expect(try await !tenancy.tenantExists(acme))
             #expect(try await Self.leftovers(stores).isEmpty)
-            #expect(try await Self.tablesInPublic(named: [table], stores: stores).isEmpty)
+            #expect(try await Self.tablesOutsideTenants(named: [table], stores: stores).isEmpty)
 
             // A tenant made without the pooler is not served through it.
             try await directTenancy.createTenant(globex)
@@ -132,7 +133,7 @@ struct PoolerTests {
             }
             #expect(!served.value, "the tenant's scope ran although its schema is not in effect")
             #expect(try await Self.rowCount(of: globex, table: table, stores: stores, layout: .schema) == 1)
-            #expect(try await Self.tablesInPublic(named: [table], stores: stores).isEmpty)
+            #expect(try await Self.tablesOutsideTenants(named: [table], stores: stores).isEmpty)
         } teardown: {
             await tenancy.shutdown()
             await directTenancy.shutdown()
@@ -224,11 +225,13 @@ struct PoolerTests {
         }
     }
 
-    /// Tables among `names` in the `public` schema of the server's database, read directly.
-    static func tablesInPublic(named names: [String], stores: PostgresTestStores) async throws -> [String] {
+    /// Tables among `names` in the server's database outside the test's tenant schemas, read
+    /// directly: in `public`, or in the schema named like the role (`"$user"` comes first in the
+    /// default search_path; with the role `tenanted` that is Tenanted's catalog schema).
+    static func tablesOutsideTenants(named names: [String], stores: PostgresTestStores) async throws -> [String] {
         try await PostgresTestStores.withConnection(to: try PostgresTestServer.primary()) { connection in
             var found: [String] = []
-            let rows = try await connection.query("SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(\(names))", logger: .silent)
+            let rows = try await connection.query("SELECT schemaname || '.' || tablename FROM pg_tables WHERE tablename = ANY(\(names)) AND NOT starts_with(schemaname, \(stores.prefix))", logger: .silent)
             for try await name in rows.decode(String.self) { found.append(name) }
             return found
         }

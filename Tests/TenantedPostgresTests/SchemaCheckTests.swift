@@ -46,11 +46,11 @@ struct SchemaCheckTests {
         }
     }
 
-    /// The cost of the check: one query on the pool's first connection at each open, nothing on a
+    /// The cost of the check: one connection and one query at each pool open, nothing on a
     /// warm query (the query path is unchanged). Prints the figures — a pool open through the store
     /// (catalog lookup, connect, check, first query) against a bare client making the same
     /// connection and first query — and asserts only correctness.
-    @Test func thePoolPerTenantCheckCostsOneQueryPerPoolOpen() async throws {
+    @Test func theCheckCostsOneConnectionPerPoolOpenAndNothingPerQuery() async throws {
         var server = try PostgresTestServer.primary()
         server.tls = .disable
         let stores = try PostgresTestStores(layout: .schemaPerTenant(.poolPerTenant), servers: [server])
