@@ -1,0 +1,48 @@
+import Tenanted
+import TenantedPostgres
+import TenantedStoreConformance
+import TenantedTestSupport
+import Testing
+
+/// The store conformance suite through PgBouncer in transaction pooling, for the layouts that serve
+/// behind it (database per tenant, shared-pool schema per tenant): lifecycle, migrations, isolation,
+/// eviction under load, concurrent creates of one name from two stores (exactly one wins), unusual
+/// names. (Session pooling lends a server connection per client connection, so the whole suite at
+/// once needs more server connections than the test PgBouncer has; `PoolerTests` covers it.)
+@Suite(.enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason))
+struct PoolerConformanceTests {
+    static let layouts: [TestLayout] = [.database, .sharedSchema]
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func lifecycle(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.lifecycle() }
+    }
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func migrations(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.migrations() }
+    }
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func isolation(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.isolation() }
+    }
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func evictionUnderLoad(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.evictionUnderLoad() }
+    }
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func concurrentCreate(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.concurrentCreate() }
+    }
+
+    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func hostileNames(layout: TestLayout, mode: PoolingMode) async throws {
+        try await run(layout, mode) { try await $0.hostileNames() }
+    }
+
+    private func run(_ layout: TestLayout, _ mode: PoolingMode, _ check: (StoreConformance<PostgresStore>) async throws -> Void) async throws {
+        let stores = try PostgresTestStores(layout: layout.layout, servers: [try mode.server()])
+        try await withTeardown {
+            try await check(StoreConformance(name: "pgbouncer-\(mode)-\(layout)") { try stores.makeStore() })
+        } teardown: {
+            await stores.cleanUp()
+        }
+    }
+}
