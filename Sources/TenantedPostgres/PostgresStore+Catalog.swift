@@ -106,7 +106,8 @@ extension PostgresStore {
     /// and commit one by one, on the catalog pool. So it holds behind a transaction pooler (which
     /// keeps one server connection for the length of a transaction, where a session lock would stay
     /// behind on whichever backend took it), and a process that dies releases it: its connection
-    /// closes, and the transaction rolls back.
+    /// closes, and the transaction rolls back. A waiting attempt ends its transaction before it
+    /// sleeps, so waiters do not hold a pooler's server connections.
     ///
     /// - Parameter waiting: wait up to ``Configuration/lockTimeout`` for the lock; when `false` a
     ///   held lock means another create is running: ``Tenanted/TenantedError/Code/tenantExists``.
@@ -117,13 +118,15 @@ extension PostgresStore {
         let lockName = "tenanted:\(catalogKey):\(tenant.rawValue)"
         do {
             return try await withClient(on: catalogServer, database: catalogServer.database) { locks in
-                try await locks.withTransaction(logger: logger) { lockConnection in
+                try await locks.withConnection { lockConnection in
                     let deadline = ContinuousClock.now + configuration.lockTimeout
                     while true {
+                        try await lockConnection.query("BEGIN", logger: logger)
                         let rows = try await lockConnection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
                         var locked = false
                         for try await value in rows.decode(Bool.self) { locked = value }
                         if locked { break }
+                        try await lockConnection.query("ROLLBACK", logger: logger)
                         guard waiting else {
                             throw TenantedError(.tenantExists, "tenant '\(tenant)' exists or is being created", tenant: tenant)
                         }
@@ -136,14 +139,20 @@ extension PostgresStore {
                         }
                         try await Task.sleep(for: .milliseconds(50))
                     }
-                    return try await client(.catalog).withConnection { connection in
-                        try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
+                    do {
+                        let result = try await client(.catalog).withConnection { connection in
+                            try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
+                        }
+                        // The lock's transaction wrote nothing: if its end fails, the lock ends with
+                        // the connection, and what `body` did stands.
+                        _ = try? await lockConnection.query("COMMIT", logger: logger)
+                        return result
+                    } catch {
+                        _ = try? await lockConnection.query("ROLLBACK", logger: logger)
+                        throw error
                     }
                 }
             }
-        } catch let error as PostgresTransactionError where error.beginError == nil && error.closureError != nil {
-            // The body's own error (a refusal, tenantExists…), not the transaction's.
-            throw TenantedError.postgres(operation, tenant, error.closureError!)
         } catch {
             throw TenantedError.postgres(operation, tenant, error)
         }

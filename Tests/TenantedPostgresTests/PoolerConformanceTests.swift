@@ -9,7 +9,11 @@ import Testing
 /// eviction under load, concurrent creates of one name from two stores (exactly one wins), unusual
 /// names. (Session pooling lends a server connection per client connection, so the whole suite at
 /// once needs more server connections than the test PgBouncer has; `PoolerTests` covers it.)
-@Suite(.enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason))
+///
+/// Serialized: every create holds a server connection of the pooler for its whole length (the
+/// tenant lock's transaction), so the number of creates at once must stay below PgBouncer's pool
+/// size; the whole test run at once would come close to it.
+@Suite(.serialized, .enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason))
 struct PoolerConformanceTests {
     static let layouts: [TestLayout] = [.database, .sharedSchema]
 
