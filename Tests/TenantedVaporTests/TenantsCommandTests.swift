@@ -76,11 +76,11 @@ import Testing
         #expect(!directory.exists("storage/tenants/etc"))
     }
 
-    /// The same commands over PostgreSQL, a database or a schema per tenant on two servers, and
-    /// `tenants move` between them.
+    /// The same commands over PostgreSQL, a database or a schema per tenant (either schema mode) on
+    /// two servers, and `tenants move` between them.
     @Test(
         .enabled(if: Self.postgresServers != nil, "TENANTED_POSTGRES_URL and TENANTED_POSTGRES_URL_2 are not both set: PostgreSQL command tests skipped"),
-        arguments: ["postgres-database", "postgres-schema"]
+        arguments: ["postgres-database", "postgres-schema", "postgres-schema-shared"]
     )
     func postgresStoresServeTheSameCommands(store: String) async throws {
         try #require(DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)")
