@@ -4,40 +4,39 @@ import TenantedStoreConformance
 import TenantedTestSupport
 import Testing
 
-/// The store conformance suite through PgBouncer in transaction pooling, for the layouts that serve
-/// behind it (database per tenant, shared-pool schema per tenant): lifecycle, migrations, isolation,
-/// eviction under load, concurrent creates of one name from two stores (exactly one wins), unusual
-/// names. (Session pooling lends a server connection per client connection, so the whole suite at
-/// once needs more server connections than the test PgBouncer has; `PoolerTests` covers it.)
+/// The store conformance suite through PgBouncer in transaction and in session pooling, for the
+/// layouts that serve behind it (database per tenant, shared-pool schema per tenant): lifecycle,
+/// migrations, isolation, eviction under load, concurrent creates of one name from two stores
+/// (exactly one wins), unusual names.
 ///
 /// Serialized: every create holds a server connection of the pooler for its whole length (the
-/// tenant lock's transaction), so the number of creates at once must stay below PgBouncer's pool
-/// size; the whole test run at once would come close to it.
+/// tenant lock's transaction), and session pooling one per client connection, so the connections
+/// in use at once must stay below PgBouncer's pool size; the whole suite at once came close to it.
 @Suite(.serialized, .enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason))
 struct PoolerConformanceTests {
     static let layouts: [TestLayout] = [.database, .sharedSchema]
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func lifecycle(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func lifecycle(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.lifecycle() }
     }
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func migrations(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func migrations(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.migrations() }
     }
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func isolation(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func isolation(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.isolation() }
     }
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func evictionUnderLoad(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func evictionUnderLoad(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.evictionUnderLoad() }
     }
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func concurrentCreate(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func concurrentCreate(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.concurrentCreate() }
     }
 
-    @Test(arguments: Self.layouts, [PoolingMode.transaction]) func hostileNames(layout: TestLayout, mode: PoolingMode) async throws {
+    @Test(arguments: Self.layouts, PoolingMode.allCases) func hostileNames(layout: TestLayout, mode: PoolingMode) async throws {
         try await run(layout, mode) { try await $0.hostileNames() }
     }
 
