@@ -141,6 +141,34 @@ struct PoolerTests {
         }
     }
 
+    /// A PgBouncer that does not ignore `search_path` refuses the pool-per-tenant layout's connections
+    /// at connect: reported as the same one-line refusal, at once (not after the pool's connect
+    /// retries), and nothing is left.
+    @Test(.enabled(if: PostgresTestServer.pgbouncerRefusingURL != nil, "TENANTED_PGBOUNCER_REFUSING_URL is not set: the refusing-PgBouncer test skipped"))
+    func poolPerTenantRefusedWhenThePoolerRefusesSearchPath() async throws {
+        var server = try PostgresServer(name: "primary", url: try #require(PostgresTestServer.pgbouncerRefusingURL))
+        server.tls = .disable
+        let stores = try PostgresTestStores(layout: .schemaPerTenant(.poolPerTenant), servers: [server])
+        let table = "notes_" + stores.prefix
+        let tenancy = try Tenancy(store: try stores.makeStore(), migrations: Self.migrations(table), logger: .silent)
+        try await withTeardown {
+            do {
+                try await tenancy.createTenant(TenantID("acme"))
+                Issue.record("a create through a PgBouncer refusing search_path must be refused")
+            } catch let error as TenantedError {
+                #expect(error.code == .invalidConfiguration, "\(String(reflecting: error))")
+                #expect(error.description.contains("refused the search_path startup parameter"), "\(error)")
+                #expect(error.description.contains(".sharedPool"), "\(error)")
+            }
+            #expect(try await tenancy.tenants().isEmpty)
+            #expect(try await Self.leftovers(stores).isEmpty)
+            #expect(try await Self.tablesOutsideTenants(named: [table], stores: stores).isEmpty)
+        } teardown: {
+            await tenancy.shutdown()
+            await stores.cleanUp()
+        }
+    }
+
     /// Two processes (two stores) creating the same tenants through the transaction pooler: exactly
     /// one create of each name wins. The tenant lock is transaction-scoped, so it holds while the
     /// pooler moves the other statements between backends, and it is released at the end: every

@@ -17,6 +17,8 @@ enum PostgresTestServer {
     /// `ignore_startup_parameters = search_path`.
     static let pgbouncerTransactionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_TRANSACTION_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let pgbouncerSessionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_SESSION_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    /// A PgBouncer in transaction pooling that does not ignore `search_path`, so refuses it at connect.
+    static let pgbouncerRefusingURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_REFUSING_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let hasPgBouncers = url != nil && pgbouncerTransactionURL != nil && pgbouncerSessionURL != nil
 
     static let unsetReason: Comment = "TENANTED_POSTGRES_URL is not set: PostgreSQL tests skipped (scripts/test starts a throwaway server when PostgreSQL is installed)"
