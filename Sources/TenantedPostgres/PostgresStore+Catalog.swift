@@ -125,7 +125,12 @@ extension PostgresStore {
                         let rows = try await lockConnection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
                         var locked = false
                         for try await value in rows.decode(Bool.self) { locked = value }
-                        if locked { break }
+                        if locked {
+                            // The transaction idles while `body` runs: a server-wide timeout must
+                            // not end it (and the lock) half-way.
+                            try await lockConnection.query("SET LOCAL idle_in_transaction_session_timeout = 0", logger: logger)
+                            break
+                        }
                         try await lockConnection.query("ROLLBACK", logger: logger)
                         guard waiting else {
                             throw TenantedError(.tenantExists, "tenant '\(tenant)' exists or is being created", tenant: tenant)
@@ -145,7 +150,13 @@ extension PostgresStore {
                         }
                         // The lock's transaction wrote nothing: if its end fails, the lock ends with
                         // the connection, and what `body` did stands.
-                        _ = try? await lockConnection.query("COMMIT", logger: logger)
+                        do {
+                            try await lockConnection.query("COMMIT", logger: logger)
+                        } catch {
+                            logger.warning("the tenant lock's connection failed before the end of the operation; other processes were not kept out for all of it", metadata: [
+                                "tenant": "\(tenant)", "operation": "\(operation)", "error": "\(String(reflecting: error))",
+                            ])
+                        }
                         return result
                     } catch {
                         _ = try? await lockConnection.query("ROLLBACK", logger: logger)
