@@ -78,19 +78,23 @@ extension Tenancy {
     }
 
     /// Opens a pool of `tenant` outside the registry, runs `body`, closes it; errors other than a
-    /// missing tenant become ``TenantedError/Code/migrationFailed``.
+    /// missing tenant become ``TenantedError/Code/migrationFailed``. A destroy of the tenant in this
+    /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
     private func withOwnPool<Result: Sendable>(
         _ tenant: TenantID,
         _ body: (Store.Pool) async throws -> Result
     ) async throws -> Result {
-        let pool = try await store.open(tenant)
-        do {
-            let result = try await body(pool)
-            await store.close(pool)
-            return result
-        } catch {
-            await store.close(pool)
-            throw TenantedError.migration(tenant, error)
+        // Registered with the registry, so a destroy of the tenant in this process waits for it.
+        try await pools.withOperation(on: tenant) {
+            let pool = try await store.open(tenant)
+            do {
+                let result = try await body(pool)
+                await store.close(pool)
+                return result
+            } catch {
+                await store.close(pool)
+                throw TenantedError.migration(tenant, error)
+            }
         }
     }
 

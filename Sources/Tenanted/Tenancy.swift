@@ -107,7 +107,8 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
                     throw error
                 }
             },
-            close: { [store] pool in await store.close(pool) }
+            close: { [store] pool in await store.close(pool) },
+            isCurrent: { [store] pool in store.isCurrent(pool) }
         )
     }
 

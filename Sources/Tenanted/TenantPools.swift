@@ -64,13 +64,14 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         }
     }
 
-    typealias State = TenantPoolsState<Pool, CheckedContinuation<Pool, any Error>, CheckedContinuation<Void, Never>>
+    typealias State = TenantPoolsState<Pool, CheckedContinuation<(Pool, UInt64), any Error>, CheckedContinuation<Void, Never>>
 
     /// The configuration in force.
     public let configuration: Configuration
     private let state: Mutex<State>
     private let opener: @Sendable (TenantID) async throws -> Pool
     private let closer: @Sendable (Pool) async -> Void
+    private let isCurrent: @Sendable (Pool) -> Bool
     private let delegate: any TenancyDelegate
     private let logger: Logger
     private let closing = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
@@ -84,6 +85,9 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     ///   - logger: where overflow warnings and close failures go.
     ///   - open: opens a tenant's pool (the store's `open`, plus checks such as pending migrations).
     ///   - close: closes a pool; never called while the pool is leased.
+    ///   - isCurrent: whether an open pool still serves its tenant as the store holds it now (see
+    ///     ``TenantStore/isCurrent(_:)``). Checked on every lease of an open pool, so it must be cheap;
+    ///     a pool found stale leaves the registry at once and a fresh one is opened. Default: always.
     ///   - metricsFactory: where the registry's metrics go. Default: the bootstrapped `MetricsSystem`.
     public init(
         configuration: Configuration = .init(),
@@ -91,13 +95,15 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         logger: Logger = Logger(label: "tenanted.pools"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         open: @escaping @Sendable (TenantID) async throws -> Pool,
-        close: @escaping @Sendable (Pool) async -> Void
+        close: @escaping @Sendable (Pool) async -> Void,
+        isCurrent: @escaping @Sendable (Pool) -> Bool = { _ in true }
     ) throws(TenantedError) {
         try configuration.validate()
         self.configuration = configuration
         self.state = Mutex(State(capacity: configuration.maximumOpenPools, overflow: configuration.maximumOverflow))
         self.opener = open
         self.closer = close
+        self.isCurrent = isCurrent
         self.delegate = delegate
         self.logger = logger
         self.metrics = PoolMetrics(factory: metricsFactory)
@@ -128,18 +134,33 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     }
 
     private func leasePool(_ tenant: TenantID) async throws -> (lease: TenantLease, pool: Pool) {
-        let pool: Pool
-        if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
-            pool = open
-        } else {
-            pool = try await withCheckedThrowingContinuation { continuation in
-                perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+        // A pool found stale (another process destroyed, re-created or moved the tenant) is retired
+        // and the lease asked again, which opens a fresh pool — or fails, for a tenant that is gone.
+        // A pool stale again right after a fresh open means the tenant is changing under us; the
+        // third one is used as it is (it reflects the store at its open).
+        var attempt = 0
+        while true {
+            attempt += 1
+            let pool: Pool
+            let id: UInt64
+            if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
+                (pool, id) = open
+            } else {
+                (pool, id) = try await withCheckedThrowingContinuation { continuation in
+                    perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+                }
             }
+            if attempt < 3, !isCurrent(pool) {
+                logger.info("closing a stale tenant pool: the tenant changed since it opened", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
+                perform(state.withLock { $0.retire(tenant, id: id) })
+                release(tenant, id: id)
+                continue
+            }
+            let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
+                self?.release(tenant, id: id)
+            }
+            return (lease, pool)
         }
-        let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
-            self?.release(tenant)
-        }
-        return (lease, pool)
     }
 
     /// The pool of a lease this registry made and that is still held; `nil` for a lease of another
@@ -163,6 +184,22 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         }
         await waitForCloses()
         defer { perform(state.withLock { $0.unblock(tenant) }) }
+        return try await body()
+    }
+
+    /// Runs `body` — work on `tenant` that does not lease its pool, such as a migration on a pool of
+    /// its own — so that ``closing(_:isolation:_:)`` (a destroy) waits for it to end, and it does not
+    /// start while the tenant is being destroyed.
+    ///
+    /// - Throws: ``TenantedError/Code/tenantNotFound`` while the tenant is being destroyed,
+    ///   ``TenantedError/Code/shutdown`` after shutdown, or what `body` throws.
+    public func withOperation<Result>(
+        on tenant: TenantID,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        if let error = state.withLock({ $0.beginOperation(tenant) }) { throw error }
+        defer { perform(state.withLock { $0.endOperation(tenant) }) }
         return try await body()
     }
 
@@ -199,10 +236,10 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     // MARK: The shell
 
-    private func release(_ tenant: TenantID) {
+    private func release(_ tenant: TenantID, id: UInt64) {
         let now = ContinuousClock.now
         let actions = state.withLock { state -> State.Actions? in
-            state.releaseWithoutActions(tenant, now: now) ? nil : state.release(tenant, now: now)
+            state.releaseWithoutActions(tenant, now: now, id: id) ? nil : state.release(tenant, now: now, id: id)
         }
         if let actions { perform(actions) }
     }
@@ -213,7 +250,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
             startClosing(tenant, pool, reason: reason)
         }
         for (waiter, error) in actions.fail { waiter.resume(throwing: error) }
-        for (waiter, pool) in actions.succeed { waiter.resume(returning: pool) }
+        for (waiter, pool, id) in actions.succeed { waiter.resume(returning: (pool, id)) }
         for tenant in actions.open { startOpening(tenant) }
         for waiter in actions.resume { waiter.resume() }
         for id in actions.queued { startAdmissionTimer(id) }

@@ -73,22 +73,40 @@ public struct SQLiteStore: TenantStore {
 
     public func open(_ tenant: TenantID) async throws -> SQLitePool {
         let path = databasePath(for: tenant)
-        guard try await onThreadPool({ Self.isReady(path) }) else {
-            throw TenantedError.notFound(tenant, "open")
+        // A tenant replaced between the identity read and the writer's open is caught by the
+        // writer's own check (it opened another file than the identity names): try again.
+        for attempt in 1...3 {
+            let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
+                guard Self.isReady(path), let identity = FileIdentity.of(path),
+                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity)
+                else { return nil }
+                return (identity, writeGuard)
+            }
+            guard let (identity, writeGuard) = found else { throw TenantedError.notFound(tenant, "open") }
+            let pool = makePool(tenant, path: path, create: false, identity: identity, writeGuard: writeGuard)
+            do {
+                // Open the writer now: a cold open pays for it here, and a broken file fails here.
+                try await pool.write { _ in }
+                return pool
+            } catch let error as TenantedError where error.code == .tenantNotFound && attempt < 3 {
+                await pool.close()
+                continue
+            } catch {
+                await pool.close()
+                throw storeError(error, tenant, "open the database of tenant '\(tenant)'", path)
+            }
         }
-        let pool = makePool(tenant, path: path, create: false)
-        do {
-            // Open the writer now: a cold open pays for it here, and a broken file fails here.
-            try await pool.write { _ in }
-        } catch {
-            await pool.close()
-            throw storeError(error, tenant, "open the database of tenant '\(tenant)'", path)
-        }
-        return pool
+        throw TenantedError.notFound(tenant, "open")
     }
 
     public func close(_ pool: SQLitePool) async {
         await pool.close()
+    }
+
+    /// One `stat` of the tenant's database path: `false` once it names another file than the pool
+    /// opened (the tenant was destroyed or re-created, here or in another process).
+    public func isCurrent(_ pool: SQLitePool) -> Bool {
+        pool.isCurrent
     }
 
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
@@ -160,39 +178,77 @@ public struct SQLiteStore: TenantStore {
 
     public func destroy(_ tenant: TenantID) async throws {
         let path = databasePath(for: tenant)
-        try await onThreadPool {
-            let lock: ReadyLock
-            do {
-                lock = try ReadyLock(exclusiveAt: path + ".lock")
-            } catch let error as SystemError where error.code == ENOENT || error.code == EWOULDBLOCK {
-                // No directory: no tenant. Held: it is being created or destroyed, so it does not exist yet.
-                throw TenantedError.notFound(tenant, "destroyTenant")
-            } catch {
-                throw storeError(error, tenant, "destroy tenant '\(tenant)'", path)
+        // Writes of open pools (in any process) hold the ready-lock shared while they run: wait for
+        // them, a few milliseconds at a time and never parked on the lock, up to the busy timeout.
+        let deadline = ContinuousClock.now + .milliseconds(max(busyTimeoutMilliseconds, 1000))
+        while true {
+            let done = try await onThreadPool { () throws -> Bool in
+                do {
+                    try destroyNow(tenant, path: path)
+                    return true
+                } catch is WritesInProgress {
+                    return false
+                }
             }
-            guard Self.fileExists(path) else {
-                lock.remove()
-                removeTenantDirectories(for: tenant)
-                throw TenantedError.notFound(tenant, "destroyTenant")
+            if done { return }
+            guard ContinuousClock.now < deadline else {
+                throw TenantedError(
+                    .storeFailure,
+                    "could not destroy tenant '\(tenant)': its database stayed busy with writes for \(max(busyTimeoutMilliseconds, 1000)) ms",
+                    tenant: tenant
+                )
             }
-            Self.removeDatabaseFiles(path)
-            if Self.fileExists(path) {
-                throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
-            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// The ready-lock is held shared only: writes of open pools are in progress.
+    private struct WritesInProgress: Error {}
+
+    /// Destroys at once; throws ``WritesInProgress`` when the ready-lock is held shared only.
+    private func destroyNow(_ tenant: TenantID, path: String) throws {
+        let lock: ReadyLock
+        do {
+            lock = try ReadyLock(exclusiveAt: path + ".lock")
+        } catch where error.code == EWOULDBLOCK && !ReadyLock.isHeld(at: path + ".lock") {
+            throw WritesInProgress()
+        } catch where error.code == ENOENT || error.code == EWOULDBLOCK {
+            // No directory: no tenant. Held: it is being created or destroyed, so it does not exist yet.
+            throw TenantedError.notFound(tenant, "destroyTenant")
+        } catch {
+            throw storeError(error, tenant, "destroy tenant '\(tenant)'", path)
+        }
+        guard Self.fileExists(path) else {
             lock.remove()
             removeTenantDirectories(for: tenant)
+            throw TenantedError.notFound(tenant, "destroyTenant")
         }
+        Self.removeDatabaseFiles(path)
+        if Self.fileExists(path) {
+            throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
+        }
+        lock.remove()
+        removeTenantDirectories(for: tenant)
     }
 
     // MARK: Connections
 
-    private func makePool(_ tenant: TenantID, path: String, create: Bool) -> SQLitePool {
+    /// A pool on `path`. With an `identity`, every connection checks after opening that it opened
+    /// that file, so a stale pool never opens a connection to a newer tenant of the same name.
+    private func makePool(
+        _ tenant: TenantID, path: String, create: Bool, identity: FileIdentity? = nil, writeGuard: WriteGuard? = nil
+    ) -> SQLitePool {
         let configuration = configuration
         let busyTimeout = busyTimeoutMilliseconds
-        return SQLitePool(tenant: tenant, maximumReaders: configuration.maximumReaders) { reader in
-            try await Self.connect(
+        return SQLitePool(tenant: tenant, maximumReaders: configuration.maximumReaders, writeGuard: writeGuard) { reader in
+            let connection = try await Self.connect(
                 path: path, create: create, reader: reader, busyTimeout: busyTimeout, configuration: configuration
             )
+            if let identity, FileIdentity.of(path) != identity {
+                await connection.closeEvenIfCancelled()
+                throw WriteGuard.staleError(tenant)
+            }
+            return connection
         }
     }
 
