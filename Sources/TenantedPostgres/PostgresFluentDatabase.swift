@@ -53,45 +53,62 @@ struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
 
     func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
         let tenant = pool.tenant
-        return scopedBase { $0.execute(query: query) { onOutput(TenantTaggedOutput(base: $0, tenant: tenant)) } }
+        return translating { scopedBase { $0.execute(query: query) { onOutput(TenantTaggedOutput(base: $0, tenant: tenant)) } } }
     }
 
     func execute(schema: DatabaseSchema) -> EventLoopFuture<Void> {
-        scopedBase { $0.execute(schema: schema) }
+        translating { scopedBase { $0.execute(schema: schema) } }
     }
 
     func execute(enum: DatabaseEnum) -> EventLoopFuture<Void> {
-        scopedBase { $0.execute(enum: `enum`) }
+        translating { scopedBase { $0.execute(enum: `enum`) } }
     }
 
     func transaction<T: Sendable>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         let pool = self.pool
         if needsScope {
-            return base.transaction { transaction in
-                Self.setLocalSearchPath(on: transaction, pool: pool).flatMap {
-                    closure(PostgresFluentDatabase(base: transaction, pool: pool, scoped: true))
+            return translating {
+                base.transaction { transaction in
+                    Self.setLocalSearchPath(on: transaction, pool: pool).flatMap {
+                        closure(PostgresFluentDatabase(base: transaction, pool: pool, scoped: true))
+                    }
                 }
             }
         }
         let scoped = self.scoped
-        return base.transaction { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) }
+        return translating { base.transaction { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) } }
     }
 
     func withConnection<T: Sendable>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         // Over a shared pool a session must not outlive its transaction's search_path.
         if needsScope { return transaction(closure) }
         let pool = self.pool, scoped = self.scoped
-        return base.withConnection { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) }
+        return translating { base.withConnection { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) } }
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
-        scopedBase { database in
-            guard let sql = database as? any SQLDatabase else {
-                return database.eventLoop.makeFailedFuture(TenantedError(.invalidConfiguration, "FluentPostgresDriver's database is not an SQLDatabase"))
+        translating {
+            scopedBase { database in
+                guard let sql = database as? any SQLDatabase else {
+                    return database.eventLoop.makeFailedFuture(TenantedError(.invalidConfiguration, "FluentPostgresDriver's database is not an SQLDatabase"))
+                }
+                return sql.execute(sql: query, onRow)
             }
-            return sql.execute(sql: query, onRow)
         }
     }
+
+    /// Runs `operation` unless the tenant is known to be gone, and reports its failure as the tenant's
+    /// (``PostgresTenantPool/translate(_:)``): a dropped database is `tenantNotFound`, never a hang
+    /// or an internal error.
+    private func translating<T: Sendable>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let pool = self.pool
+        if pool.currentValidity == .gone { return base.eventLoop.makeFailedFuture(pool.goneError) }
+        let future = operation()
+        return future.flatMapError { error in
+            future.eventLoop.makeFutureWithTask { () async throws -> T in throw await pool.translate(error) }
+        }
+    }
+
 
     /// Runs `body` on `base`, first inside a transaction scoped to the tenant's schema when the pool
     /// is shared.

@@ -39,7 +39,10 @@ extension PostgresStore {
                 try await setWritesRefused(false, tenant: tenant, at: to, on: destination)
                 counts = try await verifiedRowCounts(tenant, from: from, on: source, to: to, on: destination)
                 try await markReady(object, on: destination, tenant: tenant, ready: true)
-                try await catalog.setReady(tenant, server: destination.name)
+                try await catalog.setReady(tenant, server: destination.name, newGeneration: true)
+                // Other processes' pools of the old copy go stale now, before it is dropped.
+                try? await catalog.announce(tenant)
+
             } catch {
                 do {
                     try await dropObject(object, on: destination, tenant: tenant)
