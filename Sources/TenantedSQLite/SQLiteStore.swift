@@ -63,12 +63,31 @@ public struct SQLiteStore: TenantStore {
     // MARK: TenantStore
 
     public func exists(_ tenant: TenantID) async throws -> Bool {
-        let path = databasePath(for: tenant)
-        return try await onThreadPool { Self.isReady(path) }
+        try await settledReady(databasePath(for: tenant))
     }
 
     public func tenants() async throws -> [TenantID] {
-        try await onThreadPool { try listTenants() }
+        let (ready, held) = try await onThreadPool { try listTenants() }
+        var found = ready
+        for tenant in held where try await settledReady(databasePath(for: tenant)) {
+            found.append(tenant)
+        }
+        return found.sorted()
+    }
+
+    /// Whether the tenant at `path` is ready, asking again a few times, 5 ms apart, while its
+    /// ready-lock is held. A create or destroy holds the lock for its whole length; but a child
+    /// process being started (between fork and exec) also holds, for a moment, a copy of every lock
+    /// open in this process — that must not make a ready tenant look absent.
+    private func settledReady(_ path: String) async throws -> Bool {
+        for attempt in 1...10 {
+            switch try await onThreadPool({ Self.readiness(path) }) {
+            case .ready: return true
+            case .absent: return false
+            case .held: if attempt < 10 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        return false
     }
 
     public func open(_ tenant: TenantID) async throws -> SQLitePool {
@@ -76,8 +95,9 @@ public struct SQLiteStore: TenantStore {
         // A tenant replaced between the identity read and the writer's open is caught by the
         // writer's own check (it opened another file than the identity names): try again.
         for attempt in 1...3 {
+            guard try await settledReady(path) else { throw TenantedError.notFound(tenant, "open") }
             let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
-                guard Self.isReady(path), let identity = FileIdentity.of(path),
+                guard let identity = FileIdentity.of(path),
                     let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity)
                 else { return nil }
                 return (identity, writeGuard)
@@ -316,8 +336,12 @@ public struct SQLiteStore: TenantStore {
     }
 
     /// Ready = the database file exists and nobody holds its ready-lock.
-    static func isReady(_ path: String) -> Bool {
-        fileExists(path) && !ReadyLock.isHeld(at: path + ".lock")
+    enum Readiness { case ready, absent, held }
+
+    /// `absent` without the database file; `held` while someone holds its ready-lock.
+    static func readiness(_ path: String) -> Readiness {
+        guard fileExists(path) else { return .absent }
+        return ReadyLock.isHeld(at: path + ".lock") ? .held : .ready
     }
 
     static func fileExists(_ path: String) -> Bool {
@@ -357,12 +381,14 @@ public struct SQLiteStore: TenantStore {
         }
     }
 
-    /// Walks the template's components under the root and returns every ready tenant.
-    private func listTenants() throws -> [TenantID] {
+    /// Walks the template's components under the root and returns every ready tenant, and the
+    /// tenants whose ready-lock was held (to ask again).
+    private func listTenants() throws -> (ready: [TenantID], held: [TenantID]) {
         let patterns = try template.components.indices.map { index in
             template.isLiteral(index) ? nil : try template.pattern(index)
         }
         var found: [TenantID] = []
+        var held: [TenantID] = []
         func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
             let isLast = index == template.components.count - 1
             let children: [(String, [Substring])]
@@ -389,16 +415,21 @@ public struct SQLiteStore: TenantStore {
                 if isLast {
                     guard let first = names.first, names.allSatisfy({ $0 == first }),
                         let tenant = try? TenantID(String(first)),
-                        databasePath(for: tenant) == path, Self.isReady(path)
+                        databasePath(for: tenant) == path
                     else { continue }
-                    found.append(tenant)
+                    switch Self.readiness(path) {
+                    case .ready: found.append(tenant)
+                    case .held: held.append(tenant)
+                    case .absent: break
+                    }
                 } else {
                     try walk(path, index + 1, names)
                 }
             }
         }
         try walk(root, 0, [])
-        return found.sorted()
+        return (found, held)
+
     }
 
     /// Any valid tenant, used only to spell the literal components of the template.

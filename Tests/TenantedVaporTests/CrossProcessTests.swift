@@ -6,7 +6,7 @@ import Testing
 /// Issue 12: a deployment is several `tenanted-demo serve` processes plus `tenanted-demo tenants …`
 /// on one storage root or catalog. What the command does to a tenant, every server sees before its
 /// next request for it. Real processes of the built demo, real HTTP, for every store.
-@Suite("Every process sees every tenant change", .enabled(if: DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)"))
+@Suite("Every process sees every tenant change", .serialized, .enabled(if: DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)"))
 struct CrossProcessTests {
     static let postgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let secondPostgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }

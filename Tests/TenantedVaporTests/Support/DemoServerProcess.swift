@@ -11,11 +11,14 @@ final class DemoServerProcess: @unchecked Sendable {
     // which the owning test calls once, after every request.
     private let process: Process
     private let output: FileHandle
+    /// The server's standard output and error.
+    let logPath: String
     let port: Int
 
-    private init(process: Process, output: FileHandle, port: Int) {
+    private init(process: Process, output: FileHandle, logPath: String, port: Int) {
         self.process = process
         self.output = output
+        self.logPath = logPath
         self.port = port
     }
 
@@ -41,7 +44,7 @@ final class DemoServerProcess: @unchecked Sendable {
             process.standardError = output
             process.standardInput = FileHandle.nullDevice
             try process.run()
-            let server = DemoServerProcess(process: process, output: output, port: port)
+            let server = DemoServerProcess(process: process, output: output, logPath: log.path, port: port)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline, process.isRunning {
                 if let health = try? await server.request("GET", "/health", host: "localhost"), health.status == 200 {
@@ -75,15 +78,22 @@ final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// Sends SIGTERM and waits up to 20 seconds; returns how long the process took to exit, or `nil`
-    /// when it had to be killed.
+    /// when it had to be killed or had already died (its log is printed then).
     @discardableResult
     func stop() async -> Duration? {
-        let process = self.process, output = self.output
+        let process = self.process, output = self.output, logPath = self.logPath
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
                 let clock = ContinuousClock()
                 let started = clock.now
-                if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+                guard process.isRunning else {
+                    let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                    print("tenanted-demo serve had exited (status \(process.terminationStatus)) before SIGTERM: \(log.suffix(4000))")
+                    try? output.close()
+                    continuation.resume(returning: nil)
+                    return
+                }
+                kill(process.processIdentifier, SIGTERM)
                 while process.isRunning, clock.now - started < .seconds(20) { usleep(10_000) }
                 var took: Duration? = clock.now - started
                 if process.isRunning {
@@ -92,6 +102,7 @@ final class DemoServerProcess: @unchecked Sendable {
                 }
                 process.waitUntilExit()
                 try? output.close()
+                if took != nil { try? FileManager.default.removeItem(atPath: logPath) }
                 continuation.resume(returning: took)
             }
         }
