@@ -135,4 +135,54 @@ struct CrossTenancyCoherenceTests {
             #expect(server.pools.openCount == 1)
         }
     }
+
+    @Test("a destroy in the same tenancy waits for a running migrate of the tenant, and no migrate starts while it runs")
+    func destroyWaitsForMigrate() async throws {
+        let started = Gate()
+        let finish = Gate()
+        let paused = PausingMigrator(base: .extended, started: started, finish: finish)
+        try await directory.withTenancy(migrator: .base) { creator async throws in
+            try await creator.createTenant(acme)
+        }
+        let tenancy = try Tenancy(store: try directory.store(), migrator: paused, logger: .silent)
+        try await withTeardown {
+            let migrate = Task { try await tenancy.migrate(acme) }
+            await started.wait()
+            let destroyed = Locked(false)
+            let destroy = Task {
+                try await tenancy.destroyTenant(acme)
+                destroyed.withLock { $0 = true }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(!destroyed.value, "the destroy waits for the migration")
+            finish.open()
+            #expect(try await migrate.value == ["003_note_tags"], "the migration ran to its end")
+            try await destroy.value
+            #expect(try await !tenancy.tenantExists(acme))
+            await expectTenantedError(.tenantNotFound) { _ = try await tenancy.migrate(acme) }
+        } teardown: {
+            await tenancy.shutdown()
+        }
+    }
+}
+
+/// A migrator that pauses inside `migrate` until told to go on.
+private struct PausingMigrator: TenantMigrator {
+    let base: SQLiteMigrator
+    let started: Gate
+    let finish: Gate
+
+    func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        try await base.pendingMigrations(on: pool, tenant: tenant)
+    }
+
+    func appliedMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        try await base.appliedMigrations(on: pool, tenant: tenant)
+    }
+
+    func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        started.open()
+        await finish.wait()
+        return try await base.migrate(pool, tenant: tenant)
+    }
 }
