@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "TenantedTests",
             dependencies: [
-                "Tenanted",
+                "Tenanted", "TenantedTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

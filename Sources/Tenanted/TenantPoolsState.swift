@@ -77,6 +77,9 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         var resume: [DrainWaiter] = []
         /// Admission ids that were queued and need a timeout.
         var queued: [UInt64] = []
+        /// Admission ids that left the queue without timing out (admitted, failed by shutdown): their
+        /// timeouts are no longer needed.
+        var dequeued: [UInt64] = []
         /// The pool count when it went above the capacity (to log), else `nil`.
         var overflow: Int?
     }
@@ -309,6 +312,24 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         return actions
     }
 
+    /// The task of a waiting lease request was cancelled: the request leaves the queue (so no pool
+    /// opens for it) or the waiters of its tenant's opening pool. Returns the waiter to fail with
+    /// `CancellationError` and its admission id (its timeout is no longer needed), or `nil` when it
+    /// is no longer waiting (it got its pool, or failed, already).
+    mutating func cancelWaiter(_ tenant: TenantID, matching: (LeaseWaiter) -> Bool) -> (waiter: LeaseWaiter, admission: UInt64?)? {
+        if var entry = entries[tenant], case .opening(var waiters) = entry.phase, let index = waiters.firstIndex(where: matching) {
+            let waiter = waiters.remove(at: index)
+            entry.phase = .opening(waiters)
+            entries[tenant] = entry
+            return (waiter, nil)
+        }
+        if let index = admissions.firstIndex(where: { $0.tenant == tenant && matching($0.waiter) }) {
+            let admission = admissions.remove(at: index)
+            return (admission.waiter, admission.id)
+        }
+        return nil
+    }
+
     /// A queued lease request waited too long for a free slot.
     mutating func admissionTimedOut(_ id: UInt64) -> Actions {
         var actions = Actions()
@@ -326,6 +347,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         while let admission = admissions.popFirst() {
             let error = TenantedError(.shutdown, "the tenant pools are shut down", tenant: admission.tenant)
             actions.fail.append((admission.waiter, error))
+            actions.dequeued.append(admission.id)
         }
         for (tenant, entry) in entries where entry.isIdle {
             remove(tenant, reason: .shutdown, into: &actions)
@@ -361,6 +383,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         while let next = admissions.first {
             if var entry = entries[next.tenant] {
                 admissions.removeFirst()
+                actions.dequeued.append(next.id)
                 entry.lastUse = nextTick()
                 switch entry.phase {
                 case .opening(var waiters):
@@ -376,6 +399,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             evictIdle(keepingRoomFor: 1, into: &actions)
             guard entries.count < hardLimit else { return }
             admissions.removeFirst()
+            actions.dequeued.append(next.id)
+
             startOpening(next.tenant, waiters: [next.waiter], into: &actions)
         }
     }

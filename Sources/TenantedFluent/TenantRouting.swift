@@ -1,5 +1,4 @@
 public import FluentKit
-import Dispatch
 import Logging
 import NIOCore
 import SQLKit
@@ -119,16 +118,15 @@ struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
         }
     }
 
+    /// Databases' synchronous shutdown (`noasync`, called under FluentKit's `Databases` lock) starts
+    /// the tenancy's shutdown and returns without waiting: blocking here would hold that lock, which
+    /// every request touching `req.db` also needs, until the last tenant scope ended. Vapor's async
+    /// lifecycle calls ``shutdownAsync()``, which waits.
     func shutdown() {
-        // Databases' synchronous shutdown (noasync); Vapor's async lifecycle calls shutdownAsync().
-        let done = DispatchSemaphore(value: 0)
         let tenancy = self.tenancy
-        Task.detached {
-            await tenancy.shutdown()
-            done.signal()
-        }
-        done.wait()
+        Task { await tenancy.shutdown() }
     }
+
 
     func shutdownAsync() async {
         await tenancy.shutdown()
