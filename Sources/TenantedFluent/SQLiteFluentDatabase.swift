@@ -169,7 +169,7 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
             // The writer is pinned by a transaction or withConnection further up this task: waiting for
             // it would wait forever.
             throw TenantedError(
-                .storeFailure,
+                .misuse,
                 "tenant '\(pool.tenant)': this task already holds the tenant's writer in a transaction or withConnection; "
                     + "use the database that closure was given, not req.db or app.db",
                 tenant: pool.tenant

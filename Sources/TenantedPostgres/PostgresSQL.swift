@@ -32,13 +32,16 @@ enum PostgresSQL {
 }
 
 extension TenantedError {
-    /// A store failure naming the tenant and the operation, carrying the server's message (never
-    /// parameters or row data).
+    /// A store failure naming the tenant, the operation and the SQLSTATE. The server's message
+    /// (which can quote names, values or hosts) is private detail, shown by `debugDescription` only.
     static func postgres(_ operation: String, _ tenant: TenantID?, _ error: any Error) -> TenantedError {
         if let error = error as? TenantedError { return error }
-        let detail = PostgresSQL.message(of: error).map { ": \($0)" } ?? ""
+        let state = PostgresSQL.sqlState(of: error).map { " (SQLSTATE \($0))" } ?? ""
         let subject = tenant.map { " of tenant '\($0)'" } ?? ""
-        return TenantedError(.storeFailure, "PostgreSQL: \(operation)\(subject) failed\(detail)", tenant: tenant, underlying: error)
+        return TenantedError(
+            .storeFailure, "PostgreSQL: \(operation)\(subject) failed\(state)", tenant: tenant, underlying: error,
+            detail: PostgresSQL.message(of: error)
+        )
     }
 }
 

@@ -50,10 +50,11 @@ extension PostgresStore {
                 } catch let cleanup {
                     logger.error("could not undo a failed move", metadata: ["tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))"])
                 }
-                let why = (error as? TenantedError)?.message ?? PostgresSQL.message(of: error) ?? "\(error)"
+                // The cause's own message (a server's, a tool's) stays in the underlying error.
+                let why = (error as? TenantedError).map { ": \($0.message)" } ?? ""
                 throw TenantedError(
                     .storeFailure,
-                    "moving tenant '\(tenant)' to server '\(destination.name)' failed, it stays on '\(source.name)': \(why)",
+                    "moving tenant '\(tenant)' to server '\(destination.name)' failed, it stays on '\(source.name)'\(why)",
                     tenant: tenant, underlying: error
                 )
             }
@@ -231,14 +232,15 @@ enum ExternalTool {
                 try process.run()
             } catch {
                 process.terminationHandler = nil
-                continuation.resume(throwing: TenantedError(.storeFailure, "\(what): could not start \(executable)", underlying: error))
+                continuation.resume(throwing: TenantedError(.storeFailure, "\(what): could not start the tool", underlying: error, detail: executable))
             }
         }
         try? errorHandle.close()
         guard status == 0 else {
             let output = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
             let tail = output.split(separator: "\n").suffix(3).joined(separator: " / ")
-            throw TenantedError(.storeFailure, "\(what) failed (exit status \(status)): \(tail)")
+            // The tool's output names hosts, users and temporary paths: private detail, not the message.
+            throw TenantedError(.storeFailure, "\(what) failed (exit status \(status))", detail: tail)
         }
     }
 }

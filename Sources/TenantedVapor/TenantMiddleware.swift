@@ -106,12 +106,12 @@ extension Request {
 }
 
 extension TenantedError: AbortError {
-    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName` and `wrongTenant` (to a client, a record
+    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName`, `wrongTenant` and `badReference` (to a client, a record
     /// or tenant it cannot reach does not exist); 503 for `pendingMigrations`, `poolLimitReached` and
     /// `shutdown`; 500 otherwise.
     public var status: HTTPResponseStatus {
         switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant: .notFound
+        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference: .notFound
         case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
         default: .internalServerError
         }

@@ -235,7 +235,7 @@ import Testing
                     Issue.record("expected a TenantedError, got \(String(describing: outcome))")
                     return
                 }
-                #expect(error.code == .storeFailure)
+                #expect(error.code == .misuse)
                 #expect(error.message.contains("use the database that closure was given"))
                 #expect(try await Note.query(on: db).count() == 0)
             }
