@@ -128,45 +128,10 @@ struct CrossProcessCoherenceTests {
 
     // MARK: Fixture
 
-    /// One "process": its own store and tenancy over the shared catalog, and a Fluent database.
-    final class Process: Sendable {
-        let tenancy: Tenancy<PostgresStore>
-        let databases: Databases
-
-        init(stores: PostgresTestStores) throws {
-            let migrations = TenantMigrations()
-            migrations.add(CreateItems())
-            tenancy = try Tenancy(store: stores.makeStore(), migrations: migrations, logger: .silent)
-            databases = Databases(threadPool: .singleton, on: tenancy.store.eventLoopGroup)
-            databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
-        }
-
-        func db() -> any SQLDatabase {
-            databases.database(logger: .silent, on: tenancy.store.eventLoopGroup.any()) as! any SQLDatabase
-        }
-
-        func insert(_ value: Int, into tenant: TenantID) async throws {
-            try await tenancy.withTenant(tenant) {
-                try await db().raw("INSERT INTO items (value) VALUES (\(bind: value))").run()
-            }
-        }
-
-        func values(of tenant: TenantID) async throws -> [Int] {
-            try await tenancy.withTenant(tenant) {
-                try await db().raw("SELECT value FROM items ORDER BY id").all().map { try $0.decode(column: "value", as: Int.self) }
-            }
-        }
-
-        func shutdown() async {
-            await databases.shutdownAsync()
-            await tenancy.shutdown()
-        }
-    }
-
-    private func withTwoProcesses(_ layout: TestLayout, _ body: (Process, Process) async throws -> Void) async throws {
+    private func withTwoProcesses(_ layout: TestLayout, _ body: (ItemsTenancy, ItemsTenancy) async throws -> Void) async throws {
         let stores = try PostgresTestStores(layout: layout.layout)
-        let server = try Process(stores: stores)
-        let command = try Process(stores: stores)
+        let server = try ItemsTenancy(stores: stores)
+        let command = try ItemsTenancy(stores: stores)
         try await withTeardown { try await body(server, command) } teardown: {
             await server.shutdown()
             await command.shutdown()

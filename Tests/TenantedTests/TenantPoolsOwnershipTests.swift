@@ -38,18 +38,24 @@ struct TenantPoolsOwnershipTests {
         )
     }
 
-    @Test("a lease queued at the hard limit stops waiting at once when its task is cancelled, and no pool opens for it")
-    func cancelQueuedLease() async throws {
-        let opens = Locked([TenantID]())
-        let pools = try Self.registry(.init(maximumOpenPools: 1, maximumOverflow: 0, overflowTimeout: .seconds(60)), opens: opens)
+    /// Leases `tenant`'s pool in a task that keeps it until `release` opens; returns once it holds it.
+    static func holdLease(on tenant: TenantID, in pools: TenantPools<Pool>) async -> (Task<Void, any Error>, release: Gate) {
         let holding = Gate(), release = Gate()
         let holder = Task {
-            try await pools.withPool(Self.tenant("acme")) { _ in
+            try await pools.withPool(tenant) { _ in
                 holding.open()
                 await release.wait()
             }
         }
         await holding.wait()
+        return (holder, release)
+    }
+
+    @Test("a lease queued at the hard limit stops waiting at once when its task is cancelled, and no pool opens for it")
+    func cancelQueuedLease() async throws {
+        let opens = Locked([TenantID]())
+        let pools = try Self.registry(.init(maximumOpenPools: 1, maximumOverflow: 0, overflowTimeout: .seconds(60)), opens: opens)
+        let (holder, release) = await Self.holdLease(on: Self.tenant("acme"), in: pools)
         let queued = Task { try await pools.withPool(Self.tenant("globex")) { _ in } }
         while pools.liveTimerCount == 0 { try await Task.sleep(for: .milliseconds(1)) }
         let clock = ContinuousClock()
@@ -87,14 +93,7 @@ struct TenantPoolsOwnershipTests {
     func timersEndWithAdmission() async throws {
         let opens = Locked([TenantID]())
         let pools = try Self.registry(.init(maximumOpenPools: 1, maximumOverflow: 0, overflowTimeout: .seconds(60)), opens: opens)
-        let holding = Gate(), release = Gate()
-        let holder = Task {
-            try await pools.withPool(Self.tenant("acme")) { _ in
-                holding.open()
-                await release.wait()
-            }
-        }
-        await holding.wait()
+        let (holder, release) = await Self.holdLease(on: Self.tenant("acme"), in: pools)
         let queued = (1...3).map { number in Task { try await pools.withPool(Self.tenant("t\(number)")) { _ in } } }
         while pools.liveTimerCount < 3 { try await Task.sleep(for: .milliseconds(1)) }
         #expect(pools.liveTimerCount == 3, "one timeout per queued request")

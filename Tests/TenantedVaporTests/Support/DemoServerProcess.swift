@@ -28,15 +28,9 @@ final class DemoServerProcess: @unchecked Sendable {
         // A port found free can be taken before the server binds it: try another.
         for _ in 0..<5 {
             let port = try freePort()
-            let process = Process()
-            process.executableURL = DemoProcess.executable
-            process.arguments = ["serve", "--hostname", "127.0.0.1", "--port", "\(port)", "--no-seed"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["TENANTED_STORAGE"] = storage
-            environment["LOG_LEVEL"] = "warning"
-            environment.removeValue(forKey: "TENANT")
-            for (key, value) in extra { environment[key] = value }
-            process.environment = environment
+            let process = DemoProcess(storage: storage).process(
+                ["serve", "--hostname", "127.0.0.1", "--port", "\(port)", "--no-seed"], environment: extra
+            )
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-demo-\(UUID().uuidString).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let output = try FileHandle(forWritingTo: log)
