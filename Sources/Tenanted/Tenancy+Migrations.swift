@@ -19,7 +19,7 @@ extension Tenancy {
         }
         if applied.isEmpty { return [] }
         metrics.migrated.increment(by: applied.count)
-        logger.info("migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
+        logger.info("migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)
         return applied
     }
@@ -42,7 +42,7 @@ extension Tenancy {
             try await migrator.revertLastBatch(pool, tenant: tenant)
         }
         if !reverted.isEmpty {
-            logger.info("rolled back tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(reverted.count)"])
+            logger.info("rolled back tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(reverted.count)"])
         }
         return reverted
     }

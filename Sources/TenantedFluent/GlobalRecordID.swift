@@ -155,9 +155,7 @@ where Record.IDValue: GlobalRecordIDValue {
     }
 
     private static func validate(app: String) throws(TenantedError) {
-        let valid = !app.isEmpty && app.utf8.count <= 63
-            && app.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        guard valid else {
+        guard ASCIIAllowlist.hostLabel.allows(app) else {
             throw TenantedError(.invalidConfiguration, "a record reference's app name must be 1–63 letters, digits or '-'")
         }
     }

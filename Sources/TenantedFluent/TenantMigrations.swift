@@ -129,12 +129,8 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
     }
 
     private func database(_ pool: Pool, _ tenant: TenantID) -> any Database {
-        var logger = self.logger
-        logger[metadataKey: "tenant"] = "\(tenant)"
-        let context = DatabaseContext(
-            configuration: TenantDatabaseConfiguration(appMiddleware: [], dialect: store.sqlDialect),
-            logger: logger,
-            eventLoop: store.eventLoopGroup.any()
+        let context = TenantDatabaseConfiguration.context(
+            for: tenant, appMiddleware: [], dialect: store.sqlDialect, logger: logger, eventLoop: store.eventLoopGroup.any()
         )
         return store.makeDatabase(for: pool, tenant: tenant, context: context)
     }

@@ -67,6 +67,25 @@ struct TenantDatabaseConfiguration: DatabaseConfiguration {
     func makeDriver(for databases: Databases) -> any DatabaseDriver {
         UnroutableDriver(dialect: dialect)
     }
+
+    /// The context of a tenant's own database: the tenant's record guard before the app's model
+    /// middleware, and `logger` tagged with the tenant.
+    static func context(
+        for tenant: TenantID,
+        appMiddleware: [any AnyModelMiddleware],
+        dialect: any SQLDialect,
+        logger: Logger,
+        eventLoop: any EventLoop,
+        history: QueryHistory? = nil,
+        pageSizeLimit: Int? = nil
+    ) -> DatabaseContext {
+        var logger = logger
+        logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
+        return DatabaseContext(
+            configuration: TenantDatabaseConfiguration(appMiddleware: appMiddleware, dialect: dialect),
+            logger: logger, eventLoop: eventLoop, history: history, pageSizeLimit: pageSizeLimit
+        )
+    }
 }
 
 /// The driver of a configuration that was never meant to be registered: every database fails.
@@ -89,17 +108,9 @@ struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
     func makeDatabase(with context: DatabaseContext) -> any Database {
         let tenancy = self.tenancy
         let tenantContext = { (tenant: TenantID) in
-            var logger = context.logger
-            logger[metadataKey: "tenant"] = "\(tenant)"
-            return DatabaseContext(
-                configuration: TenantDatabaseConfiguration(
-                    appMiddleware: context.configuration.middleware,
-                    dialect: tenancy.store.sqlDialect
-                ),
-                logger: logger,
-                eventLoop: context.eventLoop,
-                history: context.history,
-                pageSizeLimit: context.pageSizeLimit
+            TenantDatabaseConfiguration.context(
+                for: tenant, appMiddleware: context.configuration.middleware, dialect: tenancy.store.sqlDialect,
+                logger: context.logger, eventLoop: context.eventLoop, history: context.history, pageSizeLimit: context.pageSizeLimit
             )
         }
         if let lease = Tenant.lease, let pool = tenancy.pools.pool(of: lease) {
@@ -140,7 +151,7 @@ struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
 
     /// The `tenant` metadata of a logger, as a validated name.
     static func loggerTenant(_ logger: Logger) -> LoggerTenant {
-        guard let value = logger[metadataKey: "tenant"] else { return .none }
+        guard let value = logger[metadataKey: Logger.tenantMetadataKey] else { return .none }
         let name: String
         switch value {
         case .string(let string): name = string

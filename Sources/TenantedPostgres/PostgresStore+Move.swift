@@ -30,7 +30,7 @@ extension PostgresStore {
             }
             let from = location(of: object, on: source)
             let to = location(of: object, on: destination)
-            logger.info("moving tenant", metadata: ["tenant": "\(tenant)", "from": "\(source.name)", "to": "\(destination.name)"])
+            logger.info("moving tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(source.name)", "to": "\(destination.name)"])
             try await setWritesRefused(true, tenant: tenant, at: from, on: source)
             let counts: [String: Int]
             do {
@@ -48,7 +48,7 @@ extension PostgresStore {
                     try await dropObject(object, on: destination, tenant: tenant)
                     try await setWritesRefused(false, tenant: tenant, at: from, on: source)
                 } catch let cleanup {
-                    logger.error("could not undo a failed move", metadata: ["tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))"])
+                    logger.error("could not undo a failed move", metadata: [Logger.tenantMetadataKey: "\(tenant)", "error": "\(String(reflecting: cleanup))"])
                 }
                 // The cause's own message (a server's, a tool's) stays in the underlying error.
                 let why = (error as? TenantedError).map { ": \($0.message)" } ?? ""
@@ -58,14 +58,14 @@ extension PostgresStore {
                     tenant: tenant, underlying: error
                 )
             }
-            logger.info("switched tenant", metadata: ["tenant": "\(tenant)", "to": "\(destination.name)"])
+            logger.info("switched tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "to": "\(destination.name)"])
             try await beforeDeletingSource()
             do {
                 try await markReady(object, on: source, tenant: tenant, ready: false)
                 try await dropObject(object, on: source, tenant: tenant)
             } catch {
                 logger.warning("moved tenant but could not drop its old copy; it is unlisted and can be dropped by hand", metadata: [
-                    "tenant": "\(tenant)", "server": "\(source.name)", "object": "\(object)", "error": "\(String(reflecting: error))",
+                    Logger.tenantMetadataKey: "\(tenant)", "server": "\(source.name)", "object": "\(object)", "error": "\(String(reflecting: error))",
                 ])
             }
             return TenantMoveReport(tenant: tenant, from: source.name, to: destination.name, rowCounts: counts)

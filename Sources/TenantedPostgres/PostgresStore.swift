@@ -127,7 +127,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                     try await catalog.setReady(tenant, server: holder.name)
                     throw TenantedError.exists(tenant)
                 }
-                logger.notice("removing the leftovers of an interrupted create", metadata: ["tenant": "\(tenant)", "server": "\(holder.name)"])
+                logger.notice("removing the leftovers of an interrupted create", metadata: [Logger.tenantMetadataKey: "\(tenant)", "server": "\(holder.name)"])
                 try await dropObject(object, on: holder, tenant: tenant)
                 try await catalog.remove(tenant)
             }
@@ -153,7 +153,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                     try await catalog.remove(tenant)
                 } catch let cleanup {
                     logger.error("could not remove a failed create; the tenant stays invisible and the next create removes it", metadata: [
-                        "tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))",
+                        Logger.tenantMetadataKey: "\(tenant)", "error": "\(String(reflecting: cleanup))",
                     ])
                 }
                 throw error

@@ -55,7 +55,7 @@ public struct TenantMiddleware: AsyncMiddleware {
         }
         let tenancy = try self.tenancy ?? request.application.tenanted.requireTenancy()
         request.storage[TenantStorageKey.self] = tenant
-        request.logger[metadataKey: "tenant"] = "\(tenant)"
+        request.logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
         do {
             return try await tenancy.withTenant(tenant, prohibitingSwitches: true, isolation: nil) {
                 try await next.respond(to: request)

@@ -35,12 +35,7 @@ public struct TenantResolver: Sendable {
     ///   name (empty, an IP address, with a port, a path or other characters than letters, digits,
     ///   `-` and `.`).
     public static func subdomain(of baseDomain: String, excluding excluded: Set<String> = ["www"]) throws(TenantedError) -> Self {
-        let labels = baseDomain.split(separator: ".", omittingEmptySubsequences: false)
-        let wellFormed = !baseDomain.isEmpty && baseDomain.utf8.count <= 253 && labels.allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63
-                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        }
-        guard wellFormed, let base = HostName.normalized(baseDomain) else {
+        guard ASCIIAllowlist.isHostName(baseDomain), let base = HostName.normalized(baseDomain) else {
             throw TenantedError(.invalidConfiguration, "the base domain must be a host name such as example.com or localhost")
         }
         return Self { request in
