@@ -8,6 +8,9 @@ import Vapor
 /// after adding a tenant migration prints `No new migrations.` and exits 0 while every tenant stays
 /// behind (issue 15). Wrapped, it still runs the shared migrations as before, then says on standard
 /// error that tenants are migrated with `tenants migrate` (rolled back with `tenants rollback`).
+/// When Fluent's command fails (typically `noTenant`: a tenant migration was added to
+/// `app.migrations`), it prints one error line and that note and exits with status 1, as a failed
+/// `tenants` command does, instead of throwing into Vapor's template.
 ///
 /// It does not migrate the tenants itself: `migrate` is often run on every deploy, and migrating
 /// 100,000 tenants is a step to take on purpose, with `--parallel` and a report.
@@ -21,8 +24,14 @@ struct SharedMigrateCommand: AnyAsyncCommand {
 
     func run(using context: inout CommandContext) async throws {
         let reverting = context.input.arguments.contains("--revert")
-        defer { FileHandle.standardError.write(Data(Self.notice(reverting: reverting).utf8)) }
-        try await fluent.run(using: &context)
+        do {
+            try await fluent.run(using: &context)
+        } catch {
+            // Like a failed `tenants` command: one line and status 1, not a crash in Vapor's template.
+            // The likely cause is a tenant migration added to app.migrations, which runs without a tenant.
+            try await fail(with: error, context: context, exiting: true, note: Self.notice(reverting: reverting, failed: true))
+        }
+        FileHandle.standardError.write(Data(Self.notice(reverting: reverting).utf8))
     }
 
     func outputHelp(using context: inout CommandContext) throws {
@@ -39,9 +48,13 @@ struct SharedMigrateCommand: AnyAsyncCommand {
         fluent.renderCompletionFunctions(using: context, shell: shell)
     }
 
-    /// The line `migrate` ends with.
-    static func notice(reverting: Bool) -> String {
-        reverting
+    /// The line `migrate` ends with; after a failure, it says where tenant migrations belong.
+    static func notice(reverting: Bool, failed: Bool = false) -> String {
+        if failed {
+            return "note: `migrate` runs shared migrations only (app.migrations), without a tenant; "
+                + "tenant migrations go on a TenantMigrations set and are applied with `tenants migrate`\n"
+        }
+        return reverting
             ? "note: `migrate --revert` reverted shared migrations only (app.migrations); tenants are rolled back with `tenants rollback`\n"
             : "note: `migrate` ran shared migrations only (app.migrations); tenant migrations are applied with `tenants migrate` (`tenants status` lists what is pending)\n"
     }

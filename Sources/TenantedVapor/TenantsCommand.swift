@@ -58,16 +58,7 @@ public struct TenantsCommand: AsyncCommandGroup {
         do {
             try await runSubcommand(using: &context)
         } catch {
-            let failure = TenantsCommandFailed(reporting: error)
-            if !failure.reported {
-                FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
-            }
-            guard exitsOnFailure else { throw failure }
-            // `context.application` would be a fatalError when the command runs without one.
-            if let application = context.userInfo["application"] as? Application, !application.didShutdown {
-                try? await application.asyncShutdown()
-            }
-            exit(EXIT_FAILURE)
+            try await fail(with: error, context: context, exiting: exitsOnFailure)
         }
     }
 
@@ -85,6 +76,23 @@ public struct TenantsCommand: AsyncCommandGroup {
         context.input.executablePath.append(name)
         try await command.run(using: &context)
     }
+}
+
+/// Reports a failed command in one line on standard error (unless the command already did), then
+/// shuts the application down and exits with status 1, or, when `exiting` is `false`, throws
+/// ``TenantsCommandFailed``. `note` follows the error line.
+func fail(with error: any Error, context: CommandContext, exiting: Bool, note: String? = nil) async throws -> Never {
+    let failure = TenantsCommandFailed(reporting: error)
+    if !failure.reported {
+        FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+    }
+    if let note { FileHandle.standardError.write(Data(note.utf8)) }
+    guard exiting else { throw failure }
+    // `context.application` would be a fatalError when the command runs without one.
+    if let application = context.userInfo["application"] as? Application, !application.didShutdown {
+        try? await application.asyncShutdown()
+    }
+    exit(EXIT_FAILURE)
 }
 
 /// Thrown by a failed `tenants` command built with `TenantsCommand(exitsOnFailure: false)`, after

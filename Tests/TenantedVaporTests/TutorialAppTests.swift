@@ -80,6 +80,12 @@ struct TutorialAppTests {
         #expect(migrate.status == 0, "\(migrate.stdout)\(migrate.stderr)")
         #expect(migrate.stderr.contains("`tenants migrate`"), "\(migrate.stdout)\(migrate.stderr)")
         #expect(try await app(["tenants", "status"], newMigration).stdout.contains("1 pending: App.CreateTag"))
+        // The same migration put on app.migrations by mistake: `migrate` fails in one line and says where it belongs.
+        let misplaced = try await app(["migrate", "--yes"], ["TUTORIAL_MISPLACED_MIGRATION": "1"])
+        #expect(misplaced.status == 1 && !misplaced.signalled, "\(misplaced.stdout)\(misplaced.stderr)")
+        #expect(misplaced.stderr.hasPrefix("error: noTenant: "), "\(misplaced.stderr)")
+        #expect(misplaced.stderr.contains("TenantMigrations set and are applied with `tenants migrate`"), "\(misplaced.stderr)")
+        #expect(!(misplaced.stdout + misplaced.stderr).contains("Fatal error"), "\(misplaced.stdout)\(misplaced.stderr)")
 
         // `tenants migrate` brings acme up to date, and the requests work again.
         let tenantsMigrate = try await app(["tenants", "migrate"], newMigration)
