@@ -77,9 +77,12 @@ public struct TenantMiddleware: AsyncMiddleware {
     /// on a pool of its own): a read per failed request, only while the tenant is behind.
     static func logPendingMigrations(_ error: TenantedError, of tenant: TenantID, in tenancy: any AnyTenancy, logger: Logger) async {
         let pending = (try? await tenancy.migrationStatus(tenant).pending) ?? []
-        let names = pending.isEmpty ? "" : ": \(pending.joined(separator: ", "))"
+        // Without the names (the log could not be read), the error's own message: the first name and the count.
+        let what = pending.isEmpty
+            ? error.message
+            : "tenant '\(tenant)' has \(pending.count) pending migration(s): \(pending.joined(separator: ", "))"
         logger.error(
-            "\(error.code): tenant '\(tenant)' has \(pending.isEmpty ? "" : "\(pending.count) ")pending migration(s)\(names); run `tenants migrate` to apply them (requests get 503 until then)",
+            "\(error.code): \(what); run `tenants migrate` to apply them (requests get 503 until then)",
             metadata: ["code": "\(error.code)", "pending": .array(pending.map { .string($0) })]
         )
     }
