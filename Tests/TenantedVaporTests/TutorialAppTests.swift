@@ -26,6 +26,19 @@ struct TutorialAppTests {
         let app = try Self.mirrorFiles.map { try String(contentsOf: Self.fixture.appendingPathComponent($0), encoding: .utf8) }.joined(separator: "\n")
         let missing = DocumentMirror.missingLines(of: tutorial, in: app, marker: "README")
         #expect(missing.isEmpty, "tutorial lines not in Tests/Fixtures/TutorialApp (in order): \(missing)")
+
+        // Nothing more than the README shows: the same products, and no import beyond the README's
+        // (and the template entry point's `import Logging`, which Vapor re-exports).
+        let products = { (lines: [String]) in lines.filter { $0.hasPrefix(".product(") } }
+        #expect(products(blocks.first ?? []).count == 3, "the README names Vapor, Fluent and TenantedVapor")
+        let manifest = try String(contentsOf: Self.fixture.appendingPathComponent("Package.swift"), encoding: .utf8)
+        #expect(products(manifest.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }) == products(blocks.first ?? []))
+        let sources = Self.fixture.appendingPathComponent("Sources/App")
+        for file in try FileManager.default.contentsOfDirectory(atPath: sources.path) {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            let imports = Set(text.split(separator: "\n").filter { $0.hasPrefix("import ") }.map(String.init))
+            #expect(imports.isSubset(of: ["import Fluent", "import TenantedVapor", "import Vapor", "import Logging"]), "\(file): \(imports)")
+        }
     }
 
     @Test("the tutorial's steps in a template-shaped app: create twice, add a migration, migrate, tenants migrate")
