@@ -79,11 +79,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Vapor: middleware and resolvers, request API, websockets, the `tenants` commands.
+        // Vapor: middleware and resolvers, request API, websockets, the `tenants` commands; re-exports
+        // Tenanted, TenantedFluent and TenantedSQLite.
         .target(
             name: "TenantedVapor",
             dependencies: [
-                "Tenanted", "TenantedFluent",
+                // TenantedSQLite too: TenantedVapor re-exports it (Exports.swift), so the tutorial needs one product.
+                "Tenanted", "TenantedFluent", "TenantedSQLite",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),

@@ -2,7 +2,7 @@ import Foundation
 import Tenanted
 public import Vapor
 
-/// The `tenants` command group: `list`, `create`, `destroy`, `migrate`, `rollback`, `status`.
+/// The `tenants` command group: `list`, `create`, `destroy`, `migrate`, `rollback`, `status`, `move`.
 ///
 /// ```swift
 /// app.tenanted.use(tenancy)
@@ -10,11 +10,27 @@ public import Vapor
 /// ```
 ///
 /// Results go to standard output (with `--json`, nothing but JSON), progress and logs to standard
-/// error. `migrate` and `rollback` exit non-zero when any tenant failed. For the commands that act on
-/// one tenant, the `TENANT` environment variable names it when `--tenant` is absent (like
-/// activerecord-tenanted's `ARTENANT`).
+/// error. For the commands that act on one tenant, the `TENANT` environment variable names it when
+/// `--tenant` is absent (like activerecord-tenanted's `ARTENANT`).
+///
+/// ## Failures
+///
+/// A failed command (`create` of an existing tenant, an invalid name, a missing argument, a
+/// `migrate` where any tenant failed) prints **one line** on standard error,
+/// `error: tenantExists: cannot create tenant 'acme': it already exists or is being created`,
+/// shuts the application down and ends the process with status 1.
+///
+/// It does not throw, because in Vapor's standard `@main` template (`try await app.execute()`, then
+/// `app.logger.report(error:)` and `throw error`) a thrown error is printed three times and the
+/// rethrow reaches the top level: `Fatal error: Error raised at top level`, a backtrace, and
+/// status 132. Pass `exitsOnFailure: false` to get the old behaviour, ``TenantsCommandFailed``
+/// thrown after the line is printed, when you run the commands in process (in a test) or your own
+/// entry point reports errors itself.
 public struct TenantsCommand: AsyncCommandGroup {
     public let help = "Create, list, migrate, roll back, move and destroy tenants."
+
+    /// Whether a failure ends the process with status 1 (the default) instead of throwing.
+    public let exitsOnFailure: Bool
 
     public var commands: [String: any AnyAsyncCommand] {
         [
@@ -29,13 +45,80 @@ public struct TenantsCommand: AsyncCommandGroup {
     }
 
     /// Creates the group.
-    public init() {}
+    ///
+    /// - Parameter exitsOnFailure: `true` (the default): a failed command prints one line on
+    ///   standard error, shuts the application down and exits with status 1. `false`: it prints
+    ///   the line and throws ``TenantsCommandFailed``.
+    public init(exitsOnFailure: Bool = true) {
+        self.exitsOnFailure = exitsOnFailure
+    }
+
+    /// Runs the subcommand the input names; on failure, reports it as ``exitsOnFailure`` says.
+    public func run(using context: inout CommandContext) async throws {
+        do {
+            try await runSubcommand(using: &context)
+        } catch {
+            try await fail(with: error, context: context, exiting: exitsOnFailure)
+        }
+    }
+
+    /// AsyncCommandGroup's own dispatch (which cannot be called from an override): the first
+    /// argument names the subcommand; none prints the group's help.
+    private func runSubcommand(using context: inout CommandContext) async throws {
+        guard !context.input.arguments.isEmpty else {
+            try outputHelp(using: &context)
+            throw CommandError.missingCommand
+        }
+        let name = context.input.arguments.removeFirst()
+        guard let command = commands[name] else {
+            throw CommandError.unknownCommand(name, available: commands.keys.sorted())
+        }
+        context.input.executablePath.append(name)
+        try await command.run(using: &context)
+    }
 }
 
-/// Thrown after a command has reported its failures, so the process exits non-zero.
+/// Reports a failed command in one line on standard error (unless the command already did), then
+/// shuts the application down and exits with status 1, or, when `exiting` is `false`, throws
+/// ``TenantsCommandFailed``. `note` follows the error line.
+func fail(with error: any Error, context: CommandContext, exiting: Bool, note: String? = nil) async throws -> Never {
+    let failure = TenantsCommandFailed(reporting: error)
+    if !failure.reported {
+        FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+    }
+    if let note { FileHandle.standardError.write(Data(note.utf8)) }
+    guard exiting else { throw failure }
+    // `context.application` would be a fatalError when the command runs without one.
+    if let application = context.userInfo["application"] as? Application, !application.didShutdown {
+        try? await application.asyncShutdown()
+    }
+    exit(EXIT_FAILURE)
+}
+
+/// Thrown by a failed `tenants` command built with `TenantsCommand(exitsOnFailure: false)`, after
+/// its one-line report is on standard error.
 public struct TenantsCommandFailed: Error, CustomStringConvertible {
     /// What failed, in one line.
     public let description: String
+    /// Whether the line was already printed (by the subcommand, which knows more).
+    let reported: Bool
+
+    init(description: String, reported: Bool = true) {
+        self.description = description
+        self.reported = reported
+    }
+
+    /// The failure for `error`: itself when it is one, else a one-line description not yet printed.
+    /// A `TenantedError` says what it says (never a path); Vapor's argument errors say what is missing.
+    init(reporting error: any Error) {
+        switch error {
+        case let failure as TenantsCommandFailed: self = failure
+        case let error as TenantedError: self.init(description: error.description, reported: false)
+        default:
+            let line = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            self.init(description: line, reported: false)
+        }
+    }
 }
 
 extension CommandContext {
@@ -51,8 +134,8 @@ extension CommandContext {
 }
 
 /// Runs a command's body, printing a `TenantedError` as its own message on standard error
-/// (`error: cannot create tenant 'acme': it already exists or is being created`) and failing with
-/// ``TenantsCommandFailed``.
+/// (`error: tenantExists: cannot create tenant 'acme': it already exists or is being created`) and
+/// failing with ``TenantsCommandFailed``, which ``TenantsCommand`` turns into the exit status.
 ///
 /// Left to Vapor, the error would be logged as its HTTP reason, "Internal Server Error", because
 /// `TenantedError` is an `AbortError` (found by the cross-process create race test, whose loser
@@ -243,7 +326,9 @@ private func runReport(
         printLine("\(report.results.count) tenant(s): \(changed) \(verb), \(report.current.count) unchanged, \(report.failures.count) failed")
     }
     if !report.succeeded {
-        throw TenantsCommandFailed(description: "\(report.failures.count) tenant(s) failed")
+        let failed = "\(report.failures.count) of \(report.results.count) tenant(s) failed"
+        FileHandle.standardError.write(Data("error: \(failed)\n".utf8))
+        throw TenantsCommandFailed(description: failed)
     }
 }
 
