@@ -15,9 +15,17 @@ let package = Package(
         .library(name: "Tenanted", targets: ["Tenanted"]),
         .library(name: "TenantedSQLite", targets: ["TenantedSQLite"]),
         .library(name: "TenantedFluent", targets: ["TenantedFluent"]),
+        .library(name: "TenantedFluentSQLite", targets: ["TenantedFluentSQLite"]),
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
+    ],
+    traits: [
+        .trait(
+            name: "SQLite",
+            description: "TenantedVapor re-exports the embedded SQLite store (TenantedSQLite) and its Fluent driver (TenantedFluentSQLite), so `import TenantedVapor` is all the README's tutorial needs. An app on PostgreSQL only can turn it off (`traits: []` on its dependency) and links no SQLite."
+        ),
+        .default(enabledTraits: ["SQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -63,18 +71,31 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Fluent routing, per-tenant migrations, record helpers, and the Fluent driver over SQLitePool.
+        // Fluent routing, per-tenant migrations, record helpers. Knows no store: each store's Fluent
+        // adapter is a target of its own.
         .target(
             name: "TenantedFluent",
             dependencies: [
-                "Tenanted", "TenantedSQLite",
+                "Tenanted",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Tenanted's Fluent driver over the SQLite store's pools.
+        .target(
+            name: "TenantedFluentSQLite",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedSQLite",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -84,8 +105,11 @@ let package = Package(
         .target(
             name: "TenantedVapor",
             dependencies: [
-                // TenantedSQLite too: TenantedVapor re-exports it (Exports.swift), so the tutorial needs one product.
-                "Tenanted", "TenantedFluent", "TenantedSQLite",
+                // With the default trait SQLite, TenantedVapor re-exports the embedded store and its Fluent
+                // driver (Exports.swift), so the tutorial needs one product. Without it, no SQLite is linked.
+                "Tenanted", "TenantedFluent",
+                .target(name: "TenantedSQLite", condition: .when(traits: ["SQLite"])),
+                .target(name: "TenantedFluentSQLite", condition: .when(traits: ["SQLite"])),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -116,7 +140,7 @@ let package = Package(
         .executableTarget(
             name: "TenantedDemo",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedPostgres",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -166,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "TenantedFluentTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedTestSupport", "TenantedStoreConformance",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedTestSupport", "TenantedStoreConformance",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -193,7 +217,7 @@ let package = Package(
         .testTarget(
             name: "TenantedVaporTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),

@@ -1,6 +1,7 @@
 import Foundation
 import Tenanted
 import TenantedPostgres
+import TenantedFluentSQLite
 import TenantedSQLite
 
 /// The demo's own options, taken out of the command line before Vapor parses the rest

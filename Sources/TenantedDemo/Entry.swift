@@ -3,6 +3,7 @@ import Logging
 import Tenanted
 import TenantedFluent
 import TenantedPostgres
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedVapor
 import Vapor

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing
