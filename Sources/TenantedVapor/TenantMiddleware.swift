@@ -56,6 +56,8 @@ public struct TenantMiddleware: AsyncMiddleware {
         }
         let tenancy = try self.tenancy ?? request.application.tenanted.requireTenancy()
         request.storage[TenantStorageKey.self] = tenant
+        // The request API (`req.withTenant`, websockets) re-enters this tenancy, not the app's default.
+        request.storage[TenancyStorageKey.self] = tenancy
         request.logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
         do {
             return try await tenancy.withTenant(tenant, prohibitingSwitches: true, isolation: nil) {
@@ -85,64 +87,5 @@ public struct TenantMiddleware: AsyncMiddleware {
             "\(error.code): \(what); run `tenants migrate` to apply them (requests get 503 until then)",
             metadata: ["code": "\(error.code)", "pending": .array(pending.map { .string($0) })]
         )
-    }
-}
-
-/// The 404 for a request whose tenant is invalid or unknown; says nothing about the name.
-struct TenantNotFound: AbortError {
-    var status: HTTPResponseStatus { .notFound }
-    var reason: String { "tenant not found" }
-}
-
-struct TenantStorageKey: StorageKey {
-    typealias Value = TenantID
-}
-
-extension Request {
-    /// The tenant ``TenantMiddleware`` resolved for this request, or `nil`.
-    public var tenant: TenantID? {
-        storage[TenantStorageKey.self]
-    }
-
-    /// The request's tenant.
-    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` (a 404) when the request has none.
-    public func requireTenant() throws -> TenantID {
-        guard let tenant else { throw TenantedError(.noTenant, "this request names no tenant") }
-        return tenant
-    }
-
-    /// Runs `body` in the request's tenant again, where the task-local context does not reach:
-    /// websocket handlers and their frame callbacks, `Task.detached`, event-loop callbacks.
-    ///
-    /// ```swift
-    /// ws.onText { ws, text in
-    ///     try? await req.withTenant { try await Message(text: text).create(on: req.db) }
-    /// }
-    /// ```
-    ///
-    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` when the request has no tenant.
-    public func withTenant<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
-        let tenant = try requireTenant()
-        return try await application.tenanted.requireTenancy().withTenant(tenant, prohibitingSwitches: true, isolation: nil, body)
-    }
-}
-
-extension TenantedError: AbortError {
-    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName`, `wrongTenant` and `badReference` (to a client, a record
-    /// or tenant it cannot reach does not exist); 503 for `pendingMigrations`, `poolLimitReached` and
-    /// `shutdown`; 500 otherwise.
-    public var status: HTTPResponseStatus {
-        switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference: .notFound
-        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
-        default: .internalServerError
-        }
-    }
-
-    /// A short reason without tenant names or detail: `"tenant not found"` for the 404s, the
-    /// status's phrase otherwise. For `pendingMigrations`, ``TenantMiddleware`` logs the full story
-    /// (code, tenant, pending migration names, `tenants migrate`).
-    public var reason: String {
-        status == .notFound ? "tenant not found" : status.reasonPhrase
     }
 }
