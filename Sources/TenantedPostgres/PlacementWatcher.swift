@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
@@ -104,7 +105,19 @@ final class PlacementWatcher: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Thrown when a notification this process sent itself never arrived: the catalog connection
+    /// goes through a transaction pooler, where `LISTEN` does not hold.
+    private struct NotificationsDoNotArrive: Error {}
+
+    /// How often the catalog is read instead, when notifications do not arrive.
+    static let pollInterval = Duration.milliseconds(500)
+
     /// Listens until cancelled, reconnecting with a growing pause (100 ms to 2 s) after a failure.
+    ///
+    /// Each time it listens it first checks that notifications arrive: it sends one to itself and
+    /// waits up to 2 seconds. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`)
+    /// they do not; the watcher then reads the open pools' generations from the catalog every
+    /// ``pollInterval`` instead, and says so once in the log.
     private func listen(_ store: PostgresStore) async {
         var pause = Duration.milliseconds(100)
         while !Task.isCancelled {
@@ -115,11 +128,16 @@ final class PlacementWatcher: Sendable {
                         try await resynchronise(on: connection)
                         markStarted()
                         pause = .milliseconds(100)
-                        for try await notification in notifications {
-                            handle(notification.payload)
-                        }
+                        try await receive(notifications, store: store)
                     }
                 }
+            } catch is NotificationsDoNotArrive {
+                logger.warning(
+                    "notifications from the catalog server do not arrive (is the catalog behind a transaction pooler?); reading tenant changes from the catalog every \(Self.pollInterval) instead"
+                )
+                markStarted()
+                await poll(store)
+                return
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("not listening for tenant changes from other processes; retrying", metadata: [
@@ -132,6 +150,50 @@ final class PlacementWatcher: Sendable {
         }
     }
 
+    /// Handles notifications until the connection ends, after checking that one sent to itself
+    /// arrives within 2 seconds.
+    private func receive(_ notifications: PostgresNotificationSequence, store: PostgresStore) async throws {
+        let probe = "probe " + UUID().uuidString
+        let probed = ProbeFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await notification in notifications {
+                    if notification.payload == probe {
+                        probed.set()
+                    } else {
+                        self.handle(notification.payload)
+                    }
+                }
+            }
+            try await store.client(.catalog).query("SELECT pg_notify(\(PlacementChannel.name), \(probe))", logger: logger)
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !probed.isSet, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            guard probed.isSet else {
+                group.cancelAll()
+                throw NotificationsDoNotArrive()
+            }
+            try await group.next()
+        }
+    }
+
+    /// Reads the open pools' generations from the catalog every ``pollInterval`` until cancelled.
+    private func poll(_ store: PostgresStore) async {
+        while !Task.isCancelled {
+            do {
+                try await store.client(.catalog).withConnection { try await resynchronise(on: $0) }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("could not read tenant changes from the catalog; retrying", metadata: [
+                    "error": "\(TenantedError.postgres("reading the placement catalog", nil, error))"
+                ])
+            }
+            try? await Task.sleep(for: Self.pollInterval)
+        }
+    }
+
+
     /// Compares every open pool's generation with the catalog: catches changes announced while
     /// this process was not listening.
     private func resynchronise(on connection: PostgresConnection) async throws {
@@ -142,4 +204,13 @@ final class PlacementWatcher: Sendable {
             apply(tenant, generation: generations[tenant])
         }
     }
+}
+
+/// Set once the watcher's own probe notification arrived.
+private final class ProbeFlag: Sendable {
+    private let seen = Mutex(false)
+
+    func set() { seen.withLock { $0 = true } }
+
+    var isSet: Bool { seen.withLock { $0 } }
 }
