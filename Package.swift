@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "TenantedFluentSQLite", targets: ["TenantedFluentSQLite"]),
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
+        .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     traits: [
@@ -119,19 +120,31 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // PostgreSQL stores (database per tenant, schema per tenant), placement over several servers,
-        // moving a tenant, and their Fluent databases.
+        // moving a tenant. Knows no ORM.
         .target(
             name: "TenantedPostgres",
             dependencies: [
-                "Tenanted", "TenantedFluent",
+                "Tenanted",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL stores' Fluent adapter: the stock FluentPostgresDriver over each pool's client.
+        .target(
+            name: "TenantedFluentPostgres",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedPostgres",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -141,6 +154,7 @@ let package = Package(
             name: "TenantedDemo",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
+                "TenantedFluentPostgres",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -205,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "TenantedPostgresTests",
             dependencies: [
-                "Tenanted", "TenantedFluent", "TenantedPostgres", "TenantedTestSupport", "TenantedStoreConformance",
+                "Tenanted", "TenantedFluent", "TenantedPostgres", "TenantedFluentPostgres", "TenantedTestSupport", "TenantedStoreConformance",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

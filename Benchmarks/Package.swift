@@ -116,6 +116,7 @@ let package = Package(
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedFluent", package: "tenanted"),
                 .product(name: "TenantedPostgres", package: "tenanted"),
+                .product(name: "TenantedFluentPostgres", package: "tenanted"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import Tenanted
+import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedFluentSQLite
 import TenantedSQLite

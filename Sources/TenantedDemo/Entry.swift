@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedFluentSQLite
 import TenantedSQLite

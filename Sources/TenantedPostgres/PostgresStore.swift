@@ -1,5 +1,3 @@
-import FluentKit
-import FluentPostgresDriver
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -36,8 +34,6 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     let catalogKey: String
     let catalogServer: PostgresServer
     let servers: [String: PostgresServer]
-    /// Makes the Fluent drivers of the pools (Fluent's factory API wants one).
-    let databases: Databases
     private let clients: Mutex<[ClientRole: RunningClient]> = Mutex([:])
     let catalogReady: Mutex<Bool> = Mutex(false)
     /// Learns of other processes' changes to tenants and invalidates this process's pools.
@@ -56,7 +52,6 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         case .databasePerTenant: catalogKey = "database:" + configuration.prefix
         case .schemaPerTenant: catalogKey = "schema:" + configuration.prefix
         }
-        self.databases = Databases(threadPool: NIOThreadPool.singleton, on: configuration.eventLoopGroup)
         self.watcher = PlacementWatcher(key: catalogKey, logger: configuration.logger)
     }
 
@@ -291,14 +286,13 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             running = nil
             setsLocal = true
         }
-        let driver = DatabaseConfigurationFactory.postgres(client: client, logger: logger).make().makeDriver(for: databases)
         var verifier: (@Sendable (PostgresTenantPool) async -> Void)?
         if generation != 0 {
             verifier = { [weak self] pool in await self?.verify(pool) }
         }
         return PostgresTenantPool(
             tenant: tenant, server: server.name, database: database, schema: schema,
-            client: client, running: running, driver: driver, setsLocalSearchPath: setsLocal,
+            client: client, running: running, setsLocalSearchPath: setsLocal,
             generation: generation, verifier: verifier
         )
 

@@ -1,4 +1,3 @@
-import FluentKit
 import Logging
 public import PostgresNIO
 import Synchronization
@@ -20,14 +19,14 @@ public final class PostgresTenantPool: Sendable {
     public let database: String
     /// The tenant's schema: `public` for database per tenant.
     public let schema: String
-    /// The client: this tenant's own, or (shared pool) its server's.
-    let client: PostgresClient
+    /// The client: this tenant's own, or (shared pool) its server's. An ORM adapter builds on it.
+    package let client: PostgresClient
     /// Runs `client` while the pool is open; `nil` for a borrowed, shared client.
     let running: Task<Void, Never>?
-    /// The stock Fluent PostgreSQL driver over `client`.
-    let driver: any DatabaseDriver
+    /// What an ORM adapter keeps for this pool (``adapterValue(_:)``).
+    private let adapterSlot = Mutex<(any Sendable)?>(nil)
     /// Whether each use must begin with `SET LOCAL search_path` (shared pool).
-    let setsLocalSearchPath: Bool
+    package let setsLocalSearchPath: Bool
     /// The tenant's generation in the catalog when the pool opened (0 for a create's own pool).
     let generation: Int64
     /// Asks the catalog whether the pool is still current, invalidating it when not (the store's
@@ -36,7 +35,7 @@ public final class PostgresTenantPool: Sendable {
     private let validity = Mutex(Validity.current)
 
     /// Whether the pool still serves its tenant as the catalog holds it.
-    enum Validity: Sendable {
+    package enum Validity: Sendable {
         case current
         /// The tenant moved or was replaced: new scopes open a fresh pool.
         case stale
@@ -46,7 +45,7 @@ public final class PostgresTenantPool: Sendable {
 
     init(
         tenant: TenantID, server: String, database: String, schema: String,
-        client: PostgresClient, running: Task<Void, Never>?, driver: any DatabaseDriver, setsLocalSearchPath: Bool,
+        client: PostgresClient, running: Task<Void, Never>?, setsLocalSearchPath: Bool,
         generation: Int64 = 0, verifier: (@Sendable (PostgresTenantPool) async -> Void)? = nil
     ) {
         self.tenant = tenant
@@ -55,16 +54,27 @@ public final class PostgresTenantPool: Sendable {
         self.schema = schema
         self.client = client
         self.running = running
-        self.driver = driver
         self.setsLocalSearchPath = setsLocalSearchPath
         self.generation = generation
         self.verifier = verifier
     }
 
+    /// What an ORM adapter keeps for this pool — TenantedFluentPostgres: its Fluent driver over
+    /// `client` — made by `make` on first use and kept until the pool closes. The store itself
+    /// knows no ORM.
+    package func adapterValue<Value: Sendable>(_ make: () -> Value) -> Value {
+        adapterSlot.withLock { slot in
+            if let value = slot as? Value { return value }
+            let value = make()
+            slot = value
+            return value
+        }
+    }
+
     /// Whether the pool still serves its tenant as the catalog holds it: one lock, no I/O.
     public var isCurrent: Bool { validity.withLock { $0 == .current } }
 
-    var currentValidity: Validity { validity.withLock { $0 } }
+    package var currentValidity: Validity { validity.withLock { $0 } }
 
     /// Marks the pool stale or gone (never back to current). A gone tenant's own client stops at once,
     /// so operations queued for a connection to a dropped database fail instead of waiting for a
@@ -95,7 +105,7 @@ public final class PostgresTenantPool: Sendable {
     /// (known already, or learned now from the catalog after an error that a dropped database or
     /// schema causes), ``Tenanted/TenantedError/Code/tenantNotFound``; when it moved,
     /// a ``Tenanted/TenantedError/Code/storeFailure`` that says so; else `error` itself.
-    func translate(_ error: any Error) async -> any Error {
+    package func translate(_ error: any Error) async -> any Error {
         if let error = error as? TenantedError { return error }
         if currentValidity == .current, PostgresSQL.suggestsTenantGone(error), let verifier {
             await verifier(self)
@@ -112,7 +122,7 @@ public final class PostgresTenantPool: Sendable {
         }
     }
 
-    var goneError: TenantedError {
+    package var goneError: TenantedError {
         TenantedError(.tenantNotFound, "tenant '\(tenant)' was destroyed (by this or another process)", tenant: tenant)
     }
 

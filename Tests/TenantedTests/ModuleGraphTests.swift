@@ -21,20 +21,17 @@ struct ModuleGraphTests {
         "TenantedFluent": ["Tenanted", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
         // A store's Fluent adapter: Fluent, that store and its driver.
         "TenantedFluentSQLite": ["Tenanted", "TenantedFluent", "TenantedSQLite", "FluentKit", "FluentSQL", "SQLKit", "SQLiteKit", "SQLiteNIO", "NIOCore"],
+        "TenantedFluentPostgres": [
+            "Tenanted", "TenantedFluent", "TenantedPostgres", "FluentKit", "FluentPostgresDriver", "PostgresKit", "SQLKit", "PostgresNIO",
+            "NIOCore", "NIOPosix",
+        ],
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
-            "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedVapor",
-            "Vapor", "Fluent", "FluentKit", "NIOCore",
+            "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
+            "TenantedVapor", "Vapor", "Fluent", "FluentKit", "NIOCore",
         ],
-    ]
-
-    /// Imports that break the graph today and are being removed (issue 14): the PostgreSQL store
-    /// still holds its Fluent driver. Listed so the test stays green meanwhile, and fails — as a
-    /// known issue that no longer occurs — once they are gone, so the exception goes too.
-    static let knownViolations: [String: Set<String>] = [
-        "TenantedPostgres": ["FluentKit", "FluentPostgresDriver", "PostgresKit", "SQLKit", "TenantedFluent"],
     ]
 
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -73,23 +70,9 @@ struct ModuleGraphTests {
                 Issue.record("target \(target) has no entry in ModuleGraphTests.allowed: add one that follows DESIGN §2")
                 continue
             }
-            let known = Self.knownViolations[target] ?? []
             for (module, file) in modules.sorted(by: { $0.key < $1.key })
-            where !Self.everywhere.contains(module) && !allowed.contains(module) && !known.contains(module) && module != target {
+            where !Self.everywhere.contains(module) && !allowed.contains(module) && module != target {
                 Issue.record("\(target) must not import \(module) (\(file)): DESIGN §2 allows it \(allowed.sorted().joined(separator: ", "))")
-            }
-        }
-    }
-
-    @Test("the known violations still exist, and are listed only until they are gone")
-    func knownViolationsAreStillThere() throws {
-        let imports = try Self.imports()
-        for (target, modules) in Self.knownViolations {
-            withKnownIssue("\(target) still imports \(modules.sorted().joined(separator: ", ")) (issue 14)") {
-                let found = Set(imports[target]?.keys.map { $0 } ?? []).intersection(modules)
-                if !found.isEmpty {
-                    Issue.record("\(target) imports \(found.sorted().joined(separator: ", "))")
-                }
             }
         }
     }

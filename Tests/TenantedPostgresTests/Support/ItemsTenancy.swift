@@ -2,6 +2,7 @@ import FluentKit
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedTestSupport
 

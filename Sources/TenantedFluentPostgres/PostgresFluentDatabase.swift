@@ -1,37 +1,11 @@
-public import FluentKit
+import FluentKit
 import Logging
-public import NIOCore
+import NIOCore
 import PostgresKit
-public import SQLKit
-public import Tenanted
-public import TenantedFluent
-
-extension PostgresStore: FluentTenantStore {
-    /// The stock FluentPostgresDriver database over the pool's client, tagged with the tenant; in
-    /// ``SchemaMode/sharedPool`` every operation runs in a transaction that begins with
-    /// `SET LOCAL search_path`.
-    public func makeDatabase(for pool: PostgresTenantPool, tenant: TenantID, context: DatabaseContext) -> any Database {
-        PostgresFluentDatabase(base: pool.driver.makeDatabase(with: context), pool: pool, scoped: false)
-    }
-
-    public var sqlDialect: any SQLDialect { PostgresDialect() }
-
-    public var eventLoopGroup: any EventLoopGroup { configuration.eventLoopGroup }
-
-    public func tableExists(_ table: String, on database: any SQLDatabase) async throws -> Bool {
-        try await database.raw(
-            "SELECT 1 AS found FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = \(bind: table)"
-        ).first() != nil
-    }
-
-    /// Serialises migrations of one tenant across processes: a transaction-scoped advisory lock on the
-    /// tenant's database and schema.
-    public func lockMigrations(on database: any SQLDatabase, tenant: TenantID) async throws {
-        try await database.raw(
-            "SELECT pg_advisory_xact_lock(hashtextextended('tenanted:migrate:' || current_database() || ':' || current_schema(), 0))"
-        ).run()
-    }
-}
+import SQLKit
+import Tenanted
+import TenantedFluent
+import TenantedPostgres
 
 /// A tenant's Fluent database on PostgreSQL: the stock driver's database, whose rows are tagged with
 /// the tenant (``TenantedFluent/TenantOrigin``) and which, over a shared pool, puts every operation
