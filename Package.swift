@@ -15,9 +15,18 @@ let package = Package(
         .library(name: "Tenanted", targets: ["Tenanted"]),
         .library(name: "TenantedSQLite", targets: ["TenantedSQLite"]),
         .library(name: "TenantedFluent", targets: ["TenantedFluent"]),
+        .library(name: "TenantedFluentSQLite", targets: ["TenantedFluentSQLite"]),
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
+        .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
+    ],
+    traits: [
+        .trait(
+            name: "SQLite",
+            description: "TenantedVapor re-exports the embedded SQLite store (TenantedSQLite) and its Fluent driver (TenantedFluentSQLite), so `import TenantedVapor` is all the README's tutorial needs. An app on PostgreSQL only can turn it off (`traits: []` on its dependency) and links no SQLite."
+        ),
+        .default(enabledTraits: ["SQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -63,27 +72,45 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Fluent routing, per-tenant migrations, record helpers, and the Fluent driver over SQLitePool.
+        // Fluent routing, per-tenant migrations, record helpers. Knows no store: each store's Fluent
+        // adapter is a target of its own.
         .target(
             name: "TenantedFluent",
             dependencies: [
-                "Tenanted", "TenantedSQLite",
+                "Tenanted",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Tenanted's Fluent driver over the SQLite store's pools.
+        .target(
+            name: "TenantedFluentSQLite",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedSQLite",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
-        // Vapor: middleware and resolvers, request API, websockets, the `tenants` commands.
+        // Vapor: middleware and resolvers, request API, websockets, the `tenants` commands; re-exports
+        // Tenanted, TenantedFluent and TenantedSQLite.
         .target(
             name: "TenantedVapor",
             dependencies: [
+                // With the default trait SQLite, TenantedVapor re-exports the embedded store and its Fluent
+                // driver (Exports.swift), so the tutorial needs one product. Without it, no SQLite is linked.
                 "Tenanted", "TenantedFluent",
+                .target(name: "TenantedSQLite", condition: .when(traits: ["SQLite"])),
+                .target(name: "TenantedFluentSQLite", condition: .when(traits: ["SQLite"])),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -93,19 +120,31 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // PostgreSQL stores (database per tenant, schema per tenant), placement over several servers,
-        // moving a tenant, and their Fluent databases.
+        // moving a tenant. Knows no ORM.
         .target(
             name: "TenantedPostgres",
             dependencies: [
-                "Tenanted", "TenantedFluent",
+                "Tenanted",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "PostgresKit", package: "postgres-kit"),
-                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
-                .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The PostgreSQL stores' Fluent adapter: the stock FluentPostgresDriver over each pool's client.
+        .target(
+            name: "TenantedFluentPostgres",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedPostgres",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -114,7 +153,8 @@ let package = Package(
         .executableTarget(
             name: "TenantedDemo",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedPostgres",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
+                "TenantedFluentPostgres",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -144,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "TenantedTests",
             dependencies: [
-                "Tenanted",
+                "Tenanted", "TenantedTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -164,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "TenantedFluentTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedTestSupport", "TenantedStoreConformance",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedTestSupport", "TenantedStoreConformance",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -179,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "TenantedPostgresTests",
             dependencies: [
-                "Tenanted", "TenantedFluent", "TenantedPostgres", "TenantedTestSupport", "TenantedStoreConformance",
+                "Tenanted", "TenantedFluent", "TenantedPostgres", "TenantedFluentPostgres", "TenantedTestSupport", "TenantedStoreConformance",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -191,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "TenantedVaporTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),

@@ -74,7 +74,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Tenanted's Fluent SQLite driver (`TenantedFluent`) against the stock FluentSQLiteDriver.
+        // Tenanted's Fluent SQLite driver (`TenantedFluentSQLite`) against the stock FluentSQLiteDriver.
         .executableTarget(
             name: "FluentDrivers",
             dependencies: [
@@ -83,6 +83,7 @@ let package = Package(
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedSQLite", package: "tenanted"),
                 .product(name: "TenantedFluent", package: "tenanted"),
+                .product(name: "TenantedFluentSQLite", package: "tenanted"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQLiteDriver", package: "fluent-sqlite-driver"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -115,6 +116,7 @@ let package = Package(
                 .product(name: "Tenanted", package: "tenanted"),
                 .product(name: "TenantedFluent", package: "tenanted"),
                 .product(name: "TenantedPostgres", package: "tenanted"),
+                .product(name: "TenantedFluentPostgres", package: "tenanted"),
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -19,7 +19,7 @@ extension Tenancy {
         }
         if applied.isEmpty { return [] }
         metrics.migrated.increment(by: applied.count)
-        logger.info("migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
+        logger.info("migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)
         return applied
     }
@@ -42,7 +42,7 @@ extension Tenancy {
             try await migrator.revertLastBatch(pool, tenant: tenant)
         }
         if !reverted.isEmpty {
-            logger.info("rolled back tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(reverted.count)"])
+            logger.info("rolled back tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(reverted.count)"])
         }
         return reverted
     }
@@ -78,19 +78,23 @@ extension Tenancy {
     }
 
     /// Opens a pool of `tenant` outside the registry, runs `body`, closes it; errors other than a
-    /// missing tenant become ``TenantedError/Code/migrationFailed``.
+    /// missing tenant become ``TenantedError/Code/migrationFailed``. A destroy of the tenant in this
+    /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
     private func withOwnPool<Result: Sendable>(
         _ tenant: TenantID,
         _ body: (Store.Pool) async throws -> Result
     ) async throws -> Result {
-        let pool = try await store.open(tenant)
-        do {
-            let result = try await body(pool)
-            await store.close(pool)
-            return result
-        } catch {
-            await store.close(pool)
-            throw TenantedError.migration(tenant, error)
+        // Registered with the registry, so a destroy of the tenant in this process waits for it.
+        try await pools.withOperation(on: tenant) {
+            let pool = try await store.open(tenant)
+            do {
+                let result = try await body(pool)
+                await store.close(pool)
+                return result
+            } catch {
+                await store.close(pool)
+                throw TenantedError.migration(tenant, error)
+            }
         }
     }
 

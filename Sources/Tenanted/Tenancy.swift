@@ -98,7 +98,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
                     if let first = pending.first {
                         guard autoMigrate else { throw TenantedError.pending(tenant, first: first, count: pending.count) }
                         let applied = try await migrator.migrate(pool, tenant: tenant)
-                        logger.info("auto-migrated tenant", metadata: ["tenant": "\(tenant)", "migrations": "\(applied.count)"])
+                        logger.info("auto-migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
                         delegate.tenantMigrated(tenant, migrations: applied)
                     }
                     return pool
@@ -107,7 +107,8 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
                     throw error
                 }
             },
-            close: { [store] pool in await store.close(pool) }
+            close: { [store] pool in await store.close(pool) },
+            isCurrent: { [store] pool in store.isCurrent(pool) }
         )
     }
 
@@ -213,7 +214,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
             return false
         }
         metrics.created.increment()
-        logger.info("created tenant", metadata: ["tenant": "\(tenant)"])
+        logger.info("created tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantCreated(tenant)
         return true
     }
@@ -232,7 +233,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
             try await store.destroy(tenant)
         }
         metrics.destroyed.increment()
-        logger.info("destroyed tenant", metadata: ["tenant": "\(tenant)"])
+        logger.info("destroyed tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantDestroyed(tenant)
     }
 
@@ -285,7 +286,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
             // tenant's scopes to end) so the next scope opens there.
             try await pools.closing(tenant) {}
         }
-        logger.info("moved tenant", metadata: ["tenant": "\(tenant)", "from": "\(report.from)", "to": "\(report.to)"])
+        logger.info("moved tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(report.from)", "to": "\(report.to)"])
         return report
     }
 

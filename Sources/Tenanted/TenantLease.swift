@@ -3,7 +3,8 @@ import Synchronization
 /// A claim on one tenant's open pool: while any lease on it is held, the pool is never evicted or
 /// closed.
 ///
-/// A ``Tenancy`` hands out leases and keeps them in the tenant context, so code inside the scope
+/// A ``Tenancy`` lends leases only through closures (``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``,
+/// ``TenantPools/withPool(_:isolation:_:)``) and keeps them in the tenant context, so code inside the scope
 /// reaches the pool through ``Tenant/lease`` without a lookup. A lease is released exactly once:
 /// explicitly with ``release()``, or, as a safety net, when the last reference goes away.
 public final class TenantLease: Sendable {
@@ -15,8 +16,9 @@ public final class TenantLease: Sendable {
     public let owner: ObjectIdentifier
     private let releaser: Mutex<(@Sendable () -> Void)?>
 
-    /// Creates a lease; `release` runs once, when the lease is released.
-    public init(tenant: TenantID, pool: any Sendable, owner: ObjectIdentifier, release: @escaping @Sendable () -> Void) {
+    /// Creates a lease; `release` runs once, when the lease is released. Only the registry lends
+    /// leases, and only through closures.
+    init(tenant: TenantID, pool: any Sendable, owner: ObjectIdentifier, release: @escaping @Sendable () -> Void) {
         self.tenant = tenant
         self.pool = pool
         self.owner = owner

@@ -64,16 +64,36 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         }
     }
 
-    typealias State = TenantPoolsState<Pool, CheckedContinuation<Pool, any Error>, CheckedContinuation<Void, Never>>
+    /// A task waiting for a lease: resumed with the pool and its entry id.
+    struct LeaseRequest {
+        let id: UInt64
+        let continuation: CheckedContinuation<(Pool, UInt64), any Error>
+    }
+
+    typealias State = TenantPoolsState<Pool, LeaseRequest, CheckedContinuation<Void, Never>>
+
+    /// The registry's background work — pool opens and closes, admission timeouts — each in a task
+    /// the registry keeps until it ends, so ``shutdown()`` can end or await every one of them.
+    private struct Background {
+        var nextID = 0
+        var nextRequestID: UInt64 = 0
+        /// Opens in progress; cancelled by ``shutdown()``.
+        var opens: [Int: Task<Void, Never>] = [:]
+        /// Closes in progress; awaited by ``closing(_:isolation:_:)`` and ``shutdown()``.
+        var closes: [Int: Task<Void, Never>] = [:]
+        /// The timeout of each queued admission, by admission id; cancelled once it leaves the queue.
+        var timers: [UInt64: Task<Void, Never>] = [:]
+    }
 
     /// The configuration in force.
     public let configuration: Configuration
     private let state: Mutex<State>
     private let opener: @Sendable (TenantID) async throws -> Pool
     private let closer: @Sendable (Pool) async -> Void
+    private let isCurrent: @Sendable (Pool) -> Bool
     private let delegate: any TenancyDelegate
     private let logger: Logger
-    private let closing = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
+    private let background = Mutex(Background())
     private let metrics: PoolMetrics
 
     /// Creates a registry.
@@ -84,6 +104,9 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     ///   - logger: where overflow warnings and close failures go.
     ///   - open: opens a tenant's pool (the store's `open`, plus checks such as pending migrations).
     ///   - close: closes a pool; never called while the pool is leased.
+    ///   - isCurrent: whether an open pool still serves its tenant as the store holds it now (see
+    ///     ``TenantStore/isCurrent(_:)``). Checked on every lease of an open pool, so it must be cheap;
+    ///     a pool found stale leaves the registry at once and a fresh one is opened. Default: always.
     ///   - metricsFactory: where the registry's metrics go. Default: the bootstrapped `MetricsSystem`.
     public init(
         configuration: Configuration = .init(),
@@ -91,13 +114,15 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         logger: Logger = Logger(label: "tenanted.pools"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         open: @escaping @Sendable (TenantID) async throws -> Pool,
-        close: @escaping @Sendable (Pool) async -> Void
+        close: @escaping @Sendable (Pool) async -> Void,
+        isCurrent: @escaping @Sendable (Pool) -> Bool = { _ in true }
     ) throws(TenantedError) {
         try configuration.validate()
         self.configuration = configuration
         self.state = Mutex(State(capacity: configuration.maximumOpenPools, overflow: configuration.maximumOverflow))
         self.opener = open
         self.closer = close
+        self.isCurrent = isCurrent
         self.delegate = delegate
         self.logger = logger
         self.metrics = PoolMetrics(factory: metricsFactory)
@@ -109,10 +134,17 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     /// The number of open (or opening) pools.
     public var openCount: Int { state.withLock { $0.entries.count } }
 
-    /// Leases `tenant`'s pool, opening it if needed. Release the lease when done.
-    ///
-    /// Prefer ``withPool(_:isolation:_:)`` or ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``, which release it for you.
-    public func lease(_ tenant: TenantID) async throws -> TenantLease {
+    /// Admission timeouts running now: one per lease request queued at the hard limit, none once it
+    /// is served, fails or is cancelled.
+    var liveTimerCount: Int { background.withLock { $0.timers.count } }
+
+    /// Background tasks (opens, closes, timers) running now; none after ``shutdown()``.
+    var liveTaskCount: Int { background.withLock { $0.opens.count + $0.closes.count + $0.timers.count } }
+
+    /// Leases `tenant`'s pool, opening it if needed; the caller releases the lease. Leases are lent
+    /// through closures everywhere public: ``withPool(_:isolation:_:)`` and
+    /// ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``.
+    func lease(_ tenant: TenantID) async throws -> TenantLease {
         try await leasePool(tenant).lease
     }
 
@@ -128,18 +160,55 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     }
 
     private func leasePool(_ tenant: TenantID) async throws -> (lease: TenantLease, pool: Pool) {
-        let pool: Pool
-        if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
-            pool = open
-        } else {
-            pool = try await withCheckedThrowingContinuation { continuation in
-                perform(state.withLock { $0.lease(tenant, waiter: continuation) })
+        // A pool found stale (another process destroyed, re-created or moved the tenant) is retired
+        // and the lease asked again, which opens a fresh pool — or fails, for a tenant that is gone.
+        // A pool stale again right after a fresh open means the tenant is changing under us; the
+        // third one is used as it is (it reflects the store at its open).
+        var attempt = 0
+        while true {
+            attempt += 1
+            let pool: Pool
+            let id: UInt64
+            if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
+                (pool, id) = open
+            } else {
+                (pool, id) = try await waitForLease(tenant)
             }
+            if attempt < 3, !isCurrent(pool) {
+                logger.info("closing a stale tenant pool: the tenant changed since it opened", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
+                perform(state.withLock { $0.retire(tenant, id: id) })
+                release(tenant, id: id)
+                continue
+            }
+            let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
+                self?.release(tenant, id: id)
+            }
+            return (lease, pool)
         }
-        let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(self)) { [weak self] in
-            self?.release(tenant)
+    }
+
+    /// Waits for `tenant`'s pool to open or for a free slot. Cancelling the task stops the wait at
+    /// once with `CancellationError`: the request leaves the queue, and no pool opens for it.
+    private func waitForLease(_ tenant: TenantID) async throws -> (Pool, UInt64) {
+        let requestID = background.withLock { background in
+            background.nextRequestID += 1
+            return background.nextRequestID
         }
-        return (lease, pool)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                perform(state.withLock { $0.lease(tenant, waiter: LeaseRequest(id: requestID, continuation: continuation)) })
+                // Cancelled before the request was queued: the handler found nothing to cancel.
+                if Task.isCancelled { cancelWaiting(tenant, requestID) }
+            }
+        } onCancel: {
+            cancelWaiting(tenant, requestID)
+        }
+    }
+
+    private func cancelWaiting(_ tenant: TenantID, _ requestID: UInt64) {
+        guard let (request, admission) = state.withLock({ $0.cancelWaiter(tenant) { $0.id == requestID } }) else { return }
+        if let admission { cancelTimers([admission]) }
+        request.continuation.resume(throwing: CancellationError())
     }
 
     /// The pool of a lease this registry made and that is still held; `nil` for a lease of another
@@ -166,18 +235,49 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         return try await body()
     }
 
+    /// Runs `body` — work on `tenant` that does not lease its pool, such as a migration on a pool of
+    /// its own — so that ``closing(_:isolation:_:)`` (a destroy) waits for it to end, and it does not
+    /// start while the tenant is being destroyed.
+    ///
+    /// - Throws: ``TenantedError/Code/tenantNotFound`` while the tenant is being destroyed,
+    ///   ``TenantedError/Code/shutdown`` after shutdown, or what `body` throws.
+    public func withOperation<Result>(
+        on tenant: TenantID,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        if let error = state.withLock({ $0.beginOperation(tenant) }) { throw error }
+        defer { perform(state.withLock { $0.endOperation(tenant) }) }
+        return try await body()
+    }
+
     /// Closes pools idle since longer than `timeout` ago. ``run()`` calls it periodically.
     public func closeIdle(olderThan timeout: Duration) {
         let deadline = ContinuousClock.now - timeout
         perform(state.withLock { $0.closeIdle(unusedSince: deadline) })
     }
 
-    /// Stops lending, waits for every lease to end and closes every pool.
+    /// Stops lending, waits for every lease to end and closes every pool. Opens in progress are
+    /// cancelled (a pool that opens anyway is closed), queued lease requests fail with
+    /// ``TenantedError/Code/shutdown``, and every background task has ended when this returns.
     public func shutdown() async {
+        let opens = background.withLock { Array($0.opens.values) }
+        for open in opens { open.cancel() }
         await withCheckedContinuation { continuation in
             perform(state.withLock { $0.shutdown(waiter: continuation) })
         }
+        while let open = background.withLock({ $0.opens.values.first }) {
+            await open.value
+        }
         await waitForCloses()
+        let timers = background.withLock { background in
+            defer { background.timers = [:] }
+            return Array(background.timers.values)
+        }
+        for timer in timers {
+            timer.cancel()
+            await timer.value
+        }
     }
 
     /// Runs the idle sweeper (when ``Configuration/idleTimeout`` is set) until graceful shutdown,
@@ -199,10 +299,10 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     // MARK: The shell
 
-    private func release(_ tenant: TenantID) {
+    private func release(_ tenant: TenantID, id: UInt64) {
         let now = ContinuousClock.now
         let actions = state.withLock { state -> State.Actions? in
-            state.releaseWithoutActions(tenant, now: now) ? nil : state.release(tenant, now: now)
+            state.releaseWithoutActions(tenant, now: now, id: id) ? nil : state.release(tenant, now: now, id: id)
         }
         if let actions { perform(actions) }
     }
@@ -212,10 +312,11 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         for (tenant, pool, reason) in actions.close {
             startClosing(tenant, pool, reason: reason)
         }
-        for (waiter, error) in actions.fail { waiter.resume(throwing: error) }
-        for (waiter, pool) in actions.succeed { waiter.resume(returning: pool) }
+        for (waiter, error) in actions.fail { waiter.continuation.resume(throwing: error) }
+        for (waiter, pool, id) in actions.succeed { waiter.continuation.resume(returning: (pool, id)) }
         for tenant in actions.open { startOpening(tenant) }
         for waiter in actions.resume { waiter.resume() }
+        cancelTimers(actions.dequeued)
         for id in actions.queued { startAdmissionTimer(id) }
         if let count = actions.overflow {
             logger.warning(
@@ -231,16 +332,23 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     }
 
     private func startOpening(_ tenant: TenantID) {
-        Task {
-            do {
-                let pool = try await opener(tenant)
-                metrics.opened.increment()
-                delegate.poolOpened(tenant)
-                perform(state.withLock { $0.openSucceeded(tenant, pool: pool) })
-            } catch {
-                let failure = (error as? TenantedError)
-                    ?? TenantedError(.storeFailure, "could not open the pool of tenant '\(tenant)'", tenant: tenant, underlying: error)
-                perform(state.withLock { $0.openFailed(tenant, error: failure) })
+        background.withLock { background in
+            let id = background.nextID
+            background.nextID += 1
+            background.opens[id] = Task {
+                do {
+                    let pool = try await opener(tenant)
+                    metrics.opened.increment()
+                    delegate.poolOpened(tenant)
+                    perform(state.withLock { $0.openSucceeded(tenant, pool: pool) })
+                } catch {
+                    let failure = (error as? TenantedError)
+                        ?? (error is CancellationError
+                            ? TenantedError(.shutdown, "the tenant pools were shut down while the pool of tenant '\(tenant)' opened", tenant: tenant)
+                            : TenantedError(.storeFailure, "could not open the pool of tenant '\(tenant)'", tenant: tenant, underlying: error))
+                    perform(state.withLock { $0.openFailed(tenant, error: failure) })
+                }
+                _ = self.background.withLock { $0.opens.removeValue(forKey: id) }
             }
         }
     }
@@ -248,30 +356,44 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     private func startClosing(_ tenant: TenantID, _ pool: Pool, reason: PoolCloseReason) {
         if reason == .evicted { metrics.evicted.increment() }
         delegate.poolClosed(tenant, reason: reason)
-        closing.withLock { closing in
-            let id = closing.next
-            closing.next += 1
-            closing.tasks[id] = Task {
+        background.withLock { background in
+            let id = background.nextID
+            background.nextID += 1
+            background.closes[id] = Task {
                 await closer(pool)
-                _ = self.closing.withLock { $0.tasks.removeValue(forKey: id) }
+                _ = self.background.withLock { $0.closes.removeValue(forKey: id) }
             }
         }
     }
 
     private func waitForCloses() async {
-        while let task = closing.withLock({ $0.tasks.values.first }) {
+        while let task = background.withLock({ $0.closes.values.first }) {
             await task.value
         }
     }
 
     private func startAdmissionTimer(_ id: UInt64) {
         let timeout = configuration.overflowTimeout
-        Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            guard let self else { return }
-            perform(state.withLock { $0.admissionTimedOut(id) })
+        background.withLock { background in
+            background.timers[id] = Task { [weak self] in
+                do {
+                    try await Task.sleep(for: timeout)
+                } catch {
+                    return  // cancelled: the request left the queue, or the registry shut down
+                }
+                guard let self else { return }
+                _ = self.background.withLock { $0.timers.removeValue(forKey: id) }
+                perform(state.withLock { $0.admissionTimedOut(id) })
+            }
         }
     }
+
+    private func cancelTimers(_ ids: [UInt64]) {
+        guard !ids.isEmpty else { return }
+        let timers = background.withLock { background in ids.compactMap { background.timers.removeValue(forKey: $0) } }
+        for timer in timers { timer.cancel() }
+    }
+
 }
 
 /// The registry's metrics. Dimensions are bounded: no tenant id is ever a label.

@@ -10,6 +10,9 @@ public enum PoolCloseReason: String, Sendable {
     case closed
     /// The registry is shutting down.
     case shutdown
+    /// The store reported the pool stale: its tenant was destroyed, re-created, moved or replaced
+    /// (by this process or another) since the pool opened.
+    case stale
 }
 
 /// The bookkeeping of ``TenantPools``: which tenants have a pool, which are opening, how many leases
@@ -24,8 +27,16 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         enum Phase {
             case opening([LeaseWaiter])
             case open(Pool)
+
+            var isOpen: Bool {
+                if case .open = self { return true }
+                return false
+            }
         }
         var phase: Phase
+        /// Identifies this entry among every entry the tenant ever had, so a lease released after the
+        /// entry was retired finds the pool it leased.
+        let id: UInt64
         var leases = 0
         /// Recency: a strictly increasing tick, larger = more recently used.
         var lastUse: UInt64
@@ -36,6 +47,13 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             if case .open = phase, leases == 0 { return true }
             return false
         }
+    }
+
+    /// A pool retired while leased: closed when its last lease is released.
+    struct Retired {
+        var tenant: TenantID
+        var pool: Pool
+        var leases: Int
     }
 
     /// A lease request waiting for a free slot because the registry is at its hard limit.
@@ -49,8 +67,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     struct Actions {
         /// Tenants whose pool the shell must open now (then report `openSucceeded` / `openFailed`).
         var open: [TenantID] = []
-        /// Waiters to resume with their tenant's pool; each has been counted as one lease.
-        var succeed: [(LeaseWaiter, Pool)] = []
+        /// Waiters to resume with their tenant's pool and its entry id; each has been counted as one lease.
+        var succeed: [(LeaseWaiter, Pool, UInt64)] = []
         /// Waiters to resume with an error.
         var fail: [(LeaseWaiter, TenantedError)] = []
         /// Pools to shut down asynchronously, outside every lock.
@@ -59,6 +77,9 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         var resume: [DrainWaiter] = []
         /// Admission ids that were queued and need a timeout.
         var queued: [UInt64] = []
+        /// Admission ids that left the queue without timing out (admitted, failed by shutdown): their
+        /// timeouts are no longer needed.
+        var dequeued: [UInt64] = []
         /// The pool count when it went above the capacity (to log), else `nil`.
         var overflow: Int?
     }
@@ -69,10 +90,14 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     let hardLimit: Int
 
     private(set) var entries: [TenantID: Entry] = [:]
+    /// Stale pools still leased, by entry id.
+    private(set) var retired: [UInt64: Retired] = [:]
     private(set) var admissions: Deque<Admission> = []
     /// Tenants that may not be leased (being destroyed), with who waits for their pool to close.
     private(set) var blocked: [TenantID: [DrainWaiter]] = [:]
     private(set) var isShutdown = false
+    /// Operations running beside the registry, per tenant (``beginOperation(_:)``).
+    private(set) var operations: [TenantID: Int] = [:]
     private var shutdownWaiters: [DrainWaiter] = []
     private var tick: UInt64 = 0
     private var nextAdmissionID: UInt64 = 0
@@ -114,7 +139,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             switch entry.phase {
             case .open(let pool):
                 entry.leases += 1
-                actions.succeed.append((waiter, pool))
+                actions.succeed.append((waiter, pool, entry.id))
             case .opening(var waiters):
                 waiters.append(waiter)
                 entry.phase = .opening(waiters)
@@ -137,14 +162,14 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
 
     /// Leases `tenant`'s pool when it is open and may be leased, without waiting: the hot path of a
     /// warm tenant. Returns `nil` when the caller must go through ``lease(_:waiter:)``.
-    mutating func leaseIfOpen(_ tenant: TenantID) -> Pool? {
+    mutating func leaseIfOpen(_ tenant: TenantID) -> (pool: Pool, id: UInt64)? {
         guard !isShutdown, blocked[tenant] == nil, var entry = entries[tenant], case .open(let pool) = entry.phase else {
             return nil
         }
         entry.leases += 1
         entry.lastUse = nextTick()
         entries[tenant] = entry
-        return pool
+        return (pool, entry.id)
     }
 
     /// The shell opened `tenant`'s pool.
@@ -166,7 +191,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         entry.phase = .open(pool)
         entry.leases += waiters.count
         entries[tenant] = entry
-        actions.succeed += waiters.map { ($0, pool) }
+        actions.succeed += waiters.map { ($0, pool, entry.id) }
         evictIdle(keepingRoomFor: 0, into: &actions)
         return actions
     }
@@ -177,18 +202,20 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         guard let entry = entries[tenant], case .opening(let waiters) = entry.phase else { return actions }
         entries[tenant] = nil
         actions.fail += waiters.map { ($0, error) }
-        if let drains = blocked[tenant], !drains.isEmpty {
-            actions.resume += drains
-            blocked[tenant] = []
-        }
+        resumeDrainIfDone(tenant, into: &actions)
         admit(into: &actions)
         finishShutdownIfDone(into: &actions)
         return actions
     }
 
-    /// A lease on `tenant`'s pool was released.
-    mutating func release(_ tenant: TenantID, now: ContinuousClock.Instant) -> Actions {
+    /// A lease on `tenant`'s pool was released. `id` is the entry id the lease was given; `nil`
+    /// means the tenant's current entry.
+    mutating func release(_ tenant: TenantID, now: ContinuousClock.Instant, id: UInt64? = nil) -> Actions {
         var actions = Actions()
+        if let id, entries[tenant]?.id != id {
+            releaseRetired(id, into: &actions)
+            return actions
+        }
         guard var entry = entries[tenant], entry.leases > 0 else { return actions }
         entry.leases -= 1
         entry.lastUse = nextTick()
@@ -206,15 +233,52 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
 
     /// Releases a lease when that needs nothing else (no eviction, admission, drain or shutdown):
     /// the hot path of a warm tenant. Returns `false` when the caller must use ``release(_:now:)``.
-    mutating func releaseWithoutActions(_ tenant: TenantID, now: ContinuousClock.Instant) -> Bool {
+    mutating func releaseWithoutActions(_ tenant: TenantID, now: ContinuousClock.Instant, id: UInt64? = nil) -> Bool {
         guard !isShutdown, admissions.isEmpty, entries.count <= capacity, blocked[tenant] == nil,
-            var entry = entries[tenant], entry.leases > 0
+            var entry = entries[tenant], entry.leases > 0, id == nil || entry.id == id
         else { return false }
         entry.leases -= 1
         entry.lastUse = nextTick()
         entry.lastReleased = now
         entries[tenant] = entry
         return true
+    }
+
+    /// The store found the pool of entry `id` stale (its tenant was destroyed, re-created or moved
+    /// since it opened). The entry leaves the registry at once, so the next lease opens a fresh pool;
+    /// the stale pool closes now when idle, else when its last lease is released.
+    mutating func retire(_ tenant: TenantID, id: UInt64) -> Actions {
+        var actions = Actions()
+        guard let entry = entries[tenant], entry.id == id, case .open(let pool) = entry.phase else { return actions }
+        if entry.leases == 0 {
+            remove(tenant, reason: .stale, into: &actions)
+        } else {
+            entries[tenant] = nil
+            retired[id] = Retired(tenant: tenant, pool: pool, leases: entry.leases)
+            resumeDrainIfDone(tenant, into: &actions)
+        }
+        admit(into: &actions)
+        finishShutdownIfDone(into: &actions)
+        return actions
+    }
+
+    /// An operation on `tenant` that works beside the registry (a migration or rollback on a pool of
+    /// its own) begins: a drain of the tenant waits for it. Returns the error to fail it with when the
+    /// tenant is being destroyed or the registry is shut down.
+    mutating func beginOperation(_ tenant: TenantID) -> TenantedError? {
+        if isShutdown { return TenantedError(.shutdown, "the tenant pools are shut down", tenant: tenant) }
+        if blocked[tenant] != nil { return Self.blockedError(tenant) }
+        operations[tenant, default: 0] += 1
+        return nil
+    }
+
+    /// An operation begun with ``beginOperation(_:)`` ended.
+    mutating func endOperation(_ tenant: TenantID) -> Actions {
+        var actions = Actions()
+        guard let count = operations[tenant] else { return actions }
+        operations[tenant] = count > 1 ? count - 1 : nil
+        resumeDrainIfDone(tenant, into: &actions)
+        return actions
     }
 
     /// Blocks new leases on `tenant` and closes its pool once no lease is held; `waiter` is resumed
@@ -224,9 +288,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         blocked[tenant, default: []].append(waiter)
         if let entry = entries[tenant], entry.isIdle {
             remove(tenant, reason: .closed, into: &actions)
-        } else if entries[tenant] == nil {
-            actions.resume += blocked[tenant, default: []]
-            blocked[tenant] = []
+        } else {
+            resumeDrainIfDone(tenant, into: &actions)
         }
         return actions
     }
@@ -249,6 +312,24 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         return actions
     }
 
+    /// The task of a waiting lease request was cancelled: the request leaves the queue (so no pool
+    /// opens for it) or the waiters of its tenant's opening pool. Returns the waiter to fail with
+    /// `CancellationError` and its admission id (its timeout is no longer needed), or `nil` when it
+    /// is no longer waiting (it got its pool, or failed, already).
+    mutating func cancelWaiter(_ tenant: TenantID, matching: (LeaseWaiter) -> Bool) -> (waiter: LeaseWaiter, admission: UInt64?)? {
+        if var entry = entries[tenant], case .opening(var waiters) = entry.phase, let index = waiters.firstIndex(where: matching) {
+            let waiter = waiters.remove(at: index)
+            entry.phase = .opening(waiters)
+            entries[tenant] = entry
+            return (waiter, nil)
+        }
+        if let index = admissions.firstIndex(where: { $0.tenant == tenant && matching($0.waiter) }) {
+            let admission = admissions.remove(at: index)
+            return (admission.waiter, admission.id)
+        }
+        return nil
+    }
+
     /// A queued lease request waited too long for a free slot.
     mutating func admissionTimedOut(_ id: UInt64) -> Actions {
         var actions = Actions()
@@ -266,6 +347,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         while let admission = admissions.popFirst() {
             let error = TenantedError(.shutdown, "the tenant pools are shut down", tenant: admission.tenant)
             actions.fail.append((admission.waiter, error))
+            actions.dequeued.append(admission.id)
         }
         for (tenant, entry) in entries where entry.isIdle {
             remove(tenant, reason: .shutdown, into: &actions)
@@ -278,7 +360,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     // MARK: Helpers
 
     private mutating func startOpening(_ tenant: TenantID, waiters: [LeaseWaiter], into actions: inout Actions) {
-        entries[tenant] = Entry(phase: .opening(waiters), lastUse: nextTick())
+        let tick = nextTick()
+        entries[tenant] = Entry(phase: .opening(waiters), id: tick, lastUse: tick)
         actions.open.append(tenant)
         if entries.count > capacity { actions.overflow = entries.count }
     }
@@ -300,6 +383,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         while let next = admissions.first {
             if var entry = entries[next.tenant] {
                 admissions.removeFirst()
+                actions.dequeued.append(next.id)
                 entry.lastUse = nextTick()
                 switch entry.phase {
                 case .opening(var waiters):
@@ -307,7 +391,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
                     entry.phase = .opening(waiters)
                 case .open(let pool):
                     entry.leases += 1
-                    actions.succeed.append((next.waiter, pool))
+                    actions.succeed.append((next.waiter, pool, entry.id))
                 }
                 entries[next.tenant] = entry
                 continue
@@ -315,6 +399,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             evictIdle(keepingRoomFor: 1, into: &actions)
             guard entries.count < hardLimit else { return }
             admissions.removeFirst()
+            actions.dequeued.append(next.id)
+
             startOpening(next.tenant, waiters: [next.waiter], into: &actions)
         }
     }
@@ -323,14 +409,30 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     private mutating func remove(_ tenant: TenantID, reason: PoolCloseReason, into actions: inout Actions) {
         guard let entry = entries.removeValue(forKey: tenant), case .open(let pool) = entry.phase else { return }
         actions.close.append((tenant, pool, reason))
-        if let waiters = blocked[tenant], !waiters.isEmpty {
-            actions.resume += waiters
-            blocked[tenant] = []
+        resumeDrainIfDone(tenant, into: &actions)
+    }
+
+    /// Resumes the drains of `tenant` once it has no pool and no operation left.
+    private mutating func resumeDrainIfDone(_ tenant: TenantID, into actions: inout Actions) {
+        guard entries[tenant] == nil, operations[tenant] == nil, let waiters = blocked[tenant], !waiters.isEmpty else { return }
+        actions.resume += waiters
+        blocked[tenant] = []
+    }
+
+    private mutating func releaseRetired(_ id: UInt64, into actions: inout Actions) {
+        guard var stale = retired[id] else { return }
+        stale.leases -= 1
+        if stale.leases > 0 {
+            retired[id] = stale
+            return
         }
+        retired[id] = nil
+        actions.close.append((stale.tenant, stale.pool, .stale))
+        finishShutdownIfDone(into: &actions)
     }
 
     private mutating func finishShutdownIfDone(into actions: inout Actions) {
-        guard isShutdown, entries.isEmpty else { return }
+        guard isShutdown, entries.isEmpty, retired.isEmpty else { return }
         actions.resume += shutdownWaiters
         shutdownWaiters = []
     }

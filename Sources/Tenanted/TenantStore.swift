@@ -36,6 +36,15 @@ public protocol TenantStore: Sendable {
     /// Closes a pool: waits for its borrowed connections to come back, then closes them.
     func close(_ pool: Pool) async
 
+    /// Whether `pool`, opened earlier, still serves its tenant as the store holds it now.
+    ///
+    /// `false` once the tenant was destroyed, re-created, moved or replaced since the pool opened —
+    /// by this process or by any other on the same storage. The registry asks on every lease of an
+    /// open pool and, on `false`, retires the pool and opens a fresh one, so no scope that starts
+    /// after a change is served by the old database. It runs on the hot path: it must not wait and
+    /// should cost no more than a `stat`. The default is `true`.
+    func isCurrent(_ pool: Pool) -> Bool
+
     /// Releases what the store itself holds (maintenance connections, background tasks) once every
     /// pool is closed. ``Tenancy/shutdown()`` calls it last. The default does nothing; a store that
     /// is used again afterwards reopens what it needs.
@@ -44,6 +53,8 @@ public protocol TenantStore: Sendable {
 
 extension TenantStore {
     public func shutdown() async {}
+
+    public func isCurrent(_ pool: Pool) -> Bool { true }
 }
 
 /// A store that spreads tenants over several servers and can move one tenant between them.

@@ -31,6 +31,8 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
             case invalidConfiguration
             case shutdown
             case poolLimitReached
+            case badReference
+            case misuse
         }
 
         private let base: Base
@@ -60,6 +62,14 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
         public static let shutdown = Code(.shutdown)
         /// Thrown when a lease waited too long because every pool, overflow included, was in use.
         public static let poolLimitReached = Code(.poolLimitReached)
+        /// Thrown when a record reference (a `GlobalRecordID` string) is malformed, is for another
+        /// model, or names no tenant.
+        public static let badReference = Code(.badReference)
+        /// Thrown when an API is used in a way it does not support — a fix belongs in the calling code
+        /// (a model without `@TenantOrigin` asked for its tenant, the tenant's writer asked for again
+        /// inside a transaction that holds it).
+        public static let misuse = Code(.misuse)
+
 
         public var description: String { base.rawValue }
     }

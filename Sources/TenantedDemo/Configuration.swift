@@ -1,6 +1,8 @@
 import Foundation
 import Tenanted
+import TenantedFluentPostgres
 import TenantedPostgres
+import TenantedFluentSQLite
 import TenantedSQLite
 
 /// The demo's own options, taken out of the command line before Vapor parses the rest
@@ -123,11 +125,7 @@ struct DemoOptions {
 
     /// A host name: labels of letters, digits and `-`, joined by dots.
     static func validDomain(_ value: String) throws -> String {
-        let labels = value.lowercased().split(separator: ".", omittingEmptySubsequences: false)
-        let valid = !value.isEmpty && value.utf8.count <= 253 && labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        }
-        guard valid else {
+        guard ASCIIAllowlist.isHostName(value) else {
             throw TenantedError(.invalidConfiguration, "--base-domain must be a host name such as localhost or example.com")
         }
         return value.lowercased()

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 import TenantedPostgres
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedVapor
 import Vapor

@@ -43,15 +43,15 @@ where Record.IDValue: GlobalRecordIDValue {
     }
 
     /// A reference to a record that was loaded from or saved to a tenant (see ``TenantOriginProperty``).
-    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` when the record has no `@TenantOrigin`
+    /// - Throws: ``Tenanted/TenantedError/Code/misuse`` when the record has no `@TenantOrigin`
     ///   property or has not been loaded or saved yet; ``Tenanted/TenantedError/Code/invalidConfiguration``
     ///   when it has no ID or `app` is invalid.
     public init(_ record: Record, app: String) throws(TenantedError) {
         guard let origin = TenantOriginLookup.property(of: record) else {
-            throw TenantedError(.noTenant, "\(Self.modelName) has no @TenantOrigin property, so its tenant is unknown")
+            throw TenantedError(.misuse, "\(Self.modelName) has no @TenantOrigin property, so its tenant is unknown; add one to make references to it")
         }
         guard let tenant = origin.origin else {
-            throw TenantedError(.noTenant, "this \(Self.modelName) has not been loaded from or saved to a tenant yet")
+            throw TenantedError(.misuse, "this \(Self.modelName) has not been loaded from or saved to a tenant yet")
         }
         guard let id = record.id else {
             throw TenantedError(.invalidConfiguration, "this \(Self.modelName) has no ID yet; save it first")
@@ -61,14 +61,13 @@ where Record.IDValue: GlobalRecordIDValue {
 
     /// Parses the string form `gid://<app>/<Model>/<id>?tenant=<tenant>`; other query parameters may
     /// come before `tenant`, as in GlobalID.
-    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a malformed reference or one
-    ///   of another model; ``Tenanted/TenantedError/Code/tenantNotFound`` when it names no tenant (a
-    ///   reference to a tenanted record always does); ``Tenanted/TenantedError/Code/badTenantName``
-    ///   for an invalid tenant name.
+    /// - Throws: ``Tenanted/TenantedError/Code/badReference`` for a malformed reference, one of another
+    ///   model, or one that names no tenant (a reference to a tenanted record always does);
+    ///   ``Tenanted/TenantedError/Code/badTenantName`` for an invalid tenant name.
     public init(parsing string: String) throws(TenantedError) {
         let prefix = "gid://"
         guard string.utf8.count <= 2_048, string.hasPrefix(prefix) else {
-            throw TenantedError(.invalidConfiguration, "not a record reference: it must start with gid:// (at most 2048 bytes)")
+            throw TenantedError(.badReference, "not a record reference: it must start with gid:// (at most 2048 bytes)")
         }
         let rest = string.dropFirst(prefix.count)
         let pathPart: Substring
@@ -82,14 +81,14 @@ where Record.IDValue: GlobalRecordIDValue {
         }
         let segments = pathPart.split(separator: "/", omittingEmptySubsequences: false)
         guard segments.count == 3 else {
-            throw TenantedError(.invalidConfiguration, "a record reference has the form gid://<app>/<Model>/<id>?tenant=<tenant>")
+            throw TenantedError(.badReference, "a record reference has the form gid://<app>/<Model>/<id>?tenant=<tenant>")
         }
         guard segments[1] == Self.modelName else {
-            throw TenantedError(.invalidConfiguration, "the reference is not to a \(Self.modelName)")
+            throw TenantedError(.badReference, "the reference is not to a \(Self.modelName)")
         }
         guard let idString = String(segments[2]).removingPercentEncoding, !idString.isEmpty,
               let id = Record.IDValue(globalRecordIDString: idString) else {
-            throw TenantedError(.invalidConfiguration, "the reference's ID is not a valid \(Record.IDValue.self)")
+            throw TenantedError(.badReference, "the reference's ID is not a valid \(Record.IDValue.self)")
         }
         var tenantName: String?
         for parameter in queryPart?.split(separator: "&") ?? [] {
@@ -97,9 +96,15 @@ where Record.IDValue: GlobalRecordIDValue {
             if pair.count == 2, pair[0] == "tenant" { tenantName = String(pair[1]) }
         }
         guard let tenantName else {
-            throw TenantedError(.tenantNotFound, "the reference names no tenant (no tenant= parameter)")
+            throw TenantedError(.badReference, "the reference names no tenant (no tenant= parameter)")
         }
-        try self.init(app: String(segments[0]), tenant: try TenantID(tenantName), id: id)
+        let tenant = try TenantID(tenantName)
+        do {
+            try self.init(app: String(segments[0]), tenant: tenant, id: id)
+        } catch where error.code == .invalidConfiguration {
+            // An invalid app name is a malformed reference here, not the caller's configuration.
+            throw TenantedError(.badReference, error.message, tenant: tenant)
+        }
     }
 
     /// Parses the string form; `nil` when it is not a valid reference to this model.
@@ -150,9 +155,7 @@ where Record.IDValue: GlobalRecordIDValue {
     }
 
     private static func validate(app: String) throws(TenantedError) {
-        let valid = !app.isEmpty && app.utf8.count <= 63
-            && app.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        guard valid else {
+        guard ASCIIAllowlist.hostLabel.allows(app) else {
             throw TenantedError(.invalidConfiguration, "a record reference's app name must be 1–63 letters, digits or '-'")
         }
     }

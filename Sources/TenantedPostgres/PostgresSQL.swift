@@ -32,12 +32,34 @@ enum PostgresSQL {
 }
 
 extension TenantedError {
-    /// A store failure naming the tenant and the operation, carrying the server's message (never
-    /// parameters or row data).
+    /// A store failure naming the tenant, the operation and the SQLSTATE. The server's message
+    /// (which can quote names, values or hosts) is private detail, shown by `debugDescription` only.
     static func postgres(_ operation: String, _ tenant: TenantID?, _ error: any Error) -> TenantedError {
         if let error = error as? TenantedError { return error }
-        let detail = PostgresSQL.message(of: error).map { ": \($0)" } ?? ""
+        let state = PostgresSQL.sqlState(of: error).map { " (SQLSTATE \($0))" } ?? ""
         let subject = tenant.map { " of tenant '\($0)'" } ?? ""
-        return TenantedError(.storeFailure, "PostgreSQL: \(operation)\(subject) failed\(detail)", tenant: tenant, underlying: error)
+        return TenantedError(
+            .storeFailure, "PostgreSQL: \(operation)\(subject) failed\(state)", tenant: tenant, underlying: error,
+            detail: PostgresSQL.message(of: error)
+        )
+    }
+}
+
+extension PostgresSQL {
+    /// SQLSTATEs a dropped database or schema causes: `3D000` (no such database), `3F000` (no such
+    /// schema), `42P01` (no such table: the search path names a dropped schema), `57P01` (the
+    /// session was terminated, as `DROP DATABASE … WITH (FORCE)` does).
+    static let tenantGoneStates: Set<String> = ["3D000", "3F000", "42P01", "57P01"]
+
+    /// Whether `error` may mean the tenant's database or schema is gone: one of
+    /// ``tenantGoneStates`` or a lost connection. Only a hint: the catalog decides.
+    static func suggestsTenantGone(_ error: any Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError {
+            return [transaction.beginError, transaction.closureError, transaction.commitError]
+                .contains { $0.map(suggestsTenantGone) ?? false }
+        }
+        guard let error = error as? PSQLError else { return false }
+        if let state = error.serverInfo?[.sqlState] { return tenantGoneStates.contains(state) }
+        return [.serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown, .poolClosed].contains(error.code)
     }
 }

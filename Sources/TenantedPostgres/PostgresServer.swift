@@ -143,10 +143,7 @@ public struct PostgresServer: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func check(name: String) throws(TenantedError) {
-        let allowed = name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-        }
-        guard !name.isEmpty, name.count <= 63, allowed else {
+        guard ASCIIAllowlist.name.allows(name) else {
             throw TenantedError(.invalidConfiguration, "a PostgreSQL server name must be 1 to 63 letters, digits, '-' or '_'")
         }
     }

@@ -9,6 +9,15 @@ struct Placement: Sendable {
     let server: String
     /// Written last by a create: only ready rows are tenants.
     let ready: Bool
+    /// Changes whenever the tenant gets a new database or schema (a create, a move): a pool opened at
+    /// one generation never serves another.
+    let generation: Int64
+}
+
+/// The channel on which every process announces its changes to tenants. The payload is
+/// `<store key> <tenant> <generation>`, generation 0 for a tenant that is gone or being destroyed.
+enum PlacementChannel {
+    static let name = "tenanted_placements"
 }
 
 /// The placement catalog, `tenanted.placements`, through one connection of the catalog server.
@@ -19,13 +28,42 @@ struct CatalogSession {
 
     func placement(of tenant: TenantID) async throws -> Placement? {
         let rows = try await connection.query(
-            "SELECT server, ready FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            "SELECT server, ready, generation FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
             logger: logger
         )
-        for try await (server, ready) in rows.decode((String, Bool).self) {
-            return Placement(tenant: tenant, server: server, ready: ready)
+        for try await (server, ready, generation) in rows.decode((String, Bool, Int64).self) {
+            return Placement(tenant: tenant, server: server, ready: ready, generation: generation)
         }
         return nil
+    }
+
+    /// The generation of each of `tenants` that is ready; tenants that are not are absent.
+    func generations(of tenants: [TenantID]) async throws -> [TenantID: Int64] {
+        let names = tenants.map(\.rawValue)
+        let rows = try await connection.query(
+            "SELECT tenant, generation FROM tenanted.placements WHERE store = \(key) AND ready AND tenant = ANY(\(names))",
+            logger: logger
+        )
+        var generations: [TenantID: Int64] = [:]
+        for try await (name, generation) in rows.decode((String, Int64).self) {
+            guard let tenant = try? TenantID(name) else { continue }
+            generations[tenant] = generation
+        }
+        return generations
+    }
+
+    /// Tells every process listening on the catalog server that `tenant` changed: the payload carries
+    /// its generation when it is ready, else 0. Each statement here commits on its own, so a listener
+    /// that reads the catalog on receipt sees the change.
+    func announce(_ tenant: TenantID) async throws {
+        let channel = PlacementChannel.name
+        try await connection.query(
+            """
+            SELECT pg_notify(\(channel), \(key) || ' ' || \(tenant.rawValue) || ' ' || COALESCE(
+                (SELECT generation FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue) AND ready), 0)::text)
+            """,
+            logger: logger
+        )
     }
 
     func readyPlacements() async throws -> [Placement] {
@@ -37,7 +75,7 @@ struct CatalogSession {
         for try await (name, server) in rows.decode((String, String).self) {
             // A name that is no longer valid (edited by hand) is not a tenant.
             guard let tenant = try? TenantID(name) else { continue }
-            placements.append(Placement(tenant: tenant, server: server, ready: true))
+            placements.append(Placement(tenant: tenant, server: server, ready: true, generation: 0))
         }
         return placements
     }
@@ -57,17 +95,31 @@ struct CatalogSession {
 
     func insert(_ tenant: TenantID, server: String) async throws {
         try await connection.query(
-            "INSERT INTO tenanted.placements (store, tenant, server, ready) VALUES (\(key), \(tenant.rawValue), \(server), false)",
+            """
+            INSERT INTO tenanted.placements (store, tenant, server, ready, generation)
+            VALUES (\(key), \(tenant.rawValue), \(server), false, nextval('tenanted.placement_generations'))
+            """,
             logger: logger
         )
     }
 
-    /// Marks `tenant` ready on `server`: the last step of a create, the switch of a move.
-    func setReady(_ tenant: TenantID, server: String) async throws {
-        try await connection.query(
-            "UPDATE tenanted.placements SET server = \(server), ready = true WHERE store = \(key) AND tenant = \(tenant.rawValue)",
-            logger: logger
-        )
+    /// Marks `tenant` ready on `server`: the last step of a create, the switch of a move. A move
+    /// (`newGeneration`) also gives the tenant a new generation, so pools of the old copy go stale.
+    func setReady(_ tenant: TenantID, server: String, newGeneration: Bool = false) async throws {
+        if newGeneration {
+            try await connection.query(
+                """
+                UPDATE tenanted.placements SET server = \(server), ready = true, generation = nextval('tenanted.placement_generations')
+                WHERE store = \(key) AND tenant = \(tenant.rawValue)
+                """,
+                logger: logger
+            )
+        } else {
+            try await connection.query(
+                "UPDATE tenanted.placements SET server = \(server), ready = true WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+                logger: logger
+            )
+        }
     }
 
     func setNotReady(_ tenant: TenantID) async throws {
@@ -190,6 +242,13 @@ extension PostgresStore {
                     """,
                     logger: logger
                 )
+                // Generations came after the first release: a catalog made before gets the column.
+                try await connection.query("CREATE SEQUENCE IF NOT EXISTS tenanted.placement_generations", logger: logger)
+                try await connection.query(
+                    "ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0",
+                    logger: logger
+                )
+
             }
         } catch {
             throw TenantedError.postgres("creating the placement catalog on server '\(catalogServer.name)'", nil, error)

@@ -43,11 +43,7 @@ extension PostgresStore {
         /// the server list is unchanged.
         public static let hash = PlacementPolicy { tenant, load in
             // FNV-1a: stable across processes and releases, unlike Swift's seeded Hasher.
-            var value: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in tenant.rawValue.utf8 {
-                value = (value ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
-            return load[Int(value % UInt64(load.count))].server
+            load[Int(tenant.stableHash64 % UInt64(load.count))].server
         }
 
         /// The server this policy picks for `tenant`, given the number of tenants on each server.
@@ -139,10 +135,8 @@ extension PostgresStore {
             if let catalogServer, !names.contains(catalogServer) {
                 throw TenantedError(.invalidConfiguration, "the catalog server '\(catalogServer)' is not one of the servers (\(servers.map(\.name).joined(separator: ", ")))")
             }
-            let prefixScalars = Array(prefix.unicodeScalars)
-            let prefixOK = !prefixScalars.isEmpty && prefixScalars.count <= 30
-                && prefixScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
-                && !("0"..."9").contains(prefixScalars[0])
+            let prefixOK = ASCIIAllowlist.lowercaseIdentifier.allows(prefix, maximumLength: 30)
+                && !(prefix.utf8.first.map { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? true)
             guard prefixOK else {
                 throw TenantedError(.invalidConfiguration, "the PostgreSQL name prefix must be 1 to 30 lowercase letters, digits or '_', starting with a letter or '_'")
             }

@@ -30,7 +30,7 @@ extension PostgresStore {
             }
             let from = location(of: object, on: source)
             let to = location(of: object, on: destination)
-            logger.info("moving tenant", metadata: ["tenant": "\(tenant)", "from": "\(source.name)", "to": "\(destination.name)"])
+            logger.info("moving tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(source.name)", "to": "\(destination.name)"])
             try await setWritesRefused(true, tenant: tenant, at: from, on: source)
             let counts: [String: Int]
             do {
@@ -39,29 +39,33 @@ extension PostgresStore {
                 try await setWritesRefused(false, tenant: tenant, at: to, on: destination)
                 counts = try await verifiedRowCounts(tenant, from: from, on: source, to: to, on: destination)
                 try await markReady(object, on: destination, tenant: tenant, ready: true)
-                try await catalog.setReady(tenant, server: destination.name)
+                try await catalog.setReady(tenant, server: destination.name, newGeneration: true)
+                // Other processes' pools of the old copy go stale now, before it is dropped.
+                try? await catalog.announce(tenant)
+
             } catch {
                 do {
                     try await dropObject(object, on: destination, tenant: tenant)
                     try await setWritesRefused(false, tenant: tenant, at: from, on: source)
                 } catch let cleanup {
-                    logger.error("could not undo a failed move", metadata: ["tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))"])
+                    logger.error("could not undo a failed move", metadata: [Logger.tenantMetadataKey: "\(tenant)", "error": "\(String(reflecting: cleanup))"])
                 }
-                let why = (error as? TenantedError)?.message ?? PostgresSQL.message(of: error) ?? "\(error)"
+                // The cause's own message (a server's, a tool's) stays in the underlying error.
+                let why = (error as? TenantedError).map { ": \($0.message)" } ?? ""
                 throw TenantedError(
                     .storeFailure,
-                    "moving tenant '\(tenant)' to server '\(destination.name)' failed, it stays on '\(source.name)': \(why)",
+                    "moving tenant '\(tenant)' to server '\(destination.name)' failed, it stays on '\(source.name)'\(why)",
                     tenant: tenant, underlying: error
                 )
             }
-            logger.info("switched tenant", metadata: ["tenant": "\(tenant)", "to": "\(destination.name)"])
+            logger.info("switched tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "to": "\(destination.name)"])
             try await beforeDeletingSource()
             do {
                 try await markReady(object, on: source, tenant: tenant, ready: false)
                 try await dropObject(object, on: source, tenant: tenant)
             } catch {
                 logger.warning("moved tenant but could not drop its old copy; it is unlisted and can be dropped by hand", metadata: [
-                    "tenant": "\(tenant)", "server": "\(source.name)", "object": "\(object)", "error": "\(String(reflecting: error))",
+                    Logger.tenantMetadataKey: "\(tenant)", "server": "\(source.name)", "object": "\(object)", "error": "\(String(reflecting: error))",
                 ])
             }
             return TenantMoveReport(tenant: tenant, from: source.name, to: destination.name, rowCounts: counts)
@@ -180,62 +184,5 @@ extension PostgresStore {
             environment: targetServer.libpqEnvironment(database: target.database),
             what: "pg_restore of tenant '\(tenant)' on server '\(targetServer.name)'"
         )
-    }
-}
-
-/// Runs PostgreSQL's command-line tools without blocking a thread of the cooperative pool.
-enum ExternalTool {
-    /// `configured`, else `name` on `PATH`, else in the newest `/usr/lib/postgresql/*/bin`.
-    static func locate(_ name: String, configured: String?) throws(TenantedError) -> String {
-        let manager = FileManager.default
-        if let configured {
-            guard manager.isExecutableFile(atPath: configured) else {
-                throw TenantedError(.invalidConfiguration, "\(name) at '\(configured)' is not an executable file")
-            }
-            return configured
-        }
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for directory in path.split(separator: ":") where manager.isExecutableFile(atPath: "\(directory)/\(name)") {
-            return "\(directory)/\(name)"
-        }
-        let versions = ((try? manager.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
-            .compactMap { Int($0) }.sorted(by: >)
-        for version in versions where manager.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/\(name)") {
-            return "/usr/lib/postgresql/\(version)/bin/\(name)"
-        }
-        throw TenantedError(.invalidConfiguration, "moving a tenant needs \(name) (apt-get install postgresql-client), or set its path in PostgresStore.Configuration")
-    }
-
-    /// Runs `executable` and waits for it; a non-zero exit throws with the last lines it printed.
-    static func run(_ executable: String, arguments: [String], environment: [String: String], what: String) async throws {
-        let errors = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-tool-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errors) }
-        let errorHandle = try FileHandle(forWritingTo: errors)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        // The caller's libpq settings (PGSERVICE, PGSSLROOTCERT…) must not redirect the tool.
-        var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
-        inherited.merge(environment) { $1 }
-        process.environment = inherited
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errorHandle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: TenantedError(.storeFailure, "\(what): could not start \(executable)", underlying: error))
-            }
-        }
-        try? errorHandle.close()
-        guard status == 0 else {
-            let output = (try? String(contentsOf: errors, encoding: .utf8)) ?? ""
-            let tail = output.split(separator: "\n").suffix(3).joined(separator: " / ")
-            throw TenantedError(.storeFailure, "\(what) failed (exit status \(status)): \(tail)")
-        }
     }
 }

@@ -1,7 +1,7 @@
 import Logging
 import NIOSSL
 import PostgresNIO
-import Tenanted
+package import Tenanted
 
 // Fail closed when the schema a connection was asked for is not the one in effect.
 //
@@ -72,6 +72,19 @@ extension PostgresStore {
             return (path, current)
         }
         return ("", nil)
+    }
+
+    /// Checks that `database` and `schema`, read in a tenant's transaction (a migration batch's,
+    /// before any DDL), are the tenant's: its database (database per tenant) or `pool`'s database,
+    /// and `public` or its schema.
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when they are not.
+    package func checkInEffect(database: String?, schema: String?, tenant: TenantID, pool: PostgresTenantPool?) throws(TenantedError) {
+        let object = try objectName(of: tenant)
+        let expectedDatabase = isDatabaseLayout ? object : pool?.database
+        let expectedSchema = isDatabaseLayout ? "public" : object
+        guard schema == expectedSchema, expectedDatabase == nil || database == expectedDatabase else {
+            throw Self.schemaRefusal(tenant: tenant, server: pool?.server ?? "?", expected: expectedSchema, found: schema)
+        }
     }
 
     /// The refusal when the schema in effect is not the tenant's: one line, the remedy named.

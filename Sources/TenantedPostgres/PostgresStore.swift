@@ -1,5 +1,3 @@
-import FluentKit
-import FluentPostgresDriver
 import Logging
 import NIOPosix
 import PostgresNIO
@@ -40,10 +38,10 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     let catalogKey: String
     let catalogServer: PostgresServer
     let servers: [String: PostgresServer]
-    /// Makes the Fluent drivers of the pools (Fluent's factory API wants one).
-    let databases: Databases
     private let clients: Mutex<[ClientRole: RunningClient]> = Mutex([:])
     let catalogReady: Mutex<Bool> = Mutex(false)
+    /// Learns of other processes' changes to tenants and invalidates this process's pools.
+    let watcher: PlacementWatcher
 
     /// Creates a store. Connects lazily, on first use.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad option.
@@ -58,7 +56,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         case .databasePerTenant: catalogKey = "database:" + configuration.prefix
         case .schemaPerTenant: catalogKey = "schema:" + configuration.prefix
         }
-        self.databases = Databases(threadPool: NIOThreadPool.singleton, on: configuration.eventLoopGroup)
+        self.watcher = PlacementWatcher(key: catalogKey, logger: configuration.logger)
     }
 
     /// A database-per-tenant store on the servers at `urls` (named `server1`, `server2`… in order).
@@ -128,7 +126,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                     try await catalog.setReady(tenant, server: holder.name)
                     throw TenantedError.exists(tenant)
                 }
-                logger.notice("removing the leftovers of an interrupted create", metadata: ["tenant": "\(tenant)", "server": "\(holder.name)"])
+                logger.notice("removing the leftovers of an interrupted create", metadata: [Logger.tenantMetadataKey: "\(tenant)", "server": "\(holder.name)"])
                 try await dropObject(object, on: holder, tenant: tenant)
                 try await catalog.remove(tenant)
             }
@@ -146,13 +144,15 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 await close(pool)
                 try await markReady(object, on: server, tenant: tenant, ready: true)
                 try await catalog.setReady(tenant, server: server.name)
+                // Pools other processes may still hold of an earlier tenant of this name go stale.
+                try? await catalog.announce(tenant)
             } catch {
                 do {
                     try await dropObject(object, on: server, tenant: tenant)
                     try await catalog.remove(tenant)
                 } catch let cleanup {
                     logger.error("could not remove a failed create; the tenant stays invisible and the next create removes it", metadata: [
-                        "tenant": "\(tenant)", "error": "\(String(reflecting: cleanup))",
+                        Logger.tenantMetadataKey: "\(tenant)", "error": "\(String(reflecting: cleanup))",
                     ])
                 }
                 throw error
@@ -170,6 +170,8 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             // Invisible first, then gone: a failure half-way leaves an unlisted leftover that the
             // next create of the name removes.
             try await catalog.setNotReady(tenant)
+            // Every process stops using the tenant before its database or schema goes.
+            try await catalog.announce(tenant)
             try await dropObject(object, on: server, tenant: tenant)
             try await catalog.remove(tenant)
         }
@@ -197,18 +199,49 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
 
     public func open(_ tenant: TenantID) async throws -> PostgresTenantPool {
         let object = try objectName(of: tenant)
+        // Listen before reading the placement: a change made after the read is announced to us.
+        await watcher.start(self)
         guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
             throw TenantedError.notFound(tenant, "open")
         }
-        return try await openPool(tenant, object: object, on: try server(named: placement.server))
+        let pool = try await openPool(tenant, object: object, on: try server(named: placement.server), generation: placement.generation)
+        watcher.register(pool)
+        return pool
     }
 
     public func close(_ pool: PostgresTenantPool) async {
+        watcher.unregister(pool)
         await pool.close()
     }
 
-    /// Stops the maintenance, catalog and shared clients. A later use starts them again.
+    /// No I/O: `false` once this process learned (from the catalog server's announcements, or from
+    /// an error that made the pool ask the catalog) that the tenant was destroyed, re-created or
+    /// moved since the pool opened.
+    public func isCurrent(_ pool: PostgresTenantPool) -> Bool {
+        pool.isCurrent
+    }
+
+    /// Asks the catalog whether `pool` still serves its tenant, and invalidates it when not. With the
+    /// catalog unreachable there is no verdict and the pool is left as it is.
+    func verify(_ pool: PostgresTenantPool) async {
+        let found: Placement??
+        do {
+            found = .some(try await catalog { try await $0.placement(of: pool.tenant) })
+        } catch {
+            found = .none
+        }
+        guard case .some(let placement) = found else { return }
+        guard let placement, placement.ready else {
+            pool.invalidate(gone: true)
+            return
+        }
+        if placement.generation != pool.generation { pool.invalidate(gone: false) }
+    }
+
+    /// Stops listening for changes, then the maintenance, catalog and shared clients. A later use
+    /// starts them again.
     public func shutdown() async {
+        await watcher.stop()
         let running = clients.withLock { clients in
             defer { clients = [:] }
             return Array(clients.values)
@@ -229,7 +262,9 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
 
     // MARK: Pools
 
-    func openPool(_ tenant: TenantID, object: String, on server: PostgresServer) async throws -> PostgresTenantPool {
+    /// Opens a pool of `tenant`'s `object` on `server`. A pool of the registry gets the tenant's
+    /// `generation` and a verifier; a create's own pool (generation 0) has none.
+    func openPool(_ tenant: TenantID, object: String, on server: PostgresServer, generation: Int64 = 0) async throws -> PostgresTenantPool {
         let (database, schema) = location(of: object, on: server)
         let client: PostgresClient
         let running: Task<Void, Never>?
@@ -257,11 +292,17 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             running = nil
             setsLocal = true
         }
-        let driver = DatabaseConfigurationFactory.postgres(client: client, logger: logger).make().makeDriver(for: databases)
+        var verifier: (@Sendable (PostgresTenantPool) async -> Void)?
+        if generation != 0 {
+            verifier = { [weak self] pool in await self?.verify(pool) }
+        }
         return PostgresTenantPool(
             tenant: tenant, server: server.name, database: database, schema: schema,
-            client: client, running: running, driver: driver, setsLocalSearchPath: setsLocal
+            client: client, running: running, setsLocalSearchPath: setsLocal,
+            generation: generation, verifier: verifier
         )
+
+
     }
 
     // MARK: Clients

@@ -1,6 +1,6 @@
-import FluentKit
 import Logging
 public import PostgresNIO
+import Synchronization
 public import Tenanted
 
 /// One tenant's open pool on its PostgreSQL server: what ``PostgresStore/open(_:)`` returns and
@@ -19,18 +19,34 @@ public final class PostgresTenantPool: Sendable {
     public let database: String
     /// The tenant's schema: `public` for database per tenant.
     public let schema: String
-    /// The client: this tenant's own, or (shared pool) its server's.
-    let client: PostgresClient
+    /// The client: this tenant's own, or (shared pool) its server's. An ORM adapter builds on it.
+    package let client: PostgresClient
     /// Runs `client` while the pool is open; `nil` for a borrowed, shared client.
     let running: Task<Void, Never>?
-    /// The stock Fluent PostgreSQL driver over `client`.
-    let driver: any DatabaseDriver
+    /// What an ORM adapter keeps for this pool (``adapterValue(_:)``).
+    private let adapterSlot = Mutex<(any Sendable)?>(nil)
     /// Whether each use must begin with `SET LOCAL search_path` (shared pool).
-    let setsLocalSearchPath: Bool
+    package let setsLocalSearchPath: Bool
+    /// The tenant's generation in the catalog when the pool opened (0 for a create's own pool).
+    let generation: Int64
+    /// Asks the catalog whether the pool is still current, invalidating it when not (the store's
+    /// ``PostgresStore/verify(_:)``); `nil` for a create's own pool.
+    let verifier: (@Sendable (PostgresTenantPool) async -> Void)?
+    private let validity = Mutex(Validity.current)
+
+    /// Whether the pool still serves its tenant as the catalog holds it.
+    package enum Validity: Sendable {
+        case current
+        /// The tenant moved or was replaced: new scopes open a fresh pool.
+        case stale
+        /// The tenant was destroyed (or is being destroyed).
+        case gone
+    }
 
     init(
         tenant: TenantID, server: String, database: String, schema: String,
-        client: PostgresClient, running: Task<Void, Never>?, driver: any DatabaseDriver, setsLocalSearchPath: Bool
+        client: PostgresClient, running: Task<Void, Never>?, setsLocalSearchPath: Bool,
+        generation: Int64 = 0, verifier: (@Sendable (PostgresTenantPool) async -> Void)? = nil
     ) {
         self.tenant = tenant
         self.server = server
@@ -38,8 +54,76 @@ public final class PostgresTenantPool: Sendable {
         self.schema = schema
         self.client = client
         self.running = running
-        self.driver = driver
         self.setsLocalSearchPath = setsLocalSearchPath
+        self.generation = generation
+        self.verifier = verifier
+    }
+
+    /// What an ORM adapter keeps for this pool — TenantedFluentPostgres: its Fluent driver over
+    /// `client` — made by `make` on first use and kept until the pool closes. The store itself
+    /// knows no ORM.
+    package func adapterValue<Value: Sendable>(_ make: () -> Value) -> Value {
+        adapterSlot.withLock { slot in
+            if let value = slot as? Value { return value }
+            let value = make()
+            slot = value
+            return value
+        }
+    }
+
+    /// Whether the pool still serves its tenant as the catalog holds it: one lock, no I/O.
+    public var isCurrent: Bool { validity.withLock { $0 == .current } }
+
+    package var currentValidity: Validity { validity.withLock { $0 } }
+
+    /// Marks the pool stale or gone (never back to current). A gone tenant's own client stops at once,
+    /// so operations queued for a connection to a dropped database fail instead of waiting for a
+    /// reconnect to whatever later holds the name; a moved tenant's client stops after
+    /// `grace`, so reads already running on the old copy can finish.
+    func invalidate(gone: Bool, grace: Duration = .seconds(1)) {
+        let changed = validity.withLock { validity -> Bool in
+            let next: Validity = gone ? .gone : .stale
+            switch (validity, next) {
+            case (.gone, _), (.stale, .stale): return false
+            default:
+                validity = next
+                return true
+            }
+        }
+        guard changed, let running else { return }
+        if gone {
+            running.cancel()
+        } else {
+            Task {
+                try? await Task.sleep(for: grace)
+                running.cancel()
+            }
+        }
+    }
+
+    /// The error to report for `error`, raised by an operation on this pool: when the tenant is gone
+    /// (known already, or learned now from the catalog after an error that a dropped database or
+    /// schema causes), ``Tenanted/TenantedError/Code/tenantNotFound``; when it moved,
+    /// a ``Tenanted/TenantedError/Code/storeFailure`` that says so; else `error` itself.
+    package func translate(_ error: any Error) async -> any Error {
+        if let error = error as? TenantedError { return error }
+        if currentValidity == .current, PostgresSQL.suggestsTenantGone(error), let verifier {
+            await verifier(self)
+        }
+        switch currentValidity {
+        case .current: return error
+        case .gone: return goneError
+        case .stale:
+            return TenantedError(
+                .storeFailure,
+                "tenant '\(tenant)' moved to another server while this operation ran on the old copy; retry it",
+                tenant: tenant, underlying: error
+            )
+        }
+    }
+
+    package var goneError: TenantedError {
+        TenantedError(.tenantNotFound, "tenant '\(tenant)' was destroyed (by this or another process)", tenant: tenant)
     }
 
     /// Lends a connection to this tenant's data for `body`.
@@ -51,14 +135,20 @@ public final class PostgresTenantPool: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        if setsLocalSearchPath {
-            return try await client.withTransaction(logger: Self.logger, isolation: isolation) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(PostgresSQL.identifier(schema))"), logger: Self.logger)
-                return try await body(connection)
+        if currentValidity == .gone { throw goneError }
+        do {
+            if setsLocalSearchPath {
+                return try await client.withTransaction(logger: Self.logger, isolation: isolation) { connection in
+                    try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(PostgresSQL.identifier(schema))"), logger: Self.logger)
+                    return try await body(connection)
+                }
             }
+            return try await client.withConnection(isolation: isolation, body)
+        } catch {
+            throw await translate(error)
         }
-        return try await client.withConnection(isolation: isolation, body)
     }
+
 
     /// Stops the pool's own client (a shared client stays up): its connections close.
     func close() async {

@@ -87,11 +87,7 @@ struct PathTemplate: Sendable, Equatable {
     ///
     /// Stable across processes, versions and platforms (unlike `Hasher`), because files depend on it.
     static func bucket(of tenant: TenantID) -> [String] {
-        var hash: UInt32 = 2_166_136_261
-        for byte in tenant.rawValue.utf8 {
-            hash ^= UInt32(byte)
-            hash = hash &* 16_777_619
-        }
+        let hash = tenant.stableHash32
         return [UInt8(truncatingIfNeeded: hash >> 24), UInt8(truncatingIfNeeded: hash >> 16)].map { byte in
             let digits = String(byte, radix: 16)
             return digits.count == 1 ? "0" + digits : digits

@@ -6,6 +6,9 @@ import Darwin
 
 /// The ready-lock of a tenant: a file whose exclusive `flock` is held while the tenant is being
 /// created or destroyed, so other tasks and other processes see the tenant as absent meanwhile.
+/// Open pools hold it *shared* for the length of each write (``WriteGuard``), so a destroy waits
+/// for writes in progress.
+
 ///
 /// All functions block; call them from a thread pool, never from an event loop.
 struct ReadyLock: ~Copyable {

@@ -16,9 +16,18 @@ public final class SQLitePool: Sendable {
     public let maximumReaders: Int
     private let writer: ConnectionLender
     private let readers: ConnectionLender?
+    /// Guards writes against a destroy or replacement by another process; `nil` for the pool of a
+    /// tenant being created (its file is not in place yet, and the creator holds the lock).
+    let writeGuard: WriteGuard?
 
-    init(tenant: TenantID, maximumReaders: Int, connect: @escaping @Sendable (_ reader: Bool) async throws -> SQLiteConnection) {
+    init(
+        tenant: TenantID,
+        maximumReaders: Int,
+        writeGuard: WriteGuard? = nil,
+        connect: @escaping @Sendable (_ reader: Bool) async throws -> SQLiteConnection
+    ) {
         self.tenant = tenant
+        self.writeGuard = writeGuard
         self.maximumReaders = max(0, maximumReaders)
         self.writer = ConnectionLender(limit: 1, tenant: tenant) { try await connect(false) }
         self.readers = maximumReaders > 0
@@ -27,12 +36,25 @@ public final class SQLitePool: Sendable {
     }
 
     /// Runs `body` with the writer connection; use it for anything that writes, and for transactions.
+    ///
+    /// - Throws: ``Tenanted/TenantedError/Code/tenantNotFound``, without running `body`, when the
+    ///   tenant is being destroyed or was destroyed or re-created since this pool opened (by this
+    ///   process or another): a write is never acknowledged into a deleted database.
     public func write<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result {
-        try await writer.withConnection(body)
+        guard let writeGuard else { return try await writer.withConnection(body) }
+        return try await writer.withConnection { connection in
+            try writeGuard.enter()
+            defer { writeGuard.leave() }
+            return try await body(connection)
+        }
     }
+
+    /// Whether the database path still names the file this pool opened: `false` once the tenant was
+    /// destroyed or re-created, by this process or another. One `stat`.
+    public var isCurrent: Bool { writeGuard?.isCurrent ?? true }
 
     /// Runs `body` with a connection for reading: an idle reader if one is open, else the writer if
     /// it is open and idle, else a reader (opened if fewer than ``maximumReaders`` are, waited for if
@@ -56,5 +78,6 @@ public final class SQLitePool: Sendable {
     public func close() async {
         await readers?.close()
         await writer.close()
+        writeGuard?.closeFile()
     }
 }

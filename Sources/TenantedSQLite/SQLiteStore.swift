@@ -31,7 +31,7 @@ public struct SQLiteStore: TenantStore {
     /// The absolute root directory.
     public let root: String
     let template: PathTemplate
-    private let busyTimeoutMilliseconds: Int
+    let busyTimeoutMilliseconds: Int
 
     /// Creates a store.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` for a bad template, root or limit.
@@ -63,32 +63,70 @@ public struct SQLiteStore: TenantStore {
     // MARK: TenantStore
 
     public func exists(_ tenant: TenantID) async throws -> Bool {
-        let path = databasePath(for: tenant)
-        return try await onThreadPool { Self.isReady(path) }
+        try await settledReady(databasePath(for: tenant))
     }
 
     public func tenants() async throws -> [TenantID] {
-        try await onThreadPool { try listTenants() }
+        let (ready, held) = try await onThreadPool { try listTenants() }
+        var found = ready
+        for tenant in held where try await settledReady(databasePath(for: tenant)) {
+            found.append(tenant)
+        }
+        return found.sorted()
+    }
+
+    /// Whether the tenant at `path` is ready, asking again a few times, 5 ms apart, while its
+    /// ready-lock is held. A create or destroy holds the lock for its whole length; but a child
+    /// process being started (between fork and exec) also holds, for a moment, a copy of every lock
+    /// open in this process — that must not make a ready tenant look absent.
+    private func settledReady(_ path: String) async throws -> Bool {
+        for attempt in 1...10 {
+            switch try await onThreadPool({ Self.readiness(path) }) {
+            case .ready: return true
+            case .absent: return false
+            case .held: if attempt < 10 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        return false
     }
 
     public func open(_ tenant: TenantID) async throws -> SQLitePool {
         let path = databasePath(for: tenant)
-        guard try await onThreadPool({ Self.isReady(path) }) else {
-            throw TenantedError.notFound(tenant, "open")
+        // A tenant replaced between the identity read and the writer's open is caught by the
+        // writer's own check (it opened another file than the identity names): try again.
+        for attempt in 1...3 {
+            guard try await settledReady(path) else { throw TenantedError.notFound(tenant, "open") }
+            let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
+                guard let identity = FileIdentity.of(path),
+                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity)
+                else { return nil }
+                return (identity, writeGuard)
+            }
+            guard let (identity, writeGuard) = found else { throw TenantedError.notFound(tenant, "open") }
+            let pool = makePool(tenant, path: path, create: false, identity: identity, writeGuard: writeGuard)
+            do {
+                // Open the writer now: a cold open pays for it here, and a broken file fails here.
+                try await pool.write { _ in }
+                return pool
+            } catch let error as TenantedError where error.code == .tenantNotFound && attempt < 3 {
+                await pool.close()
+                continue
+            } catch {
+                await pool.close()
+                throw storeError(error, tenant, "open the database of tenant '\(tenant)'", path)
+            }
         }
-        let pool = makePool(tenant, path: path, create: false)
-        do {
-            // Open the writer now: a cold open pays for it here, and a broken file fails here.
-            try await pool.write { _ in }
-        } catch {
-            await pool.close()
-            throw storeError(error, tenant, "open the database of tenant '\(tenant)'", path)
-        }
-        return pool
+        throw TenantedError.notFound(tenant, "open")
     }
 
     public func close(_ pool: SQLitePool) async {
         await pool.close()
+    }
+
+    /// One `stat` of the tenant's database path: `false` once it names another file than the pool
+    /// opened (the tenant was destroyed or re-created, here or in another process).
+    public func isCurrent(_ pool: SQLitePool) -> Bool {
+        pool.isCurrent
     }
 
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
@@ -160,205 +198,63 @@ public struct SQLiteStore: TenantStore {
 
     public func destroy(_ tenant: TenantID) async throws {
         let path = databasePath(for: tenant)
-        try await onThreadPool {
-            let lock: ReadyLock
-            do {
-                lock = try ReadyLock(exclusiveAt: path + ".lock")
-            } catch let error as SystemError where error.code == ENOENT || error.code == EWOULDBLOCK {
-                // No directory: no tenant. Held: it is being created or destroyed, so it does not exist yet.
-                throw TenantedError.notFound(tenant, "destroyTenant")
-            } catch {
-                throw storeError(error, tenant, "destroy tenant '\(tenant)'", path)
+        // Writes of open pools (in any process) hold the ready-lock shared while they run: wait for
+        // them, a few milliseconds at a time and never parked on the lock, up to the busy timeout.
+        let deadline = ContinuousClock.now + .milliseconds(max(busyTimeoutMilliseconds, 1000))
+        while true {
+            let done = try await onThreadPool { () throws -> Bool in
+                do {
+                    try destroyNow(tenant, path: path)
+                    return true
+                } catch is WritesInProgress {
+                    return false
+                }
             }
-            guard Self.fileExists(path) else {
-                lock.remove()
-                removeTenantDirectories(for: tenant)
-                throw TenantedError.notFound(tenant, "destroyTenant")
+            if done { return }
+            guard ContinuousClock.now < deadline else {
+                throw TenantedError(
+                    .storeFailure,
+                    "could not destroy tenant '\(tenant)': its database stayed busy with writes for \(max(busyTimeoutMilliseconds, 1000)) ms",
+                    tenant: tenant
+                )
             }
-            Self.removeDatabaseFiles(path)
-            if Self.fileExists(path) {
-                throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
-            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// The ready-lock is held shared only: writes of open pools are in progress.
+    private struct WritesInProgress: Error {}
+
+    /// Destroys at once; throws ``WritesInProgress`` when the ready-lock is held shared only.
+    private func destroyNow(_ tenant: TenantID, path: String) throws {
+        let lock: ReadyLock
+        do {
+            lock = try ReadyLock(exclusiveAt: path + ".lock")
+        } catch where error.code == EWOULDBLOCK && !ReadyLock.isHeld(at: path + ".lock") {
+            throw WritesInProgress()
+        } catch where error.code == ENOENT || error.code == EWOULDBLOCK {
+            // No directory: no tenant. Held: it is being created or destroyed, so it does not exist yet.
+            throw TenantedError.notFound(tenant, "destroyTenant")
+        } catch {
+            throw storeError(error, tenant, "destroy tenant '\(tenant)'", path)
+        }
+        guard Self.fileExists(path) else {
             lock.remove()
             removeTenantDirectories(for: tenant)
+            throw TenantedError.notFound(tenant, "destroyTenant")
         }
-    }
-
-    // MARK: Connections
-
-    private func makePool(_ tenant: TenantID, path: String, create: Bool) -> SQLitePool {
-        let configuration = configuration
-        let busyTimeout = busyTimeoutMilliseconds
-        return SQLitePool(tenant: tenant, maximumReaders: configuration.maximumReaders) { reader in
-            try await Self.connect(
-                path: path, create: create, reader: reader, busyTimeout: busyTimeout, configuration: configuration
-            )
+        Self.removeDatabaseFiles(path)
+        if Self.fileExists(path) {
+            throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
         }
+        lock.remove()
+        removeTenantDirectories(for: tenant)
     }
 
-    /// Opens one connection and applies the per-connection settings.
-    static func connect(
-        path: String,
-        create: Bool,
-        reader: Bool,
-        busyTimeout: Int,
-        configuration: Configuration
-    ) async throws -> SQLiteConnection {
-        let uri = "file:" + uriEscaped(path) + (create ? "?mode=rwc" : "?mode=rw")
-        let connection = try await SQLiteConnection.open(
-            storage: .file(path: uri),
-            threadPool: configuration.threadPool,
-            logger: configuration.logger,
-            on: configuration.eventLoopGroup.any()
-        )
-        do {
-            // busy_timeout first: it replaces sqlite-nio's spinning busy handler with a sleeping wait.
-            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeout)")
-            let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
-            guard mode == "wal" else {
-                throw TenantedError(.storeFailure, "SQLite refused WAL mode (journal_mode is \(mode ?? "unknown"))")
-            }
-            _ = try await connection.query("PRAGMA synchronous = NORMAL")
-            _ = try await connection.query("PRAGMA foreign_keys = ON")
-            if reader { _ = try await connection.query("PRAGMA query_only = ON") }
-            try await configuration.prepareConnection?(connection)
-            return connection
-        } catch {
-            await connection.closeEvenIfCancelled()
-            throw error
-        }
-    }
-
-    /// Percent-escapes a path for an SQLite `file:` URI.
-    static func uriEscaped(_ path: String) -> String {
-        var escaped = ""
-        for byte in path.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                escaped.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                escaped += "%" + (hex.count == 1 ? "0" + hex : hex)
-            }
-        }
-        return escaped
-    }
-
-    // MARK: Files
-
-    /// Runs file-system work on the thread pool; errors other than Tenanted's become `storeFailure`.
-    private func onThreadPool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
-        do {
-            return try await configuration.threadPool.runIfActive(body)
-        } catch let error as TenantedError {
-            throw error
-        } catch {
-            throw TenantedError(.storeFailure, "the SQLite store's file-system work failed", underlying: error)
-        }
-    }
-
-    /// Ready = the database file exists and nobody holds its ready-lock.
-    static func isReady(_ path: String) -> Bool {
-        fileExists(path) && !ReadyLock.isHeld(at: path + ".lock")
-    }
-
-    static func fileExists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
-    static func removeFile(_ path: String) {
-        unlink(path)
-    }
-
-    static func removeDatabaseFiles(_ path: String) {
-        for suffix in ["", "-wal", "-shm", "-journal"] { removeFile(path + suffix) }
-    }
-
-    /// Creates the directories above `tenant`'s file.
-    private func makeDirectories(for tenant: TenantID) throws {
-        let directory = ([root] + template.components(for: tenant).dropLast()).joined(separator: "/")
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw TenantedError(
-                .storeFailure, "cannot create the directory of tenant '\(tenant)'", tenant: tenant,
-                underlying: error, detail: directory
-            )
-        }
-    }
-
-    /// Removes the directories that belong to `tenant` alone, deepest first, when empty.
-    private func removeTenantDirectories(for tenant: TenantID) {
-        let components = template.components(for: tenant)
-        var index = components.count - 1
-        while index > template.firstTenantComponent {
-            index -= 1
-            let directory = ([root] + components[...index]).joined(separator: "/")
-            if rmdir(directory) != 0 { return }
-        }
-    }
-
-    /// Walks the template's components under the root and returns every ready tenant.
-    private func listTenants() throws -> [TenantID] {
-        let patterns = try template.components.indices.map { index in
-            template.isLiteral(index) ? nil : try template.pattern(index)
-        }
-        var found: [TenantID] = []
-        func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
-            let isLast = index == template.components.count - 1
-            let children: [(String, [Substring])]
-            if let pattern = patterns[index] {
-                let entries: [String]
-                do {
-                    entries = try FileManager.default.contentsOfDirectory(atPath: directory)
-                } catch {
-                    // A missing directory holds no tenants; an unreadable one must not hide them.
-                    guard FileManager.default.fileExists(atPath: directory) else { return }
-                    throw TenantedError(.storeFailure, "cannot list the tenants' directory", underlying: error, detail: directory)
-                }
-                children = entries.compactMap { entry in
-                    guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
-                    let captured = match.output.dropFirst().compactMap(\.substring)
-                    return (entry, captured)
-                }
-            } else {
-                children = [(template.components(for: placeholder)[index], [])]
-            }
-            for (entry, captured) in children {
-                let path = directory + "/" + entry
-                let names = names + captured
-                if isLast {
-                    guard let first = names.first, names.allSatisfy({ $0 == first }),
-                        let tenant = try? TenantID(String(first)),
-                        databasePath(for: tenant) == path, Self.isReady(path)
-                    else { continue }
-                    found.append(tenant)
-                } else {
-                    try walk(path, index + 1, names)
-                }
-            }
-        }
-        try walk(root, 0, [])
-        return found.sorted()
-    }
-
-    /// Any valid tenant, used only to spell the literal components of the template.
-    private var placeholder: TenantID { TenantID.placeholder }
-
-    private func storeError(_ error: any Error, _ tenant: TenantID, _ operation: String, _ path: String) -> any Error {
+    func storeError(_ error: any Error, _ tenant: TenantID, _ operation: String, _ path: String) -> any Error {
         if error is TenantedError { return error }
         return TenantedError(.storeFailure, "could not \(operation)", tenant: tenant, underlying: error, detail: path)
     }
-}
-
-extension TenantID {
-    /// A fixed valid name, for spelling literal template components.
-    fileprivate static let placeholder: TenantID = {
-        do { return try TenantID("x") } catch { preconditionFailure("'x' is a valid tenant name") }
-    }()
 }
 
 /// Carries the ready-lock across the thread-pool boundary and releases it exactly once.

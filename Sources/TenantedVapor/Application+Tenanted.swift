@@ -20,11 +20,19 @@ extension Application {
         /// database (so `req.db` is the request's tenant), keeps it for ``TenantMiddleware`` and the
         /// `tenants` commands, and shuts it down with the application.
         ///
+        /// It also wraps Fluent's `migrate` command, which runs only `app.migrations` (the shared
+        /// databases), so that it ends by saying that tenant migrations are `tenants migrate`
+        /// instead of silently leaving every tenant behind.
+        ///
         /// - Parameter id: the routing database's ID. Default: `.tenanted`.
         public func use<Store: FluentTenantStore>(_ tenancy: Tenancy<Store>, as id: DatabaseID = .tenanted) {
             application.storage[Key.self] = tenancy
             application.databases.use(.tenanted(tenancy), as: id, isDefault: true)
             application.lifecycle.use(TenancyLifecycle(tenancy: tenancy))
+            // `databases` has just made Fluent register `migrate` (it does so on first use).
+            if let migrate = application.asyncCommands.commands["migrate"], !(migrate is SharedMigrateCommand) {
+                application.asyncCommands.use(SharedMigrateCommand(fluent: migrate), as: "migrate")
+            }
         }
 
         /// The configured tenancy, or `nil`.

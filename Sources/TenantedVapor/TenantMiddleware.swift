@@ -1,5 +1,6 @@
 public import Tenanted
 public import Vapor
+import Logging
 
 /// Resolves each request's tenant and runs the rest of the responder chain inside it.
 ///
@@ -55,71 +56,36 @@ public struct TenantMiddleware: AsyncMiddleware {
         }
         let tenancy = try self.tenancy ?? request.application.tenanted.requireTenancy()
         request.storage[TenantStorageKey.self] = tenant
-        request.logger[metadataKey: "tenant"] = "\(tenant)"
+        // The request API (`req.withTenant`, websockets) re-enters this tenancy, not the app's default.
+        request.storage[TenancyStorageKey.self] = tenancy
+        request.logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
         do {
             return try await tenancy.withTenant(tenant, prohibitingSwitches: true, isolation: nil) {
                 try await next.respond(to: request)
             }
         } catch let error as TenantedError where error.code == .tenantNotFound && error.tenant == tenant {
             throw TenantNotFound()
-        }
-    }
-}
-
-/// The 404 for a request whose tenant is invalid or unknown; says nothing about the name.
-struct TenantNotFound: AbortError {
-    var status: HTTPResponseStatus { .notFound }
-    var reason: String { "tenant not found" }
-}
-
-struct TenantStorageKey: StorageKey {
-    typealias Value = TenantID
-}
-
-extension Request {
-    /// The tenant ``TenantMiddleware`` resolved for this request, or `nil`.
-    public var tenant: TenantID? {
-        storage[TenantStorageKey.self]
-    }
-
-    /// The request's tenant.
-    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` (a 404) when the request has none.
-    public func requireTenant() throws -> TenantID {
-        guard let tenant else { throw TenantedError(.noTenant, "this request names no tenant") }
-        return tenant
-    }
-
-    /// Runs `body` in the request's tenant again, where the task-local context does not reach:
-    /// websocket handlers and their frame callbacks, `Task.detached`, event-loop callbacks.
-    ///
-    /// ```swift
-    /// ws.onText { ws, text in
-    ///     try? await req.withTenant { try await Message(text: text).create(on: req.db) }
-    /// }
-    /// ```
-    ///
-    /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` when the request has no tenant.
-    public func withTenant<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
-        let tenant = try requireTenant()
-        return try await application.tenanted.requireTenancy().withTenant(tenant, prohibitingSwitches: true, isolation: nil, body)
-    }
-}
-
-extension TenantedError: AbortError {
-    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName` and `wrongTenant` (to a client, a record
-    /// or tenant it cannot reach does not exist); 503 for `pendingMigrations`, `poolLimitReached` and
-    /// `shutdown`; 500 otherwise.
-    public var status: HTTPResponseStatus {
-        switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant: .notFound
-        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
-        default: .internalServerError
+        } catch let error as TenantedError where error.code == .pendingMigrations && error.tenant == tenant {
+            await Self.logPendingMigrations(error, of: tenant, in: tenancy, logger: request.logger)
+            throw error
         }
     }
 
-    /// A short reason without tenant names or detail: `"tenant not found"` for the 404s, the
-    /// status's phrase otherwise. The full error goes to the log.
-    public var reason: String {
-        status == .notFound ? "tenant not found" : status.reasonPhrase
+    /// Logs what an operator needs to fix a `pendingMigrations` 503: the code, the tenant, the names
+    /// of the pending migrations and the command that applies them. The client gets only
+    /// "Service Unavailable"; Vapor's `ErrorMiddleware` logs no more than that.
+    ///
+    /// The names come from the tenant's migration log (``Tenanted/AnyTenancy/migrationStatus(_:)``,
+    /// on a pool of its own): a read per failed request, only while the tenant is behind.
+    static func logPendingMigrations(_ error: TenantedError, of tenant: TenantID, in tenancy: any AnyTenancy, logger: Logger) async {
+        let pending = (try? await tenancy.migrationStatus(tenant).pending) ?? []
+        // Without the names (the log could not be read), the error's own message: the first name and the count.
+        let what = pending.isEmpty
+            ? error.message
+            : "tenant '\(tenant)' has \(pending.count) pending migration(s): \(pending.joined(separator: ", "))"
+        logger.error(
+            "\(error.code): \(what); run `tenants migrate` to apply them (requests get 503 until then)",
+            metadata: ["code": "\(error.code)", "pending": .array(pending.map { .string($0) })]
+        )
     }
 }

@@ -1,6 +1,7 @@
 import FluentKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

@@ -2,6 +2,7 @@ import FluentKit
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

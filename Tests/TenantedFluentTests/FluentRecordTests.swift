@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing
@@ -115,20 +116,20 @@ import Testing
     }
 
     @Test(arguments: [
-        ("", TenantedError.Code.invalidConfiguration),
-        ("http://notes/Note/1?tenant=acme", .invalidConfiguration),
-        ("gid://notes/Note/1", .tenantNotFound),
+        ("", TenantedError.Code.badReference),
+        ("http://notes/Note/1?tenant=acme", .badReference),
+        ("gid://notes/Note/1", .badReference),
         ("gid://notes/Note/1?tenant=", .badTenantName),
         ("gid://notes/Note/1?tenant=../etc", .badTenantName),
         ("gid://notes/Note/1?tenant=ACME", .badTenantName),
         ("gid://notes/Note/1?tenant=ac%00me", .badTenantName),
-        ("gid://notes/Comment/1?tenant=acme", .invalidConfiguration),
-        ("gid://notes/Note/one?tenant=acme", .invalidConfiguration),
-        ("gid://notes/Note/?tenant=acme", .invalidConfiguration),
-        ("gid://notes/Note/1/2?tenant=acme", .invalidConfiguration),
-        ("gid://no tes/Note/1?tenant=acme", .invalidConfiguration),
-        ("gid:///Note/1?tenant=acme", .invalidConfiguration),
-        ("gid://notes/Note/1?tenant=acme" + String(repeating: "x", count: 3_000), .invalidConfiguration),
+        ("gid://notes/Comment/1?tenant=acme", .badReference),
+        ("gid://notes/Note/one?tenant=acme", .badReference),
+        ("gid://notes/Note/?tenant=acme", .badReference),
+        ("gid://notes/Note/1/2?tenant=acme", .badReference),
+        ("gid://no tes/Note/1?tenant=acme", .badReference),
+        ("gid:///Note/1?tenant=acme", .badReference),
+        ("gid://notes/Note/1?tenant=acme" + String(repeating: "x", count: 3_000), .badReference),
     ])
     func malformedReferencesAreRefusedWithAClearError(input: String, code: TenantedError.Code) {
         #expect(throws: TenantedError.self) { try GlobalRecordID<Note>(parsing: input) }
@@ -144,8 +145,8 @@ import Testing
     }
 
     @Test func aReferenceNeedsASavedRecordOfATenant() async throws {
-        #expect(throws: TenantedError.self) { try GlobalRecordID(Note(title: "unsaved"), app: "notes") }
-        #expect(throws: TenantedError.self) { try GlobalRecordID<Note>(app: "", tenant: .acme, id: 1) }
-        #expect(throws: TenantedError.self) { try GlobalRecordID<Note>(app: "no/tes", tenant: .acme, id: 1) }
+        await expectTenantedError(.misuse) { _ = try GlobalRecordID(Note(title: "unsaved"), app: "notes") }
+        await expectTenantedError(.invalidConfiguration) { _ = try GlobalRecordID<Note>(app: "", tenant: .acme, id: 1) }
+        await expectTenantedError(.invalidConfiguration) { _ = try GlobalRecordID<Note>(app: "no/tes", tenant: .acme, id: 1) }
     }
 }

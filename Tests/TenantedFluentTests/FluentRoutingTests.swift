@@ -4,6 +4,7 @@ import NIOCore
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing
@@ -235,7 +236,7 @@ import Testing
                     Issue.record("expected a TenantedError, got \(String(describing: outcome))")
                     return
                 }
-                #expect(error.code == .storeFailure)
+                #expect(error.code == .misuse)
                 #expect(error.message.contains("use the database that closure was given"))
                 #expect(try await Note.query(on: db).count() == 0)
             }

@@ -1,4 +1,5 @@
 import Tenanted
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedStoreConformance
 import TenantedTestSupport

@@ -3,6 +3,7 @@ import SQLKit
 import SQLiteNIO
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

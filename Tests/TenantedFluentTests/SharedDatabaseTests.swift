@@ -2,6 +2,7 @@ import FluentKit
 import FluentSQLiteDriver
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

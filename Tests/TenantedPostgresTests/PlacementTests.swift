@@ -4,6 +4,7 @@ import PostgresNIO
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 @testable import TenantedPostgres
 import TenantedTestSupport
 import Testing
@@ -127,33 +128,18 @@ struct PlacementTests {
 
     final class Fixture: Sendable {
         let stores: PostgresTestStores
-        let tenancy: Tenancy<PostgresStore>
-        let databases: Databases
+        let items: ItemsTenancy
 
         init(layout: TestLayout) throws {
             stores = try PostgresTestStores(layout: layout.layout, servers: [PostgresTestServer.primary(), PostgresTestServer.secondary()])
-            let migrations = TenantMigrations()
-            migrations.add(CreateItems())
-            tenancy = try Tenancy(store: stores.makeStore(), migrations: migrations, logger: .silent)
-            databases = Databases(threadPool: .singleton, on: tenancy.store.eventLoopGroup)
-            databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+            items = try ItemsTenancy(stores: stores)
         }
 
-        func db() -> any SQLDatabase {
-            databases.database(logger: .silent, on: tenancy.store.eventLoopGroup.any()) as! any SQLDatabase
-        }
+        var tenancy: Tenancy<PostgresStore> { items.tenancy }
 
-        func insert(_ value: Int, into tenant: TenantID) async throws {
-            try await tenancy.withTenant(tenant) {
-                try await db().raw("INSERT INTO items (value) VALUES (\(bind: value))").run()
-            }
-        }
+        func insert(_ value: Int, into tenant: TenantID) async throws { try await items.insert(value, into: tenant) }
 
-        func values(of tenant: TenantID) async throws -> [Int] {
-            try await tenancy.withTenant(tenant) {
-                try await db().raw("SELECT value FROM items ORDER BY id").all().map { try $0.decode(column: "value", as: Int.self) }
-            }
-        }
+        func values(of tenant: TenantID) async throws -> [Int] { try await items.values(of: tenant) }
 
         func objectExists(_ tenant: TenantID, on server: PostgresServer) async throws -> Bool {
             let name = try tenancy.store.objectName(of: tenant)
@@ -170,8 +156,7 @@ struct PlacementTests {
         }
 
         func shutdown() async {
-            await databases.shutdownAsync()
-            await tenancy.shutdown()
+            await items.shutdown()
             await stores.cleanUp()
         }
     }
@@ -179,19 +164,6 @@ struct PlacementTests {
     private func withPlacement(_ layout: TestLayout, _ body: (Fixture) async throws -> Void) async throws {
         let fixture = try Fixture(layout: layout)
         try await withTeardown { try await body(fixture) } teardown: { await fixture.shutdown() }
-    }
-}
-
-struct CreateItems: AsyncMigration {
-    func prepare(on database: any Database) async throws {
-        try await database.schema("items")
-            .field("id", .int64, .identifier(auto: true))
-            .field("value", .int, .required)
-            .create()
-    }
-
-    func revert(on database: any Database) async throws {
-        try await database.schema("items").delete()
     }
 }
 

@@ -1,4 +1,5 @@
 import Tenanted
+import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedStoreConformance
 import TenantedTestSupport

@@ -5,6 +5,7 @@ import PostgresNIO
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedTestSupport
 import Testing

@@ -2,7 +2,7 @@ import Logging
 import MetricsTestKit
 import ServiceLifecycle
 import Synchronization
-import Tenanted
+@testable import Tenanted
 import Testing
 
 private final class Pool: Sendable {

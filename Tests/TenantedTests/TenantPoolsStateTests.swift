@@ -117,7 +117,7 @@ struct TenantPoolsStateTests {
         _ = state.lease(Self.t(1), waiter: 1)
         #expect(state.leaseIfOpen(Self.t(1)) == nil, "still opening")
         _ = state.openSucceeded(Self.t(1), pool: "p1")
-        #expect(state.leaseIfOpen(Self.t(1)) == "p1")
+        #expect(state.leaseIfOpen(Self.t(1))?.pool == "p1")
         #expect(state.entries[Self.t(1)]?.leases == 2)
         _ = state.drain(Self.t(1), waiter: 9)
         #expect(state.leaseIfOpen(Self.t(1)) == nil, "blocked while being destroyed")
@@ -220,5 +220,71 @@ struct TenantPoolsStateTests {
         #expect(opened.fail.map(\.0) == [1])
         #expect(opened.close.map(\.pool) == ["late"])
         #expect(opened.resume == [9])
+    }
+
+    @Test("a stale pool leaves the registry at once: the next lease opens a fresh pool, the stale one closes after its last lease")
+    func retireLeasedPool() {
+        var state = State(capacity: 5, overflow: 0)
+        _ = state.lease(Self.t(1), waiter: 1)
+        let first = state.openSucceeded(Self.t(1), pool: "old")
+        let oldID = first.succeed[0].2
+        _ = state.leaseIfOpen(Self.t(1))  // a second scope on the old pool
+        let retired = state.retire(Self.t(1), id: oldID)
+        #expect(retired.close.isEmpty, "two leases still hold the stale pool")
+        #expect(state.entries[Self.t(1)] == nil)
+        #expect(state.retired[oldID]?.leases == 2)
+        // A new scope opens a fresh pool beside the stale one.
+        #expect(state.lease(Self.t(1), waiter: 2).open == [Self.t(1)])
+        let fresh = state.openSucceeded(Self.t(1), pool: "new")
+        let newID = fresh.succeed[0].2
+        #expect(newID != oldID)
+        // Releases of the old leases go to the stale pool, never to the fresh entry.
+        #expect(state.release(Self.t(1), now: .now, id: oldID).close.isEmpty)
+        #expect(state.entries[Self.t(1)]?.leases == 1)
+        let last = state.release(Self.t(1), now: .now, id: oldID)
+        #expect(last.close.map(\.pool) == ["old"])
+        #expect(last.close.map(\.reason) == [.stale])
+        #expect(state.retired.isEmpty)
+        // Retiring with a stale id (the fresh pool is another entry) does nothing.
+        #expect(state.retire(Self.t(1), id: oldID).close.isEmpty)
+        #expect(state.entries[Self.t(1)]?.phase.isOpen == true)
+    }
+
+    @Test("an idle stale pool closes at once; a release with an unknown id changes nothing")
+    func retireIdlePool() {
+        var state = State(capacity: 5, overflow: 0)
+        Self.use(&state, Self.t(1))
+        let id = state.entries[Self.t(1)]!.id
+        let retired = state.retire(Self.t(1), id: id)
+        #expect(retired.close.map(\.tenant) == [Self.t(1)])
+        #expect(retired.close.map(\.reason) == [.stale])
+        #expect(state.release(Self.t(1), now: .now, id: id).close.isEmpty)
+        #expect(state.entries.isEmpty && state.retired.isEmpty)
+    }
+
+    @Test("shutdown waits for stale pools that are still leased")
+    func shutdownWaitsForRetired() {
+        var state = State(capacity: 5, overflow: 0)
+        _ = state.lease(Self.t(1), waiter: 1)
+        let id = state.openSucceeded(Self.t(1), pool: "old").succeed[0].2
+        _ = state.retire(Self.t(1), id: id)
+        #expect(state.shutdown(waiter: 9).resume.isEmpty, "the stale pool is still leased")
+        let released = state.release(Self.t(1), now: .now, id: id)
+        #expect(released.close.map(\.pool) == ["old"])
+        #expect(released.resume == [9])
+    }
+
+    @Test("a drain waits for operations beside the registry (migrations), which cannot start while it runs")
+    func drainWaitsForOperations() {
+        var state = State(capacity: 5, overflow: 0)
+        #expect(state.beginOperation(Self.t(1)) == nil)
+        #expect(state.drain(Self.t(1), waiter: 7).resume.isEmpty, "a migration of the tenant is running")
+        #expect(state.beginOperation(Self.t(1))?.code == .tenantNotFound, "no new operation while destroying")
+        #expect(state.endOperation(Self.t(1)).resume == [7])
+        _ = state.unblock(Self.t(1))
+        #expect(state.beginOperation(Self.t(1)) == nil)
+        #expect(state.endOperation(Self.t(1)).resume.isEmpty, "no drain waiting")
+        _ = state.shutdown(waiter: 8)
+        #expect(state.beginOperation(Self.t(1))?.code == .shutdown)
     }
 }

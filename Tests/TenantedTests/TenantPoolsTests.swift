@@ -1,5 +1,5 @@
 import Synchronization
-import Tenanted
+@testable import Tenanted
 import Testing
 
 /// A pool stand-in for the registry's own tests: the registry is generic over the store's pool, and

@@ -4,6 +4,7 @@ import Logging
 import Tenanted
 @testable import TenantedDemo
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

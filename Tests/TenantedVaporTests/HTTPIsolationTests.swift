@@ -1,5 +1,6 @@
 import Foundation
 import Tenanted
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

@@ -8,6 +8,7 @@ import NIOPosix
 import SQLiteNIO
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 #if canImport(Glibc)
 import Glibc

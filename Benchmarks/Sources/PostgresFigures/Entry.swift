@@ -7,6 +7,7 @@ import PostgresNIO
 import SQLKit
 import Tenanted
 import TenantedFluent
+import TenantedFluentPostgres
 import TenantedPostgres
 
 /// `postgres-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores

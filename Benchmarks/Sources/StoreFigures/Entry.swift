@@ -134,7 +134,7 @@ struct Entry {
             let connection = try await baseline.open(hotPath)
             do {
                 let opensBefore = opened.count
-                report.append(try await compare(
+                let warm = try await compare(
                     "pk_select_warm", rounds: plan.rounds, iterations: plan.pkSelect, warmup: plan.pkSelectWarmup,
                     tenanted: { call in
                         let id = ids[call % ids.count]
@@ -144,7 +144,10 @@ struct Entry {
                     },
                     baseline: { call in
                         try await Schema.selectTask(connection, id: ids[call % ids.count])
-                    }))
+                    })
+                report.append(warm)
+                report.figures.append(try await staleCheck(tenancy: tenancy, tenant: hot, iterations: plan.pkSelect * 20, warm: warm))
+
                 // One scope around the whole comparison: only the pool's lending is left on Tenanted's
                 // side (the baseline ignores the scope).
                 report.append(try await tenancy.withTenant(hot) {

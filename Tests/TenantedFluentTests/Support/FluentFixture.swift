@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Tenanted
 import TenantedFluent
+import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedTestSupport
 import Testing

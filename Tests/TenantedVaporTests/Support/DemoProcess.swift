@@ -37,7 +37,9 @@ struct DemoProcess: Sendable {
         }
     }
 
-    private func runBlocking(_ arguments: [String], environment extra: [String: String], killAfter: Duration?) throws -> Run {
+    /// A process of the demo with `arguments`, over ``storage``, quiet (`LOG_LEVEL=warning`), with no
+    /// inherited `TENANT`, and `extra` added to the environment; not started.
+    func process(_ arguments: [String], environment extra: [String: String]) -> Process {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -47,6 +49,11 @@ struct DemoProcess: Sendable {
         environment.removeValue(forKey: "TENANT")
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
+        return process
+    }
+
+    private func runBlocking(_ arguments: [String], environment extra: [String: String], killAfter: Duration?) throws -> Run {
+        let process = process(arguments, environment: extra)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,30 +1,14 @@
-public import FluentKit
+import FluentKit
 import FluentSQL
 import Logging
-public import NIOCore
-public import SQLKit
+import NIOCore
+import SQLKit
 import SQLiteKit
 import SQLiteNIO
 import Synchronization
-public import Tenanted
-public import TenantedSQLite
-
-extension SQLiteStore: FluentTenantStore {
-    /// A Fluent database over `pool`: reads go to a reader connection, everything else (writes,
-    /// schema changes, raw SQL, transactions, `withConnection`) to the tenant's single writer.
-    public func makeDatabase(for pool: SQLitePool, tenant: TenantID, context: DatabaseContext) -> any Database {
-        SQLiteFluentDatabase(pool: pool, context: context, connection: nil, inTransaction: false)
-    }
-
-    public var sqlDialect: any SQLDialect { SQLiteDialect() }
-
-    public var eventLoopGroup: any EventLoopGroup { configuration.eventLoopGroup }
-
-    public func tableExists(_ table: String, on database: any SQLDatabase) async throws -> Bool {
-        try await database.raw("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = \(bind: table)")
-            .first() != nil
-    }
-}
+import Tenanted
+import TenantedSQLite
+import TenantedFluent
 
 /// Tenanted's Fluent driver for SQLite, over one tenant's ``TenantedSQLite/SQLitePool``.
 ///
@@ -169,7 +153,7 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
             // The writer is pinned by a transaction or withConnection further up this task: waiting for
             // it would wait forever.
             throw TenantedError(
-                .storeFailure,
+                .misuse,
                 "tenant '\(pool.tenant)': this task already holds the tenant's writer in a transaction or withConnection; "
                     + "use the database that closure was given, not req.db or app.db",
                 tenant: pool.tenant
@@ -195,43 +179,5 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
         // An empty custom ID key is Fluent's signal for a composite ID: nothing to return.
         guard case .create = query.action, query.customIDKey != .some(.string("")) else { return converted }
         return SQLKit.SQLList([converted, SQLReturning(SQLColumn((query.customIDKey ?? .id).description))], separator: SQLRaw(" "))
-    }
-}
-
-/// The rows of one statement, appended by SQLite's row callback (one at a time, in order).
-final class RowCollector: Sendable {
-    private let storage = Mutex<[any SQLRow]>([])
-
-    func append(_ row: any SQLRow) { storage.withLock { $0.append(row) } }
-
-    var rows: [any SQLRow] { storage.withLock { $0 } }
-}
-
-/// The writers of the pools whose writer the current task holds.
-enum WriterHold {
-    @TaskLocal static var pools: [ObjectIdentifier] = []
-}
-
-/// Fluent data types in SQLite's storage classes.
-struct SQLiteFluentConverter: SQLConverterDelegate {
-    func customDataType(_ dataType: DatabaseSchema.DataType) -> (any SQLExpression)? {
-        switch dataType {
-        case .string, .enum: SQLRaw("TEXT")
-        case .datetime: SQLRaw("REAL")
-        case .int64: SQLRaw("INTEGER")
-        default: nil
-        }
-    }
-}
-
-/// Carries a value that is not `Sendable` through a future and back to the caller that made it.
-struct UncheckedValue<Value>: @unchecked Sendable {
-    let value: Value
-}
-
-extension EventLoopFuture {
-    /// `get()` for any value: the value only travels from the closure that made it back to its caller.
-    func unchecked() async throws -> UncheckedValue<Value> {
-        try await map { UncheckedValue(value: $0) }.get()
     }
 }

@@ -1,5 +1,14 @@
-public import Tenanted
-public import Vapor
+/// What a ``TenantResolver`` reads of an HTTP request, whatever the web framework: each framework's
+/// request adopts it (TenantedVapor's `Request`, TenantedHummingbird's request), so the resolvers are
+/// written once.
+public protocol TenantRequestHead {
+    /// The raw `Host` header, or `nil` when there is none.
+    var tenantHostHeader: String? { get }
+    /// The URL's path, `/` for the root.
+    var tenantPath: String { get }
+    /// The first value of the header `name` (matched without regard to case), or `nil`.
+    func tenantHeader(_ name: String) -> String?
+}
 
 /// Finds the tenant a request names: a subdomain, a host, a header, a path segment, or any closure.
 ///
@@ -11,15 +20,16 @@ public import Vapor
 /// (host names are case-insensitive), and never resolve an IP address (`127.0.0.1`, `[::1]`), a
 /// host longer than 253 characters, or a host with any non-ASCII character.
 public struct TenantResolver: Sendable {
-    private let resolve: @Sendable (Request) -> String?
+    private let resolve: @Sendable (any TenantRequestHead) -> String?
 
-    /// A resolver from any closure; return `nil` when the request names no tenant.
-    public init(_ resolve: @escaping @Sendable (Request) -> String?) {
+    /// A resolver from any closure over the framework-neutral request head; return `nil` when the
+    /// request names no tenant. (Each web framework's module adds one over its own request type.)
+    public init(resolving resolve: @escaping @Sendable (any TenantRequestHead) -> String?) {
         self.resolve = resolve
     }
 
     /// The candidate tenant name of `request`, or `nil`.
-    public func candidate(for request: Request) -> String? {
+    public func candidate(for request: some TenantRequestHead) -> String? {
         resolve(request)
     }
 
@@ -35,67 +45,62 @@ public struct TenantResolver: Sendable {
     ///   name (empty, an IP address, with a port, a path or other characters than letters, digits,
     ///   `-` and `.`).
     public static func subdomain(of baseDomain: String, excluding excluded: Set<String> = ["www"]) throws(TenantedError) -> Self {
-        let labels = baseDomain.split(separator: ".", omittingEmptySubsequences: false)
-        let wellFormed = !baseDomain.isEmpty && baseDomain.utf8.count <= 253 && labels.allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63
-                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        }
-        guard wellFormed, let base = HostName.normalized(baseDomain) else {
+        guard ASCIIAllowlist.isHostName(baseDomain), let base = HostName.normalized(baseDomain) else {
             throw TenantedError(.invalidConfiguration, "the base domain must be a host name such as example.com or localhost")
         }
-        return Self { request in
+        return Self(resolving: { request in
             guard let host = HostName.of(request), host.hasSuffix("." + base) else { return nil }
             let label = String(host.dropLast(base.count + 1))
             guard !label.isEmpty, !label.contains("."), !excluded.contains(label) else { return nil }
             return label
-        }
+        })
     }
 
     /// The first label of any host: `acme.example.com` → `acme`. A single-label host (`localhost`)
     /// and the `excluded` labels resolve to no tenant.
     public static func firstHostLabel(excluding excluded: Set<String> = ["www"]) -> Self {
-        Self { request in
+        Self(resolving: { request in
             guard let host = HostName.of(request), let dot = host.firstIndex(of: ".") else { return nil }
             let label = String(host[..<dot])
             return label.isEmpty || excluded.contains(label) ? nil : label
-        }
+        })
     }
 
     /// The whole host is the tenant's name (for hosts like `acme` on an internal network).
-    public static let host = Self { request in HostName.of(request) }
+    public static let host = Self(resolving: { request in HostName.of(request) })
 
     /// Each host maps to a tenant (custom domains: `notes.acme.com` → `acme`); other hosts resolve to
     /// no tenant. Keys are matched after the same normalization as the request's host.
     public static func hostMap(_ map: [String: TenantID]) -> Self {
         let normalized = Dictionary(map.map { (HostName.normalized($0.key) ?? $0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        return Self { request in
+        return Self(resolving: { request in
             HostName.of(request).flatMap { normalized[$0] }.map(\.description)
-        }
+        })
     }
 
     /// The value of a request header, `X-Tenant` by default (for APIs and internal services).
     public static func header(_ name: String = "X-Tenant") -> Self {
-        Self { request in
-            request.headers.first(name: name).flatMap { $0.isEmpty ? nil : $0 }
-        }
+        Self(resolving: { request in
+            request.tenantHeader(name).flatMap { $0.isEmpty ? nil : $0 }
+        })
     }
 
     /// The first path segment: `/acme/notes` → `acme`. Routes then include the segment
     /// (`app.grouped(":tenant")`). The root path resolves to no tenant.
-    public static let pathPrefix = Self { request in
-        request.url.path.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init)
-    }
+    public static let pathPrefix = Self(resolving: { request in
+        request.tenantPath.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: true).first.map(String.init)
+    })
 }
 
 /// Host header parsing shared by the host-based resolvers.
-enum HostName {
+package enum HostName {
     /// The request's host, normalized; `nil` when absent, an IP address, or unusable.
-    static func of(_ request: Request) -> String? {
-        request.headers.first(name: .host).flatMap(normalized)
+    static func of(_ request: some TenantRequestHead) -> String? {
+        request.tenantHostHeader.flatMap(normalized)
     }
 
     /// Lowercased, without port and trailing dot; `nil` for IP addresses, empty or overlong hosts.
-    static func normalized(_ raw: String) -> String? {
+    package static func normalized(_ raw: String) -> String? {
         // Host names are ASCII (international names travel as punycode). Refuse anything else before
         // lowercasing: Unicode lowercasing maps some non-ASCII characters onto ASCII letters (KELVIN
         // SIGN U+212A becomes "k"), so a look-alike host would otherwise reach a real tenant.

@@ -1,0 +1,161 @@
+import Foundation
+
+/// What the `tenants` commands do — `list`, `create`, `destroy`, `move`, `migrate`, `rollback`,
+/// `status` — whatever parses their command line: Vapor's `TenantsCommand`, a swift-argument-parser
+/// command in a Hummingbird app, your own tool. A front end only parses and calls one method.
+///
+/// Results go to ``Output/standardOutput`` (with `json`, nothing but JSON), the progress bar and
+/// errors to ``Output/standardError``. A failure prints **one line**, `error: <code>: <message>`,
+/// and throws ``TenantsCommandFailed``, whose ``TenantsCommandFailed/exitStatus`` the front end
+/// exits with. For the commands that act on one tenant, the `TENANT` environment variable names it
+/// when the option is absent (like activerecord-tenanted's `ARTENANT`).
+///
+/// ```swift
+/// let commands = TenantCommands(tenancy: tenancy)
+/// try await commands.create("acme", ifNotExists: false)   // prints "created acme"
+/// ```
+public struct TenantCommands: Sendable {
+    /// Where a command writes.
+    public struct Output: Sendable {
+        /// Receives results, line by line (each ends with a newline).
+        public var standardOutput: @Sendable (String) -> Void
+        /// Receives errors and the progress bar.
+        public var standardError: @Sendable (String) -> Void
+        /// Whether standard error is a terminal: the progress bar is drawn only then.
+        public var errorIsTerminal: Bool
+
+        /// An output; every parameter is what its property says.
+        public init(
+            standardOutput: @escaping @Sendable (String) -> Void,
+            standardError: @escaping @Sendable (String) -> Void,
+            errorIsTerminal: Bool
+        ) {
+            self.standardOutput = standardOutput
+            self.standardError = standardError
+            self.errorIsTerminal = errorIsTerminal
+        }
+
+        /// The process's standard output and standard error.
+        public static var standard: Output {
+            Output(
+                standardOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
+                standardError: { FileHandle.standardError.write(Data($0.utf8)) },
+                errorIsTerminal: isatty(STDERR_FILENO) == 1
+            )
+        }
+    }
+
+    /// The tenancy the commands act on.
+    public let tenancy: any AnyTenancy
+    /// Where they write.
+    public let output: Output
+    /// Where `TENANT` is read. Default: the process's environment.
+    public let environment: [String: String]
+
+    /// Commands over `tenancy`; every parameter but the first has the default its property states
+    /// (`nil`: the process's environment).
+    public init(tenancy: any AnyTenancy, output: Output = .standard, environment: [String: String]? = nil) {
+        self.tenancy = tenancy
+        self.output = output
+        self.environment = environment ?? ProcessInfo.processInfo.environment
+    }
+
+    /// `tenants list [--json]`: every tenant, sorted, one a line or as a JSON array.
+    public func list(json: Bool) async throws {
+        try await reportingFailures {
+            let tenants = try await tenancy.tenants()
+            if json {
+                try printJSON(tenants.map(\.description))
+            } else {
+                for tenant in tenants { printLine(tenant.description) }
+            }
+        }
+    }
+
+    /// `tenants create NAME [--if-not-exists]`: prints `created NAME` (or `exists NAME`).
+    public func create(_ name: String, ifNotExists: Bool) async throws {
+        try await reportingFailures {
+            let tenant = try TenantID(name)
+            let created = try await tenancy.createTenant(tenant, ifNotExists: ifNotExists)
+            printLine(created ? "created \(tenant)" : "exists \(tenant)")
+        }
+    }
+
+    /// `tenants destroy NAME`: prints `destroyed NAME`.
+    public func destroy(_ name: String) async throws {
+        try await reportingFailures {
+            let tenant = try TenantID(name)
+            try await tenancy.destroyTenant(tenant)
+            printLine("destroyed \(tenant)")
+        }
+    }
+
+    /// `tenants move NAME --to SERVER [--json]`: prints what was moved and verified, or the report
+    /// as JSON.
+    public func move(_ name: String, to server: String?, json: Bool) async throws {
+        try await reportingFailures {
+            let tenant = try TenantID(name)
+            guard let server, !server.isEmpty else {
+                throw TenantedError(.invalidConfiguration, "tenants move needs --to SERVER")
+            }
+            let report = try await tenancy.moveTenant(tenant, to: server)
+            if json {
+                try printJSON(report)
+            } else {
+                let rows = report.rowCounts.values.reduce(0, +)
+                printLine("moved \(tenant) from \(report.from) to \(report.to) (\(report.rowCounts.count) tables, \(rows) rows verified)")
+            }
+        }
+    }
+
+    /// `tenants status [--tenant NAME] [--json]`: each tenant's applied and pending migrations.
+    public func status(tenant option: String?, json: Bool) async throws {
+        try await reportingFailures {
+            let tenants: [TenantID]
+            if let tenant = try selectedTenant(option) {
+                tenants = [tenant]
+            } else {
+                tenants = try await tenancy.tenants()
+            }
+            var statuses: [MigrationStatus] = []
+            for tenant in tenants { statuses.append(try await tenancy.migrationStatus(tenant)) }
+            if json {
+                try printJSON(statuses.map(StatusJSON.init))
+            } else {
+                for status in statuses {
+                    let pending = status.pending.isEmpty ? "up to date" : "\(status.pending.count) pending: \(status.pending.joined(separator: ", "))"
+                    printLine("\(status.tenant): \(status.applied.count) applied, \(pending)")
+                }
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `option`, else `TENANT`, else `nil`; validated.
+    func selectedTenant(_ option: String?) throws(TenantedError) -> TenantID? {
+        guard let name = option ?? environment["TENANT"], !name.isEmpty else { return nil }
+        return try TenantID(name)
+    }
+
+    /// Runs `body`; a `TenantedError` is printed as its own one line and becomes
+    /// ``TenantsCommandFailed`` (a web framework would report it as its HTTP reason).
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as TenantedError {
+            output.standardError("error: \(error.description)\n")
+            throw TenantsCommandFailed(description: error.description)
+        }
+    }
+
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        output.standardOutput(String(decoding: try encoder.encode(value), as: UTF8.self) + "\n")
+    }
+
+    func printLine(_ line: String) {
+        output.standardOutput(line + "\n")
+    }
+}

@@ -1,0 +1,40 @@
+import FluentKit
+import Logging
+import NIOCore
+import SQLKit
+import Tenanted
+
+/// The configuration a tenant's database sees as `context.configuration`: the app's model
+/// middleware behind Tenanted's record guard. It is never registered in `Databases`.
+struct TenantDatabaseConfiguration: DatabaseConfiguration {
+    var middleware: [any AnyModelMiddleware]
+    let dialect: any SQLDialect
+
+    init(appMiddleware: [any AnyModelMiddleware], dialect: any SQLDialect) {
+        self.middleware = [TenantRecordGuard()] + appMiddleware
+        self.dialect = dialect
+    }
+
+    func makeDriver(for databases: Databases) -> any DatabaseDriver {
+        UnroutableDriver(dialect: dialect)
+    }
+
+    /// The context of a tenant's own database: the tenant's record guard before the app's model
+    /// middleware, and `logger` tagged with the tenant.
+    static func context(
+        for tenant: TenantID,
+        appMiddleware: [any AnyModelMiddleware],
+        dialect: any SQLDialect,
+        logger: Logger,
+        eventLoop: any EventLoop,
+        history: QueryHistory? = nil,
+        pageSizeLimit: Int? = nil
+    ) -> DatabaseContext {
+        var logger = logger
+        logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
+        return DatabaseContext(
+            configuration: TenantDatabaseConfiguration(appMiddleware: appMiddleware, dialect: dialect),
+            logger: logger, eventLoop: eventLoop, history: history, pageSizeLimit: pageSizeLimit
+        )
+    }
+}

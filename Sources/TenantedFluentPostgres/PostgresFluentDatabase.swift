@@ -1,0 +1,103 @@
+import FluentKit
+import Logging
+import NIOCore
+import PostgresKit
+import SQLKit
+import Tenanted
+import TenantedFluent
+import TenantedPostgres
+
+/// A tenant's Fluent database on PostgreSQL: the stock driver's database, whose rows are tagged with
+/// the tenant (``TenantedFluent/TenantOrigin``) and which, over a shared pool, puts every operation
+/// in a transaction that first sets `search_path` for that transaction only.
+struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
+    let base: any Database
+    let pool: PostgresTenantPool
+    /// Whether `base` is already inside a transaction whose `search_path` is this tenant's.
+    let scoped: Bool
+
+    var tenant: TenantID? { pool.tenant }
+    var context: DatabaseContext { base.context }
+    var inTransaction: Bool { base.inTransaction }
+    var dialect: any SQLDialect { PostgresDialect() }
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var queryLogLevel: Logger.Level? { (base as? any SQLDatabase)?.queryLogLevel ?? .debug }
+
+    private var needsScope: Bool { pool.setsLocalSearchPath && !scoped }
+
+    func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
+        let tenant = pool.tenant
+        return translating { scopedBase { $0.execute(query: query) { onOutput(TenantTaggedOutput(base: $0, tenant: tenant)) } } }
+    }
+
+    func execute(schema: DatabaseSchema) -> EventLoopFuture<Void> {
+        translating { scopedBase { $0.execute(schema: schema) } }
+    }
+
+    func execute(enum: DatabaseEnum) -> EventLoopFuture<Void> {
+        translating { scopedBase { $0.execute(enum: `enum`) } }
+    }
+
+    func transaction<T: Sendable>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let pool = self.pool
+        if needsScope {
+            return translating {
+                base.transaction { transaction in
+                    Self.setLocalSearchPath(on: transaction, pool: pool).flatMap {
+                        closure(PostgresFluentDatabase(base: transaction, pool: pool, scoped: true))
+                    }
+                }
+            }
+        }
+        let scoped = self.scoped
+        return translating { base.transaction { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) } }
+    }
+
+    func withConnection<T: Sendable>(_ closure: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        // Over a shared pool a session must not outlive its transaction's search_path.
+        if needsScope { return transaction(closure) }
+        let pool = self.pool, scoped = self.scoped
+        return translating { base.withConnection { closure(PostgresFluentDatabase(base: $0, pool: pool, scoped: scoped)) } }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        translating {
+            scopedBase { database in
+                guard let sql = database as? any SQLDatabase else {
+                    return database.eventLoop.makeFailedFuture(TenantedError(.invalidConfiguration, "FluentPostgresDriver's database is not an SQLDatabase"))
+                }
+                return sql.execute(sql: query, onRow)
+            }
+        }
+    }
+
+    /// Runs `operation` unless the tenant is known to be gone, and reports its failure as the tenant's
+    /// (``PostgresTenantPool/translate(_:)``): a dropped database is `tenantNotFound`, never a hang
+    /// or an internal error.
+    private func translating<T: Sendable>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        let pool = self.pool
+        if pool.currentValidity == .gone { return base.eventLoop.makeFailedFuture(pool.goneError) }
+        let future = operation()
+        return future.flatMapError { error in
+            future.eventLoop.makeFutureWithTask { () async throws -> T in throw await pool.translate(error) }
+        }
+    }
+
+
+    /// Runs `body` on `base`, first inside a transaction scoped to the tenant's schema when the pool
+    /// is shared.
+    private func scopedBase<T: Sendable>(_ body: @escaping @Sendable (any Database) -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        guard needsScope else { return body(base) }
+        let pool = self.pool
+        return base.transaction { transaction in
+            Self.setLocalSearchPath(on: transaction, pool: pool).flatMap { body(transaction) }
+        }
+    }
+
+    private static func setLocalSearchPath(on database: any Database, pool: PostgresTenantPool) -> EventLoopFuture<Void> {
+        guard let sql = database as? any SQLDatabase else {
+            return database.eventLoop.makeFailedFuture(TenantedError(.invalidConfiguration, "FluentPostgresDriver's database is not an SQLDatabase"))
+        }
+        return sql.raw("SET LOCAL search_path TO \(ident: pool.schema)").run()
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+import Tenanted
+
+/// How a process learns what other processes did to its tenants: it listens on the catalog server
+/// for the announcements every create, destroy and move makes (``PlacementChannel``), and
+/// invalidates this process's open pools of a tenant whose generation changed.
+///
+/// A notification sent while nobody listened is lost, so each (re)start of listening first compares
+/// every open pool's generation with the catalog. Between a lost connection and the reconnect, the
+/// pools themselves catch what was missed: an error that a dropped database or schema causes makes
+/// the pool ask the catalog (``PostgresStore/verify(_:)``).
+final class PlacementWatcher: Sendable {
+    private struct State {
+        var pools: [TenantID: [ObjectIdentifier: PostgresTenantPool]] = [:]
+        var task: Task<Void, Never>?
+        /// Resumed once the first LISTEN is in place (or failed), so an open never misses a change
+        /// made after it read the catalog.
+        var startWaiters: [CheckedContinuation<Void, Never>] = []
+        var started = false
+    }
+
+    private let state = Mutex(State())
+    private let key: String
+    private let logger: Logger
+
+    init(key: String, logger: Logger) {
+        self.key = key
+        self.logger = logger
+    }
+
+    /// Starts listening, once; returns when the first LISTEN is in place or has failed.
+    func start(_ store: PostgresStore) async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.started { return true }
+                state.startWaiters.append(continuation)
+                if state.task == nil {
+                    state.task = Task { [weak store] in
+                        guard let store else { return }
+                        await self.listen(store)
+                    }
+                }
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    /// Stops listening and forgets every pool.
+    func stop() async {
+        let task = state.withLock { state in
+            defer {
+                state.task = nil
+                state.started = false
+                state.pools = [:]
+            }
+            return state.task
+        }
+        task?.cancel()
+        await task?.value
+        markStarted()
+    }
+
+    func register(_ pool: PostgresTenantPool) {
+        state.withLock { $0.pools[pool.tenant, default: [:]][ObjectIdentifier(pool)] = pool }
+    }
+
+    func unregister(_ pool: PostgresTenantPool) {
+        state.withLock { state in
+            state.pools[pool.tenant]?[ObjectIdentifier(pool)] = nil
+            if state.pools[pool.tenant]?.isEmpty == true { state.pools[pool.tenant] = nil }
+        }
+    }
+
+    /// Invalidates the open pools of `tenant` whose generation is not `generation` (0: gone).
+    func apply(_ tenant: TenantID, generation: Int64?) {
+        let pools = state.withLock { Array(($0.pools[tenant] ?? [:]).values) }
+        for pool in pools where pool.generation != generation {
+            logger.info("tenant changed in another process; its pool here is stale", metadata: [
+                Logger.tenantMetadataKey: "\(tenant)", "gone": "\(generation == nil)",
+            ])
+            pool.invalidate(gone: generation == nil)
+        }
+    }
+
+    /// Handles one notification payload: `<store key> <tenant> <generation>`.
+    func handle(_ payload: String) {
+        let parts = payload.split(separator: " ")
+        guard parts.count >= 3, parts.dropLast(2).joined(separator: " ") == key,
+            let tenant = try? TenantID(String(parts[parts.count - 2])),
+            let generation = Int64(parts[parts.count - 1])
+        else { return }
+        apply(tenant, generation: generation == 0 ? nil : generation)
+    }
+
+    private func markStarted() {
+        let waiters = state.withLock { state in
+            state.started = true
+            defer { state.startWaiters = [] }
+            return state.startWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Thrown when a notification this process sent itself never arrived: the catalog connection
+    /// goes through a transaction pooler, where `LISTEN` does not hold.
+    private struct NotificationsDoNotArrive: Error {}
+
+    /// How often the catalog is read instead, when notifications do not arrive.
+    static let pollInterval = Duration.milliseconds(500)
+
+    /// Listens until cancelled, reconnecting with a growing pause (100 ms to 2 s) after a failure.
+    ///
+    /// Each time it listens it first checks that notifications arrive: it sends one to itself and
+    /// waits up to 2 seconds. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`)
+    /// they do not; the watcher then reads the open pools' generations from the catalog every
+    /// ``pollInterval`` instead, and says so once in the log.
+    private func listen(_ store: PostgresStore) async {
+        var pause = Duration.milliseconds(100)
+        while !Task.isCancelled {
+            do {
+                try await store.ensureCatalog()
+                try await store.client(.catalog).withConnection { connection in
+                    try await connection.listen(on: PlacementChannel.name) { notifications in
+                        try await resynchronise(on: connection)
+                        markStarted()
+                        pause = .milliseconds(100)
+                        try await receive(notifications, store: store)
+                    }
+                }
+            } catch is NotificationsDoNotArrive {
+                logger.warning(
+                    "notifications from the catalog server do not arrive (is the catalog behind a transaction pooler?); reading tenant changes from the catalog every \(Self.pollInterval) instead"
+                )
+                markStarted()
+                await poll(store)
+                return
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("not listening for tenant changes from other processes; retrying", metadata: [
+                    "error": "\(TenantedError.postgres("listening on the catalog", nil, error))"
+                ])
+            }
+            markStarted()
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(2))
+        }
+    }
+
+    /// Handles notifications until the connection ends, after checking that one sent to itself
+    /// arrives within 2 seconds.
+    private func receive(_ notifications: PostgresNotificationSequence, store: PostgresStore) async throws {
+        let probe = "probe " + UUID().uuidString
+        let probed = ProbeFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await notification in notifications {
+                    if notification.payload == probe {
+                        probed.set()
+                    } else {
+                        self.handle(notification.payload)
+                    }
+                }
+            }
+            try await store.client(.catalog).query("SELECT pg_notify(\(PlacementChannel.name), \(probe))", logger: logger)
+            let deadline = ContinuousClock.now + .seconds(2)
+            while !probed.isSet, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            guard probed.isSet else {
+                group.cancelAll()
+                throw NotificationsDoNotArrive()
+            }
+            try await group.next()
+        }
+    }
+
+    /// Reads the open pools' generations from the catalog every ``pollInterval`` until cancelled.
+    private func poll(_ store: PostgresStore) async {
+        while !Task.isCancelled {
+            do {
+                try await store.client(.catalog).withConnection { try await resynchronise(on: $0) }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("could not read tenant changes from the catalog; retrying", metadata: [
+                    "error": "\(TenantedError.postgres("reading the placement catalog", nil, error))"
+                ])
+            }
+            try? await Task.sleep(for: Self.pollInterval)
+        }
+    }
+
+
+    /// Compares every open pool's generation with the catalog: catches changes announced while
+    /// this process was not listening.
+    private func resynchronise(on connection: PostgresConnection) async throws {
+        let tenants = state.withLock { Array($0.pools.keys) }
+        guard !tenants.isEmpty else { return }
+        let generations = try await CatalogSession(connection: connection, key: key, logger: logger).generations(of: tenants)
+        for tenant in tenants {
+            apply(tenant, generation: generations[tenant])
+        }
+    }
+}
+
+/// Set once the watcher's own probe notification arrived.
+private final class ProbeFlag: Sendable {
+    private let seen = Mutex(false)
+
+    func set() { seen.withLock { $0 = true } }
+
+    var isSet: Bool { seen.withLock { $0 } }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import NIOPosix
+import SQLiteNIO
+import Synchronization
+import Tenanted
+
+extension SQLiteStore {
+    /// Runs file-system work on the thread pool; errors other than Tenanted's become `storeFailure`.
+    func onThreadPool<Result: Sendable>(_ body: @escaping @Sendable () throws -> Result) async throws -> Result {
+        do {
+            return try await configuration.threadPool.runIfActive(body)
+        } catch let error as TenantedError {
+            throw error
+        } catch {
+            throw TenantedError(.storeFailure, "the SQLite store's file-system work failed", underlying: error)
+        }
+    }
+
+    /// Ready = the database file exists and nobody holds its ready-lock.
+    enum Readiness { case ready, absent, held }
+
+    /// `absent` without the database file; `held` while someone holds its ready-lock.
+    static func readiness(_ path: String) -> Readiness {
+        guard fileExists(path) else { return .absent }
+        return ReadyLock.isHeld(at: path + ".lock") ? .held : .ready
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    static func removeFile(_ path: String) {
+        unlink(path)
+    }
+
+    static func removeDatabaseFiles(_ path: String) {
+        for suffix in ["", "-wal", "-shm", "-journal"] { removeFile(path + suffix) }
+    }
+
+    /// Creates the directories above `tenant`'s file.
+    func makeDirectories(for tenant: TenantID) throws {
+        let directory = ([root] + template.components(for: tenant).dropLast()).joined(separator: "/")
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw TenantedError(
+                .storeFailure, "cannot create the directory of tenant '\(tenant)'", tenant: tenant,
+                underlying: error, detail: directory
+            )
+        }
+    }
+
+    /// Removes the directories that belong to `tenant` alone, deepest first, when empty.
+    func removeTenantDirectories(for tenant: TenantID) {
+        let components = template.components(for: tenant)
+        var index = components.count - 1
+        while index > template.firstTenantComponent {
+            index -= 1
+            let directory = ([root] + components[...index]).joined(separator: "/")
+            if rmdir(directory) != 0 { return }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import NIOPosix
+import SQLiteNIO
+import Synchronization
+import Tenanted
+
+extension SQLiteStore {
+    /// Walks the template's components under the root and returns every ready tenant, and the
+    /// tenants whose ready-lock was held (to ask again).
+    func listTenants() throws -> (ready: [TenantID], held: [TenantID]) {
+        let patterns = try template.components.indices.map { index in
+            template.isLiteral(index) ? nil : try template.pattern(index)
+        }
+        var found: [TenantID] = []
+        var held: [TenantID] = []
+        func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
+            let isLast = index == template.components.count - 1
+            let children: [(String, [Substring])]
+            if let pattern = patterns[index] {
+                let entries: [String]
+                do {
+                    entries = try FileManager.default.contentsOfDirectory(atPath: directory)
+                } catch {
+                    // A missing directory holds no tenants; an unreadable one must not hide them.
+                    guard FileManager.default.fileExists(atPath: directory) else { return }
+                    throw TenantedError(.storeFailure, "cannot list the tenants' directory", underlying: error, detail: directory)
+                }
+                children = entries.compactMap { entry in
+                    guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
+                    let captured = match.output.dropFirst().compactMap(\.substring)
+                    return (entry, captured)
+                }
+            } else {
+                children = [(template.components(for: placeholder)[index], [])]
+            }
+            for (entry, captured) in children {
+                let path = directory + "/" + entry
+                let names = names + captured
+                if isLast {
+                    guard let first = names.first, names.allSatisfy({ $0 == first }),
+                        let tenant = try? TenantID(String(first)),
+                        databasePath(for: tenant) == path
+                    else { continue }
+                    switch Self.readiness(path) {
+                    case .ready: found.append(tenant)
+                    case .held: held.append(tenant)
+                    case .absent: break
+                    }
+                } else {
+                    try walk(path, index + 1, names)
+                }
+            }
+        }
+        try walk(root, 0, [])
+        return (found, held)
+
+    }
+
+    /// Any valid tenant, used only to spell the literal components of the template.
+    private var placeholder: TenantID { TenantID.placeholder }
+}
+
+extension TenantID {
+    /// A fixed valid name, for spelling literal template components.
+    static let placeholder: TenantID = {
+        do { return try TenantID("x") } catch { preconditionFailure("'x' is a valid tenant name") }
+    }()
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Tenanted
+
+/// Keeps a write from landing in a tenant's database after another process destroyed or replaced it.
+///
+/// A pool's writer holds a *shared* `flock` on the tenant's ready-lock file for the length of each
+/// write, and checks, while holding it, that the database path still names the file the pool opened.
+/// A destroy takes the *exclusive* lock before it deletes anything, so it waits for writes in
+/// progress (they are acknowledged, in the database as it was) and every later write either finds
+/// the lock taken (the tenant is being destroyed) or the file gone or replaced: it is refused with
+/// ``Tenanted/TenantedError/Code/tenantNotFound`` and never acknowledged into a deleted file.
+///
+/// The pool has one writer connection, so at most one write holds the lock at a time: a shared
+/// lock taken twice on one descriptor, and released by one of the two, cannot happen.
+final class WriteGuard: Sendable {
+    let tenant: TenantID
+    let databasePath: String
+    let identity: FileIdentity
+    /// The ready-lock file, opened read-only when the pool opened; closed by ``closeFile()``.
+    private let descriptor: Int32
+
+    /// Opens the guard of the database at `databasePath`, whose identity the pool verified.
+    /// Returns `nil` when the ready-lock file is missing or is not the one beside that database.
+    init?(tenant: TenantID, databasePath: String, identity: FileIdentity) {
+        let lockPath = databasePath + ".lock"
+        let descriptor = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        // The lock file must be the current one: a destroy takes its lock on the current file.
+        guard let held = FileIdentity.of(descriptor: descriptor), held == FileIdentity.of(lockPath) else {
+            close(descriptor)
+            return nil
+        }
+        self.tenant = tenant
+        self.databasePath = databasePath
+        self.identity = identity
+        self.descriptor = descriptor
+    }
+
+    /// Whether the database path still names the file the pool opened.
+    var isCurrent: Bool { FileIdentity.of(databasePath) == identity }
+
+    /// Takes the shared lock and checks the file; throws when the tenant is being destroyed or was
+    /// destroyed or replaced. Never waits: an exclusive holder is a destroy in progress.
+    func enter() throws(TenantedError) {
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_SH | LOCK_NB) } while result != 0 && errno == EINTR
+        if result != 0 {
+            throw TenantedError(.tenantNotFound, "tenant '\(tenant)' is being destroyed; the write was refused", tenant: tenant)
+        }
+        guard isCurrent else {
+            leave()
+            throw Self.staleError(tenant)
+        }
+    }
+
+    /// Releases the shared lock taken by ``enter()``.
+    func leave() {
+        flock(descriptor, LOCK_UN)
+    }
+
+    /// Closes the lock file. Call once, after the pool's last write.
+    func closeFile() {
+        close(descriptor)
+    }
+
+    static func staleError(_ tenant: TenantID) -> TenantedError {
+        TenantedError(
+            .tenantNotFound,
+            "tenant '\(tenant)' was destroyed or replaced (by this or another process) since its pool opened; the operation was refused",
+            tenant: tenant
+        )
+    }
+}

@@ -1,0 +1,146 @@
+import FluentKit
+import Foundation
+import PostgresNIO
+import SQLKit
+import Tenanted
+import TenantedFluent
+import TenantedFluentPostgres
+@testable import TenantedPostgres
+import TenantedTestSupport
+import Testing
+
+/// Two tenancies on one catalog stand for two processes (each has its own store, clients and
+/// listener): what one does to a tenant, the other sees before its next use of the tenant.
+/// The same scenarios run with real processes of the demo in `TenantedVaporTests`.
+@Suite(.enabled(if: PostgresTestServer.url != nil, PostgresTestServer.unsetReason))
+struct CrossProcessCoherenceTests {
+    @Test(arguments: TestLayout.allCases)
+    func aTenantDestroyedElsewhereIsNotFoundOnTheNextUse(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            #expect(try await server.values(of: .acme) == [1], "the server's pool is warm")
+
+            try await command.tenancy.destroyTenant(.acme)
+
+            await expectTenantedError(.tenantNotFound) { _ = try await server.values(of: .acme) }
+            await expectTenantedError(.tenantNotFound) { try await server.insert(2, into: .acme) }
+        }
+    }
+
+    @Test(arguments: TestLayout.allCases)
+    func aTenantRecreatedElsewhereServesTheNewDatabase(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            #expect(try await server.values(of: .acme) == [1])
+
+            try await command.tenancy.destroyTenant(.acme)
+            try await command.tenancy.createTenant(.acme)
+
+            #expect(try await server.values(of: .acme) == [], "the old customer's data is never served")
+            try await server.insert(2, into: .acme)
+            #expect(try await command.values(of: .acme) == [2], "the acknowledged write is in the new database")
+        }
+    }
+
+    @Test(arguments: TestLayout.allCases)
+    func writesDuringAnotherProcessesDestroyAreAcknowledgedOrRefusedNeverLeakIntoTheNextTenant(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            let stop = Locked(false)
+            let acknowledged = Locked([Int]())
+            let failures = Locked([String]())
+            let writers = (0..<4).map { writer in
+                Task {
+                    var value = writer * 100_000
+                    while !stop.value {
+                        value += 1
+                        do {
+                            try await server.insert(value, into: .acme)
+                            acknowledged.append(value)
+                        } catch let error as TenantedError {
+                            failures.append("\(error.code)")
+                            try? await Task.sleep(for: .milliseconds(2))
+                        } catch {
+                            failures.append(String(reflecting: error))
+                            try? await Task.sleep(for: .milliseconds(2))
+                        }
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            try await command.tenancy.destroyTenant(.acme)
+            let acknowledgedBeforeDestroyReturned = acknowledged.value.count
+            try await command.tenancy.createTenant(.acme)
+            try await Task.sleep(for: .milliseconds(200))
+            stop.withLock { $0 = true }
+            for writer in writers { await writer.value }
+
+            #expect(acknowledgedBeforeDestroyReturned > 0, "the writers ran before the destroy")
+            let inNewTenant = try await command.values(of: .acme)
+            let acknowledgedAfter = Set(acknowledged.value.dropFirst(acknowledgedBeforeDestroyReturned))
+            #expect(Set(inNewTenant).isSubset(of: acknowledgedAfter), "a write acknowledged before the re-create can never be in the new tenant")
+            for failure in failures.value {
+                #expect(failure == "tenantNotFound", "a refused write says the tenant is gone: \(failure)")
+            }
+        }
+    }
+
+    @Test(arguments: [TestLayout.schema, .sharedSchema])
+    func aMissedAnnouncementIsCaughtByTheNextErrorThroughTheCatalog(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            // The server stops listening: it will not hear of the destroy.
+            await server.tenancy.store.watcher.stop()
+            try await command.tenancy.destroyTenant(.acme)
+            // Its pool still looks current; the query fails on the dropped schema, and the pool asks
+            // the catalog, which says the tenant is gone.
+            await expectTenantedError(.tenantNotFound) { _ = try await server.values(of: .acme) }
+            await expectTenantedError(.tenantNotFound) { _ = try await server.values(of: .acme) }
+        }
+    }
+
+    @Test(arguments: TestLayout.allCases)
+    func anotherProcessLearnsOfAChangeWithinMilliseconds(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            let pool = try await server.tenancy.withTenant(.acme) { try #require(Tenant.lease?.pool as? PostgresTenantPool) }
+            #expect(pool.isCurrent)
+            let clock = ContinuousClock()
+            // Announce the change by itself (a move's announcement, without the copy).
+            let started = try await command.tenancy.store.withTenantLock(.acme, waiting: true, operation: "test") { catalog in
+                try await catalog.setReady(.acme, server: "primary", newGeneration: true)
+                try await catalog.announce(.acme)
+                return clock.now
+            }
+            while pool.isCurrent, clock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            let learned = clock.now - started
+            #expect(!pool.isCurrent, "the server learned of the change")
+            print("cross-process: a \(layout) process learned of another's change \(learned) after the announcement was sent (tests run in parallel)")
+            // The next scope opens a fresh pool at the new generation and serves the data.
+            #expect(try await server.values(of: .acme) == [1])
+        }
+    }
+
+    // MARK: Fixture
+
+    private func withTwoProcesses(_ layout: TestLayout, _ body: (ItemsTenancy, ItemsTenancy) async throws -> Void) async throws {
+        let stores = try PostgresTestStores(layout: layout.layout)
+        let server = try ItemsTenancy(stores: stores)
+        let command = try ItemsTenancy(stores: stores)
+        try await withTeardown { try await body(server, command) } teardown: {
+            await server.shutdown()
+            await command.shutdown()
+            await stores.cleanUp()
+        }
+    }
+}
+
+extension TenantID {
+    static let acme = try! TenantID("acme")
+}

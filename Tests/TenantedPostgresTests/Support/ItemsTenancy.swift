@@ -1,0 +1,56 @@
+import FluentKit
+import SQLKit
+import Tenanted
+import TenantedFluent
+import TenantedFluentPostgres
+import TenantedPostgres
+import TenantedTestSupport
+
+/// A tenancy over a test store whose tenants have one table, `items (id, value)`, reached through
+/// Fluent's routing database as an app would. Two of them over one catalog stand for two processes.
+final class ItemsTenancy: Sendable {
+    let tenancy: Tenancy<PostgresStore>
+    let databases: Databases
+
+    init(stores: PostgresTestStores) throws {
+        let migrations = TenantMigrations()
+        migrations.add(CreateItems())
+        tenancy = try Tenancy(store: stores.makeStore(), migrations: migrations, logger: .silent)
+        databases = Databases(threadPool: .singleton, on: tenancy.store.eventLoopGroup)
+        databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+    }
+
+    func db() -> any SQLDatabase {
+        databases.database(logger: .silent, on: tenancy.store.eventLoopGroup.any()) as! any SQLDatabase
+    }
+
+    func insert(_ value: Int, into tenant: TenantID) async throws {
+        try await tenancy.withTenant(tenant) {
+            try await db().raw("INSERT INTO items (value) VALUES (\(bind: value))").run()
+        }
+    }
+
+    func values(of tenant: TenantID) async throws -> [Int] {
+        try await tenancy.withTenant(tenant) {
+            try await db().raw("SELECT value FROM items ORDER BY id").all().map { try $0.decode(column: "value", as: Int.self) }
+        }
+    }
+
+    func shutdown() async {
+        await databases.shutdownAsync()
+        await tenancy.shutdown()
+    }
+}
+
+struct CreateItems: AsyncMigration {
+    func prepare(on database: any Database) async throws {
+        try await database.schema("items")
+            .field("id", .int64, .identifier(auto: true))
+            .field("value", .int, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema("items").delete()
+    }
+}

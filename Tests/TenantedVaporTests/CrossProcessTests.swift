@@ -1,0 +1,187 @@
+import Foundation
+import Tenanted
+import TenantedTestSupport
+import Testing
+
+/// Issue 12: a deployment is several `tenanted-demo serve` processes plus `tenanted-demo tenants …`
+/// on one storage root or catalog. What the command does to a tenant, every server sees before its
+/// next request for it. Real processes of the built demo, real HTTP, for every store.
+@Suite("Every process sees every tenant change", .serialized, .enabled(if: DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)"))
+struct CrossProcessTests {
+    static let postgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let secondPostgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The stores to run against: SQLite always, PostgreSQL when its URL is set (else the skip is said).
+    static let stores: [String] = {
+        guard postgresURL != nil else {
+            print("CrossProcessTests: TENANTED_POSTGRES_URL is not set: the PostgreSQL cases are skipped")
+            return ["sqlite"]
+        }
+        return ["sqlite", "postgres-database", "postgres-schema"]
+    }()
+
+    /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
+    /// commands share.
+    struct Deployment {
+        let directory: TemporaryDirectory
+        let environment: [String: String]
+        var storage: String { directory.appending("storage") }
+        var command: DemoProcess { DemoProcess(storage: storage) }
+
+        init(store: String, servers: [String: String]? = nil) throws {
+            directory = try TemporaryDirectory()
+            var environment = ["TENANTED_STORE": store]
+            if store != "sqlite" {
+                environment["TENANTED_POSTGRES_PREFIX"] = "x" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
+                if let servers {
+                    environment["TENANTED_POSTGRES_SERVERS"] = servers.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+                } else {
+                    environment["TENANTED_POSTGRES_URL"] = CrossProcessTests.postgresURL ?? ""
+                }
+            }
+            self.environment = environment
+        }
+
+        func tenants(_ arguments: String...) async throws -> DemoProcess.Run {
+            try await command.run(["tenants"] + arguments, environment: environment)
+        }
+
+        func startServer() async throws -> DemoServerProcess {
+            try await DemoServerProcess.start(storage: storage, environment: environment)
+        }
+
+        /// Destroys whatever the test left (PostgreSQL databases and schemas outlive the directory).
+        func cleanUp() async {
+            guard let listed = try? await tenants("list") else { return }
+            for name in listed.stdout.split(whereSeparator: \.isWhitespace) where (try? TenantID(String(name))) != nil {
+                _ = try? await tenants("destroy", String(name))
+            }
+        }
+    }
+
+    @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: stores)
+    func destroyAndRecreate(store: String) async throws {
+        let deployment = try Deployment(store: store)
+        for name in ["acme", "globex"] {
+            let created = try await deployment.tenants("create", name)
+            try #require(created.status == 0, "\(created.stderr)")
+        }
+        let one = try await deployment.startServer()
+        let two = try await deployment.startServer()
+        var stopped = false
+        defer { if !stopped { Task { await one.stop(); await two.stop() } } }
+
+        #expect(try await one.post("old customer", to: "globex") == 201)
+        #expect(try await one.titles(of: "globex").titles == ["old customer"])
+        #expect(try await two.titles(of: "globex").titles == ["old customer"], "both servers hold a warm pool")
+
+        let destroyed = try await deployment.tenants("destroy", "globex")
+        try #require(destroyed.status == 0, "\(destroyed.stderr)")
+        #expect(try await one.titles(of: "globex").status == 404, "the first request after the destroy returned")
+        #expect(try await two.post("into the void", to: "globex") == 404, "a write after the destroy is not acknowledged")
+        #expect(try await one.titles(of: "acme").status == 200, "other tenants are untouched")
+
+        let recreated = try await deployment.tenants("create", "globex")
+        try #require(recreated.status == 0, "\(recreated.stderr)")
+        #expect(try await one.titles(of: "globex") == (200, []), "the new customer never sees the old notes")
+        #expect(try await two.titles(of: "globex") == (200, []))
+        #expect(try await two.post("new customer", to: "globex") == 201)
+        #expect(try await one.titles(of: "globex").titles == ["new customer"])
+
+        let tookOne = await one.stop()
+        let tookTwo = await two.stop()
+        stopped = true
+        #expect(tookOne != nil && tookTwo != nil, "SIGTERM stopped both servers (took \(String(describing: tookOne)), \(String(describing: tookTwo)))")
+        print("cross-process (\(store)): SIGTERM stopped the servers in \(tookOne.map { "\($0)" } ?? "-") and \(tookTwo.map { "\($0)" } ?? "-")")
+
+        let restarted = try await deployment.startServer()
+        #expect(try await restarted.titles(of: "globex").titles == ["new customer"], "the acknowledged write survived the restart")
+        #expect(await restarted.stop() != nil)
+        await deployment.cleanUp()
+    }
+
+    @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: stores)
+    func writesDuringDestroy(store: String) async throws {
+        let deployment = try Deployment(store: store)
+        let created = try await deployment.tenants("create", "globex")
+        try #require(created.status == 0, "\(created.stderr)")
+        let server = try await deployment.startServer()
+        var stopped = false
+        defer { if !stopped { Task { await server.stop() } } }
+
+        let stop = Locked(false)
+        let statuses = Locked([Int]())
+        let writers = (0..<4).map { writer in
+            Task {
+                var count = 0
+                while !stop.value {
+                    count += 1
+                    let status = (try? await server.post("w\(writer)-\(count)", to: "globex")) ?? -1
+                    statuses.append(status)
+                    if status != 201 { try? await Task.sleep(for: .milliseconds(5)) }
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let destroyed = try await deployment.tenants("destroy", "globex")
+        try #require(destroyed.status == 0, "\(destroyed.stderr)")
+        try await Task.sleep(for: .milliseconds(200))
+        stop.withLock { $0 = true }
+        for writer in writers { await writer.value }
+        let recreated = try await deployment.tenants("create", "globex")
+        try #require(recreated.status == 0, "\(recreated.stderr)")
+
+        let seen = Dictionary(grouping: statuses.value, by: { $0 }).mapValues(\.count)
+        print("cross-process (\(store)): writes during a destroy answered \(seen)")
+        #expect(Set(seen.keys).isSubset(of: [201, 404]), "every write was acknowledged or refused with 404: \(seen)")
+        #expect(seen[201, default: 0] > 0 && seen[404, default: 0] > 0, "writes ran before and after the destroy: \(seen)")
+        #expect(try await server.titles(of: "globex") == (200, []), "no write reached the re-created tenant")
+        #expect(await server.stop() != nil, "SIGTERM stopped the server")
+        stopped = true
+        await deployment.cleanUp()
+    }
+
+    @Test(
+        "a move from another process: reads go on with the data, writes after the move are acknowledged on the new server",
+        .enabled(if: postgresURL != nil && secondPostgresURL != nil, "TENANTED_POSTGRES_URL and _2 are not both set: the move case is skipped"),
+        arguments: ["postgres-database", "postgres-schema"]
+    )
+    func moveWhileServing(store: String) async throws {
+        let deployment = try Deployment(store: store, servers: ["one": Self.postgresURL ?? "", "two": Self.secondPostgresURL ?? ""])
+        let created = try await deployment.tenants("create", "acme")
+        try #require(created.status == 0, "\(created.stderr)")
+        let server = try await deployment.startServer()
+        var stopped = false
+        defer { if !stopped { Task { await server.stop() } } }
+        for index in 0..<20 { #expect(try await server.post("note \(index)", to: "acme") == 201) }
+
+        let stop = Locked(false)
+        let reads = Locked([Int]())
+        let reader = Task {
+            while !stop.value {
+                let answer = try? await server.titles(of: "acme")
+                reads.append(answer.map { $0.status == 200 ? $0.titles.count : -$0.status } ?? -1)
+            }
+        }
+        // The tenant is on one of the two servers: move it to the other.
+        var moved = try await deployment.tenants("move", "acme", "--to", "two")
+        if moved.status != 0, moved.stderr.contains("already on server") {
+            moved = try await deployment.tenants("move", "acme", "--to", "one")
+        }
+        try #require(moved.status == 0, "\(moved.stderr)")
+        stop.withLock { $0 = true }
+        await reader.value
+
+        #expect(!reads.value.isEmpty)
+        #expect(reads.value.allSatisfy { $0 == 20 }, "every read during the move was served with the data: \(Set(reads.value))")
+        #expect(try await server.post("after the move", to: "acme") == 201)
+        #expect(try await server.titles(of: "acme").titles.count == 21)
+        // The write is on the new server: a fresh process reads it there.
+        let fresh = try await deployment.startServer()
+        #expect(try await fresh.titles(of: "acme").titles.contains("after the move"))
+        #expect(await fresh.stop() != nil)
+        #expect(await server.stop() != nil, "SIGTERM stopped the server")
+        stopped = true
+        await deployment.cleanUp()
+    }
+}

@@ -1,0 +1,134 @@
+import Dispatch
+import Foundation
+import TenantedTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program run as a child process: to completion (``run(_:arguments:environment:directory:)``), or
+/// in the background with its output collected as it comes (``start(_:arguments:environment:directory:)``).
+///
+/// Every blocking call (waiting for the process, reading pipes) runs on a Dispatch thread, never on
+/// Swift's cooperative pool, which a waiting process would starve.
+final class ChildProcess: Sendable {
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        /// Whether the process ended by a signal (a crash), not by `exit`.
+        let signalled: Bool
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Runs `executable arguments` in `directory` and waits for it to end.
+    static func run(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    let process = try makeProcess(executable, arguments, environment, directory)
+                    let out = Pipe(), err = Pipe()
+                    process.standardOutput = out
+                    process.standardError = err
+                    try process.run()
+                    // Both pipes are drained at once, so a child filling one cannot block on it.
+                    let stderr = Locked(Data())
+                    let group = DispatchGroup()
+                    DispatchQueue.global().async(group: group) {
+                        let data = err.fileHandleForReading.readDataToEndOfFile()
+                        stderr.withLock { $0 = data }
+                    }
+                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+                    group.wait()
+                    process.waitUntilExit()
+                    return Run(
+                        status: process.terminationStatus,
+                        stdout: String(decoding: stdout, as: UTF8.self),
+                        stderr: String(decoding: stderr.value, as: UTF8.self),
+                        signalled: process.terminationReason == .uncaughtSignal
+                    )
+                })
+            }
+        }
+    }
+
+    /// Starts `executable arguments` in `directory` without waiting; stop it with ``stop()``.
+    static func start(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) throws -> ChildProcess {
+        let process = try makeProcess(executable, arguments, environment, directory)
+        let child = ChildProcess(process)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        for pipe in [out, err] {
+            pipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                } else {
+                    child.collected.withLock { $0.append(data) }
+                }
+            }
+        }
+        try process.run()
+        return child
+    }
+
+    private static func makeProcess(_ executable: String, _ arguments: [String], _ environment: [String: String], _ directory: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "TENANT")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+
+    private let process: Process
+    /// Standard output and standard error, interleaved in arrival order.
+    private let collected = Locked(Data())
+
+    private init(_ process: Process) {
+        self.process = process
+    }
+
+    /// What the process wrote so far, both streams.
+    var output: String { String(decoding: collected.value, as: UTF8.self) }
+
+    /// Waits until `output` matches `pattern` (a regular expression) and returns its first capture
+    /// group (or the whole match); fails when the process ends first or `timeout` passes.
+    func waitForOutput(matching pattern: String, timeout: Duration = .seconds(120)) async throws -> String {
+        let expression = try NSRegularExpression(pattern: pattern)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let text = output
+            if let match = expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let range = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
+                return String(text[Range(range, in: text)!])
+            }
+            if !process.isRunning {
+                throw Failure(description: "the process ended (status \(process.terminationStatus)) before printing /\(pattern)/:\n\(output)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw Failure(description: "no /\(pattern)/ within \(timeout):\n\(output)")
+    }
+
+    /// Sends SIGINT (Vapor shuts down gracefully), waits up to 30 seconds, then SIGKILL; returns the status.
+    @discardableResult
+    func stop() async -> Int32 {
+        let process = self.process
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                if process.isRunning { kill(process.processIdentifier, SIGINT) }
+                let deadline = Date().addingTimeInterval(30)
+                while process.isRunning, Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            }
+        }
+    }
+}

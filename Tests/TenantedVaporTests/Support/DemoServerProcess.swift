@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tenanted-demo serve` as a real child process on a loopback port, the way a deployment runs it:
+/// several of these and `tenanted-demo tenants …` share one storage root or catalog.
+final class DemoServerProcess: @unchecked Sendable {
+    // @unchecked: `process` is only started in `start` and only signalled and waited for in `stop`,
+    // which the owning test calls once, after every request.
+    private let process: Process
+    private let output: FileHandle
+    /// The server's standard output and error.
+    let logPath: String
+    let port: Int
+
+    private init(process: Process, output: FileHandle, logPath: String, port: Int) {
+        self.process = process
+        self.output = output
+        self.logPath = logPath
+        self.port = port
+    }
+
+    /// Starts the server over `storage` with `environment` added, and returns once `/health` answers.
+    static func start(storage: String, environment extra: [String: String] = [:]) async throws -> DemoServerProcess {
+        var lastFailure = "not started"
+        // A port found free can be taken before the server binds it: try another.
+        for _ in 0..<5 {
+            let port = try freePort()
+            let process = DemoProcess(storage: storage).process(
+                ["serve", "--hostname", "127.0.0.1", "--port", "\(port)", "--no-seed"], environment: extra
+            )
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-demo-\(UUID().uuidString).log")
+            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+            let output = try FileHandle(forWritingTo: log)
+            process.standardOutput = output
+            process.standardError = output
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            let server = DemoServerProcess(process: process, output: output, logPath: log.path, port: port)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline, process.isRunning {
+                if let health = try? await server.request("GET", "/health", host: "localhost"), health.status == 200 {
+                    return server
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            lastFailure = (try? String(contentsOf: log, encoding: .utf8)) ?? "no output"
+            _ = await server.stop()
+        }
+        throw RawHTTP.Failure(description: "tenanted-demo serve did not start: \(lastFailure.suffix(2000))")
+    }
+
+    func request(_ method: String, _ path: String, host: String, json: String? = nil) async throws -> RawHTTPResponse {
+        try await RawHTTP.send(
+            port: port, method: method, path: path, host: host,
+            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json
+        )
+    }
+
+    /// The titles of a tenant's notes, or `nil` with the status when the answer is not 200.
+    func titles(of tenant: String) async throws -> (status: Int, titles: [String]) {
+        let response = try await request("GET", "/notes", host: "\(tenant).localhost")
+        let titles = (response.json as? [[String: Any]])?.compactMap { $0["title"] as? String } ?? []
+        return (response.status, titles.sorted())
+    }
+
+    /// Posts a note; returns the status.
+    func post(_ title: String, to tenant: String) async throws -> Int {
+        try await request("POST", "/notes", host: "\(tenant).localhost", json: #"{"title": "\#(title)", "body": "b"}"#).status
+    }
+
+    /// Sends SIGTERM and waits up to 20 seconds; returns how long the process took to exit, or `nil`
+    /// when it had to be killed or had already died (its log is printed then).
+    @discardableResult
+    func stop() async -> Duration? {
+        let process = self.process, output = self.output, logPath = self.logPath
+        return await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let clock = ContinuousClock()
+                let started = clock.now
+                guard process.isRunning else {
+                    let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                    print("tenanted-demo serve had exited (status \(process.terminationStatus)) before SIGTERM: \(log.suffix(4000))")
+                    try? output.close()
+                    continuation.resume(returning: nil)
+                    return
+                }
+                kill(process.processIdentifier, SIGTERM)
+                while process.isRunning, clock.now - started < .seconds(20) { usleep(10_000) }
+                var took: Duration? = clock.now - started
+                if process.isRunning {
+                    kill(process.processIdentifier, SIGKILL)
+                    took = nil
+                }
+                process.waitUntilExit()
+                try? output.close()
+                if took != nil { try? FileManager.default.removeItem(atPath: logPath) }
+                continuation.resume(returning: took)
+            }
+        }
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTP.Failure(description: "socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw RawHTTP.Failure(description: "bind failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw RawHTTP.Failure(description: "getsockname failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
