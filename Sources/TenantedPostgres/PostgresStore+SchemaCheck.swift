@@ -17,7 +17,8 @@ package import Tenanted
 //   effect is the tenant's and the `search_path` in effect is exactly the one it sent — a cost per
 //   pool open, not a round trip per query;
 // - every migration batch checks, in its own transaction and before any DDL, that the database and
-//   schema in effect are the tenant's (``PostgresStore/lockMigrations(on:tenant:)``).
+//   schema in effect are the tenant's (`checkInEffect`, called by the Fluent adapter's
+//   `lockMigrations(on:tenant:)`).
 
 extension PostgresStore {
     /// The remedy every refusal names.
