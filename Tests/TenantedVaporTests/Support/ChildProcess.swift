@@ -59,17 +59,20 @@ final class ChildProcess: Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        try process.run()
+        // A blocking read on a thread of its own per pipe, not `readabilityHandler`: a dispatch
+        // source on a pipe whose descriptor is closed (and reused) while still registered crashes
+        // libdispatch's event loop (seen: a bad pointer dereference in _dispatch_event_loop_drain).
         for pipe in [out, err] {
-            pipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if data.isEmpty {
-                    handle.readabilityHandler = nil
-                } else {
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread {
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { return }
                     child.collected.withLock { $0.append(data) }
                 }
             }
         }
-        try process.run()
         return child
     }
 
