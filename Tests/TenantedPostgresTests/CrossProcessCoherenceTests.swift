@@ -127,6 +127,41 @@ struct CrossProcessCoherenceTests {
         }
     }
 
+    @Test(
+        "behind a transaction pooler, where LISTEN does not hold, a process reads the catalog instead and still learns of a change within a second",
+        .enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason)
+    )
+    func behindATransactionPoolerChangesArePolled() async throws {
+        let direct = try PostgresTestStores(layout: TestLayout.sharedSchema.layout)
+        let pooled = try PostgresTestStores(layout: TestLayout.sharedSchema.layout, servers: [PoolingMode.transaction.server()], prefix: direct.prefix)
+        let server = try ItemsTenancy(stores: pooled)
+        let command = try ItemsTenancy(stores: direct)
+        try await withTeardown {
+            try await command.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            let pool = try await server.tenancy.withTenant(.acme) { try #require(Tenant.lease?.pool as? PostgresTenantPool) }
+            let clock = ContinuousClock()
+            let started = try await command.tenancy.store.withTenantLock(.acme, waiting: true, operation: "test") { catalog in
+                try await catalog.setReady(.acme, server: "primary", newGeneration: true)
+                try await catalog.announce(.acme)
+                return clock.now
+            }
+            while pool.isCurrent, clock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let learned = clock.now - started
+            // No query ran on the pool meanwhile, so no error told it: the polling did.
+            #expect(!pool.isCurrent, "the pooled process learned of the change without any error")
+            print("cross-process: behind PgBouncer's transaction pooling, a process learned of a change \(learned) after it")
+            try await command.tenancy.destroyTenant(.acme)
+            await expectTenantedError(.tenantNotFound) { _ = try await server.values(of: .acme) }
+        } teardown: {
+            await server.shutdown()
+            await command.shutdown()
+            await direct.cleanUp()
+        }
+    }
+
     // MARK: Fixture
 
     private func withTwoProcesses(_ layout: TestLayout, _ body: (ItemsTenancy, ItemsTenancy) async throws -> Void) async throws {

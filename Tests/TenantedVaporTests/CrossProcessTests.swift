@@ -17,7 +17,7 @@ struct CrossProcessTests {
             print("CrossProcessTests: TENANTED_POSTGRES_URL is not set: the PostgreSQL cases are skipped")
             return ["sqlite"]
         }
-        return ["sqlite", "postgres-database", "postgres-schema"]
+        return ["sqlite", "postgres-database", "postgres-schema", "postgres-schema-shared"]
     }()
 
     /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
@@ -144,7 +144,7 @@ struct CrossProcessTests {
     @Test(
         "a move from another process: reads go on with the data, writes after the move are acknowledged on the new server",
         .enabled(if: postgresURL != nil && secondPostgresURL != nil, "TENANTED_POSTGRES_URL and _2 are not both set: the move case is skipped"),
-        arguments: ["postgres-database", "postgres-schema"]
+        arguments: ["postgres-database", "postgres-schema", "postgres-schema-shared"]
     )
     func moveWhileServing(store: String) async throws {
         let deployment = try Deployment(store: store, servers: ["one": Self.postgresURL ?? "", "two": Self.secondPostgresURL ?? ""])

@@ -75,11 +75,14 @@ enum TestLayout: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// One test's stores: a unique prefix over the test servers, and a clean-up that drops every
 /// database or schema with that prefix and the prefix's catalog rows.
 final class PostgresTestStores: Sendable {
-    let prefix = PostgresTestServer.uniquePrefix()
+    let prefix: String
     let servers: [PostgresServer]
     let layout: PostgresStore.Layout
 
-    init(layout: PostgresStore.Layout, servers: [PostgresServer]? = nil) throws {
+    /// - Parameter prefix: another `PostgresTestStores`' prefix, to reach its tenants through
+    ///   other servers (a pooler); default: a new one.
+    init(layout: PostgresStore.Layout, servers: [PostgresServer]? = nil, prefix: String? = nil) throws {
+        self.prefix = prefix ?? PostgresTestServer.uniquePrefix()
         self.layout = layout
         self.servers = try servers ?? [PostgresTestServer.primary()]
     }
