@@ -43,10 +43,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         /// When the last lease was released (for the idle timeout).
         var lastReleased: ContinuousClock.Instant?
 
-        var isIdle: Bool {
-            if case .open = phase, leases == 0 { return true }
-            return false
-        }
+        var isIdle: Bool { phase.isOpen && leases == 0 }
     }
 
     /// A pool retired while leased: closed when its last lease is released.
