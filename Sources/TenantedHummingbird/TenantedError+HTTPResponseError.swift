@@ -1,0 +1,32 @@
+import Foundation
+public import Hummingbird
+public import Tenanted
+
+extension TenantedError: HTTPResponseError {
+    /// 404 for `noTenant`, `tenantNotFound`, `badTenantName`, `wrongTenant` and `badReference` (to a
+    /// client, a tenant or record it cannot reach does not exist); 503 for `pendingMigrations`,
+    /// `poolLimitReached` and `shutdown`; 500 otherwise. The same mapping as TenantedVapor's.
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference: .notFound
+        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+
+    /// `{"error": "<reason>"}` with ``status``: `"tenant not found"` for the 404s, the status's
+    /// reason phrase otherwise. No tenant name, path or server message reaches the client.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        Self.jsonResponse(status: status, message: status == .notFound ? "tenant not found" : status.reasonPhrase)
+    }
+
+    /// A response with `{"error": message}`; `message` is one of ours, never client input.
+    static func jsonResponse(status: HTTPResponse.Status, message: String) -> Response {
+        let escaped = message.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: "{\"error\":\"\(escaped)\"}"))
+        )
+    }
+}
