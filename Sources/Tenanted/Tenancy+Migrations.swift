@@ -13,11 +13,15 @@ extension Tenancy {
     @discardableResult
     public func migrate(_ tenant: TenantID) async throws -> [String] {
         let backend = try migratingBackend()
+        let hooks = configuration.hooks
         let applied = try await withOwnPool(tenant) { pool in
             let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
-            return pending.isEmpty ? [] : try await backend.migrate(pool, tenant: tenant)
+            if pending.isEmpty { return [String]() }
+            try await TenancyHooks.run(hooks.beforeMigrate, tenant)
+            return try await backend.migrate(pool, tenant: tenant)
         }
         if applied.isEmpty { return [] }
+        for hook in hooks.afterMigrate { try await hook(tenant, applied) }
         metrics.migrated.increment(by: applied.count)
         logger.info("migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)

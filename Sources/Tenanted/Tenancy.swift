@@ -30,16 +30,20 @@ public final class Tenancy: Service, Sendable {
         /// Tenants processed at once by ``Tenancy/migrateAll(maximumConcurrency:progress:)`` and
         /// ``Tenancy/forEachTenant(maximumConcurrency:_:)`` when the call does not say. Default: 4.
         public var defaultConcurrency: Int
+        /// Code of yours around create, destroy, migrate and entering a tenant. Default: none.
+        public var hooks: TenancyHooks
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
             pools: TenantPools<any Sendable>.Configuration = .init(),
             autoMigrate: Bool = false,
-            defaultConcurrency: Int = 4
+            defaultConcurrency: Int = 4,
+            hooks: TenancyHooks = .init()
         ) {
             self.pools = pools
             self.autoMigrate = autoMigrate
             self.defaultConcurrency = defaultConcurrency
+            self.hooks = hooks
         }
     }
 
@@ -97,6 +101,7 @@ public final class Tenancy: Service, Sendable {
         self.logger = logger
         self.metrics = TenancyMetrics(factory: metricsFactory)
         let autoMigrate = configuration.autoMigrate
+        let hooks = configuration.hooks
         self.pools = try TenantPools(
             configuration: configuration.pools,
             delegate: delegate,
@@ -109,7 +114,9 @@ public final class Tenancy: Service, Sendable {
                     let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
                     if let first = pending.first {
                         guard autoMigrate else { throw TenantedError.pending(tenant, first: first, count: pending.count) }
+                        try await TenancyHooks.run(hooks.beforeMigrate, tenant)
                         let applied = try await backend.migrate(pool, tenant: tenant)
+                        for hook in hooks.afterMigrate { try await hook(tenant, applied) }
                         logger.info("auto-migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
                         delegate.tenantMigrated(tenant, migrations: applied)
                     }
@@ -148,7 +155,12 @@ public final class Tenancy: Service, Sendable {
         let lease = try await pools.lease(tenant)
         defer { lease.release() }
         context.lease = lease
-        return try await Tenant.with(context, isolation: isolation, body)
+        let onEnter = configuration.hooks.onEnter
+        if onEnter.isEmpty { return try await Tenant.with(context, isolation: isolation, body) }
+        return try await Tenant.with(context, isolation: isolation) {
+            try await TenancyHooks.run(onEnter, tenant)
+            return try await body()
+        }
     }
 
     /// The current tenant's pool, from the lease of the enclosing ``withTenant(_:prohibitingSwitches:isolation:_:)``,
@@ -210,6 +222,7 @@ public final class Tenancy: Service, Sendable {
     @discardableResult
     public func createTenant(_ tenant: TenantID, ifNotExists: Bool = false) async throws -> Bool {
         if ifNotExists, try await store.exists(tenant) { return false }
+        try await TenancyHooks.run(configuration.hooks.beforeCreate, tenant)
         let backend = self.backend
         do {
             try await backend.create(tenant) { pool in
@@ -234,6 +247,7 @@ public final class Tenancy: Service, Sendable {
         metrics.created.increment()
         logger.info("created tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantCreated(tenant)
+        try await TenancyHooks.run(configuration.hooks.afterCreate, tenant)
         return true
     }
 
@@ -246,13 +260,16 @@ public final class Tenancy: Service, Sendable {
     /// activerecord-tenanted, where it is a no-op): a destroy that deletes nothing is usually a typo,
     /// and saying so is cheaper than finding out later.
     public func destroyTenant(_ tenant: TenantID) async throws {
+        let hooks = configuration.hooks
         try await pools.closing(tenant) {
             guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "destroyTenant") }
+            try await TenancyHooks.run(hooks.beforeDestroy, tenant)
             try await store.destroy(tenant)
         }
         metrics.destroyed.increment()
         logger.info("destroyed tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantDestroyed(tenant)
+        try await TenancyHooks.run(hooks.afterDestroy, tenant)
     }
 
     /// Whether `tenant` exists and is completely created.

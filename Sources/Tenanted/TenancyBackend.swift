@@ -6,6 +6,7 @@
 protocol TenancyBackend: Sendable {
     var store: any TenantStore { get }
     var hasMigrator: Bool { get }
+    var hasSeed: Bool { get }
     var poolType: Any.Type { get }
 
     func open(_ tenant: TenantID) async throws -> any Sendable
@@ -28,6 +29,7 @@ struct TypedBackend<Store: TenantStore>: TenancyBackend {
 
     var store: any TenantStore { typedStore }
     var hasMigrator: Bool { migrator != nil }
+    var hasSeed: Bool { typedSeed != nil }
     var poolType: Any.Type { Store.Pool.self }
 
     private func typed(_ pool: any Sendable) -> Store.Pool {
