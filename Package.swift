@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
+        .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     traits: [
@@ -147,6 +148,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Swift Testing traits for users' own tests: a throwaway tenancy per suite, a tenant per test.
+        .target(
+            name: "TenantedTesting",
+            dependencies: ["Tenanted"],
+            swiftSettings: strictSettings
+        ),
         // The runnable example: `swift run tenanted-demo`.
         .executableTarget(
             name: "TenantedDemo",
@@ -192,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "TenantedSQLiteTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedTestSupport", "TenantedTesting",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,8 @@ struct ModuleGraphTests {
         ],
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
+        // The testing traits: the core and Swift Testing.
+        "TenantedTesting": ["Tenanted", "Testing"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",

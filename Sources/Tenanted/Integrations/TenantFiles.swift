@@ -170,10 +170,7 @@ public struct TenantFiles: Sendable {
             }
             defer { closedir(stream) }
             var keys: [TenantFileKey] = []
-            while let entry = readdir(stream) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-                }
+            for name in DirectoryListing.names(of: stream) {
                 guard let key = try? TenantFileKey(name) else { continue }
                 var info = stat()
                 guard fstatat(dirfd(stream), name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
@@ -202,12 +199,7 @@ public struct TenantFiles: Sendable {
                 }
             }
             if let stream = fdopendir(directory) {
-                var names: [String] = []
-                while let entry = readdir(stream) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                for name in names { unlinkat(dirfd(stream), name, 0) }
+                for name in DirectoryListing.names(of: stream) { unlinkat(dirfd(stream), name, 0) }
                 closedir(stream)
             } else {
                 close(directory)
