@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
         .library(name: "TenantedHummingbird", targets: ["TenantedHummingbird"]),
+        .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
         .executable(name: "tenanted-hummingbird-demo", targets: ["TenantedHummingbirdDemo"]),
     ],
@@ -86,7 +87,6 @@ let package = Package(
             dependencies: [
                 "Tenanted",
                 .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -149,7 +149,6 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,6 +191,12 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Swift Testing traits for users' own tests: a throwaway tenancy per suite, a tenant per test.
+        .target(
+            name: "TenantedTesting",
+            dependencies: ["Tenanted"],
             swiftSettings: strictSettings
         ),
         // The runnable example: `swift run tenanted-demo`.
@@ -239,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "TenantedSQLiteTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedTestSupport", "TenantedTesting",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

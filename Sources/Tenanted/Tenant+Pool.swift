@@ -3,7 +3,8 @@ extension Tenant {
     /// ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)``: no lookup, no lock.
     ///
     /// This is what a web framework's request context hands to handlers (TenantedHummingbird's
-    /// `context.tenantPool(as:)`), where the app holds no typed ``Tenancy``.
+    /// `context.tenantPool(as:)`), which reach the pool through the task's lease, not through a
+    /// ``Tenancy`` (``Tenancy/currentPool(as:)`` also checks that the lease is that tenancy's).
     ///
     /// ```swift
     /// let pool = try Tenant.currentPool(as: SQLitePool.self)
@@ -11,8 +12,8 @@ extension Tenant {
     ///
     /// - Throws: ``TenantedError/Code/noTenant`` outside a tenant scope, in a scope that holds no
     ///   lease (entered with the free ``withTenant(_:prohibitingSwitches:isolation:_:)``), when the lease
-    ///   has ended (a `Task {}` that outlived its scope), or when the pool is not a `Pool` (the tenancy
-    ///   runs on another store).
+    ///   has ended (a `Task {}` that outlived its scope); ``TenantedError/Code/misuse`` when the pool
+    ///   is not a `Pool` (the tenancy runs on another store).
     public static func currentPool<Pool>(as type: Pool.Type = Pool.self) throws(TenantedError) -> Pool {
         let tenant = try require()
         guard let lease, !lease.isReleased, lease.tenant == tenant else {
@@ -24,8 +25,8 @@ extension Tenant {
         }
         guard let pool = lease.pool as? Pool else {
             throw TenantedError(
-                .noTenant,
-                "tenant '\(tenant)' is served by a \(Swift.type(of: lease.pool)), not a \(Pool.self)",
+                .misuse,
+                "Tenant.currentPool(as: \(Pool.self).self): tenant '\(tenant)' is served by a \(Swift.type(of: lease.pool))",
                 tenant: tenant
             )
         }

@@ -22,7 +22,7 @@ extension RouterMethods {
     @discardableResult
     public func tenantWebSocket(
         _ path: RouterPath = "",
-        tenancy: any AnyTenancy,
+        tenancy: Tenancy,
         onUpgrade handler: @escaping WebSocketDataHandler<WebSocketRouterContext<Context>>
     ) -> Self where Context: WebSocketRequestContext & TenantRequestContext, Self: _HB_SendableMetatype {
         ws(path, shouldUpgrade: { _, context in

@@ -33,11 +33,11 @@ public import Tenanted
 /// middleware runs without it: `context.tenant` is `nil` and the handler's tenant access fails closed
 /// with `noTenant`, a 404, whatever the host says.
 public struct TenantMiddleware<Context: TenantRequestContext>: RouterMiddleware {
-    let tenancy: any AnyTenancy
+    let tenancy: Tenancy
     let resolver: TenantResolver
 
     /// A middleware resolving requests with `resolver` in `tenancy`.
-    public init(tenancy: any AnyTenancy, resolver: TenantResolver) {
+    public init(tenancy: Tenancy, resolver: TenantResolver) {
         self.tenancy = tenancy
         self.resolver = resolver
     }

@@ -42,8 +42,8 @@ extension TenantRequestContext {
     /// ```
     ///
     /// - Throws: ``Tenanted/TenantedError/Code/noTenant`` (a 404) outside a tenant: the request
-    ///   names none, or the handler runs outside the middleware's scope (a detached task); also when
-    ///   the tenancy's pools are not `Pool`s.
+    ///   names none, or the handler runs outside the middleware's scope (a detached task);
+    ///   ``Tenanted/TenantedError/Code/misuse`` (a 500) when the tenancy's pools are not `Pool`s.
     public func tenantPool<Pool>(as type: Pool.Type = Pool.self) throws(TenantedError) -> Pool {
         _ = try requireTenant()
         return try Tenant.currentPool(as: Pool.self)

@@ -7,11 +7,7 @@ extension TenantedError: HTTPResponseError {
     /// client, a tenant or record it cannot reach does not exist); 503 for `pendingMigrations`,
     /// `poolLimitReached` and `shutdown`; 500 otherwise. The same mapping as TenantedVapor's.
     public var status: HTTPResponse.Status {
-        switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference: .notFound
-        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
-        default: .internalServerError
-        }
+        HTTPResponse.Status(code: httpStatusCode)
     }
 
     /// `{"error": "<reason>"}` with ``status``: `"tenant not found"` for the 404s, the status's

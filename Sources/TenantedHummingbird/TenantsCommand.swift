@@ -7,7 +7,7 @@ public import Tenanted
 ///
 /// ```swift
 /// enum AppTenancy: TenancyProvider {
-///     static func withTenancy(_ body: (any AnyTenancy) async throws -> Void) async throws {
+///     static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
 ///         let tenancy = try Tenancy(store: try SQLiteStore(), migrator: schema)
 ///         try await withTeardown { try await body(tenancy) } teardown: { await tenancy.shutdown() }
 ///     }
@@ -15,7 +15,7 @@ public import Tenanted
 /// ```
 public protocol TenancyProvider {
     /// Builds the tenancy, runs `body` with it, and shuts it down, also when `body` throws.
-    static func withTenancy(_ body: (any AnyTenancy) async throws -> Void) async throws
+    static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws
 }
 
 /// The `tenants` command group for a swift-argument-parser command line, the convention of

@@ -20,7 +20,7 @@ enum DemoTenancy: TenancyProvider {
     }
 
     /// A tenancy over the store `environment` names.
-    static func make(_ environment: DemoEnvironment, logger: Logger) throws -> any AnyTenancy {
+    static func make(_ environment: DemoEnvironment, logger: Logger) throws -> Tenancy {
         switch environment.store {
         case .sqlite:
             return try make(environment.sqliteStore(), migrator: try SQLiteMigrator(NoteSchema.migrations), environment, logger: logger)
@@ -31,14 +31,14 @@ enum DemoTenancy: TenancyProvider {
 
     private static func make<Store: TenantStore, Migrator: TenantMigrator>(
         _ store: Store, migrator: Migrator, _ environment: DemoEnvironment, logger: Logger
-    ) throws -> Tenancy<Store> where Migrator.Pool == Store.Pool {
-        var configuration = Tenancy<Store>.Configuration()
+    ) throws -> Tenancy where Migrator.Pool == Store.Pool {
+        var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = environment.maximumPools
         let schema: any TenantMigrator<Store.Pool> = environment.migrationDelay.map { PausedMigrator(base: migrator, pause: $0) } ?? migrator
         return try Tenancy(store: store, configuration: configuration, migrator: schema, logger: logger)
     }
 
-    static func withTenancy(_ body: (any AnyTenancy) async throws -> Void) async throws {
+    static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
         let tenancy = try make(try environment(), logger: Logger(label: "tenanted-hummingbird-demo"))
         do {
             try await body(tenancy)

@@ -10,7 +10,7 @@ import TenantedHummingbird
 enum NoteRoutes {
     typealias Context = BasicTenantRequestContext
 
-    static func router(tenancy: any AnyTenancy, baseDomain: String, store: DemoEnvironment.StoreKind) throws -> Router<Context> {
+    static func router(tenancy: Tenancy, baseDomain: String, store: DemoEnvironment.StoreKind) throws -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: JSONErrorMiddleware())
         router.get("health") { _, _ in "ok" }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import ServiceLifecycle
 import Tenanted
 import TenantedDemoSupport
 
@@ -35,7 +34,7 @@ struct Serve: AsyncParsableCommand {
                 configuration: .init(address: .hostname(hostname, port: port), serverName: nil),
                 // The tenancy runs in the app's ServiceGroup: on SIGTERM or SIGINT the server stops
                 // first, then the tenancy closes every pool.
-                services: [tenancy as? any Service].compactMap { $0 },
+                services: [tenancy],
                 logger: logger
             )
             try await app.runService()

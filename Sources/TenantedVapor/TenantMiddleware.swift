@@ -31,7 +31,7 @@ import Logging
 /// metadata and leases the tenant per query, so queries still reach the right tenant, but
 /// `Tenant.current` is `nil` in the handler and code that needs it fails closed with `noTenant`.
 public struct TenantMiddleware: AsyncMiddleware {
-    let tenancy: (any AnyTenancy)?
+    let tenancy: (Tenancy)?
     let resolver: TenantResolver
 
     /// A middleware using the tenancy configured with `app.tenanted.use(_:)`.
@@ -41,7 +41,7 @@ public struct TenantMiddleware: AsyncMiddleware {
     }
 
     /// A middleware for an explicit tenancy.
-    public init(tenancy: any AnyTenancy, resolver: TenantResolver) {
+    public init(tenancy: Tenancy, resolver: TenantResolver) {
         self.tenancy = tenancy
         self.resolver = resolver
     }

@@ -6,11 +6,7 @@ extension TenantedError: AbortError {
     /// or tenant it cannot reach does not exist); 503 for `pendingMigrations`, `poolLimitReached` and
     /// `shutdown`; 500 otherwise.
     public var status: HTTPResponseStatus {
-        switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference: .notFound
-        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
-        default: .internalServerError
-        }
+        HTTPResponseStatus(statusCode: httpStatusCode)
     }
 
     /// A short reason without tenant names or detail: `"tenant not found"` for the 404s, the

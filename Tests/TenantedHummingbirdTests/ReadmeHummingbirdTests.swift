@@ -43,7 +43,7 @@ fileprivate func buildApplication(storage: String, configuration: ApplicationCon
 fileprivate enum AppTenancy: TenancyProvider {  // README: `enum AppTenancy: TenancyProvider {`
     @TaskLocal static var root = "storage"
 
-    static func withTenancy(_ body: (any AnyTenancy) async throws -> Void) async throws {
+    static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
         let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: root)), migrator: schema)  // README: `let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: "storage")), migrator: schema)`
         do { try await body(tenancy) } catch { await tenancy.shutdown(); throw error }
         await tenancy.shutdown()

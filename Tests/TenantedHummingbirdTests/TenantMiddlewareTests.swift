@@ -13,7 +13,7 @@ import Testing
 @Suite("TenantMiddleware on Hummingbird")
 struct TenantMiddlewareTests {
     /// A router whose `/notes` group is tenanted by subdomain of `example.com`.
-    func router(_ tenancy: Tenancy<SQLiteStore>) throws -> Router<BasicTenantRequestContext> {
+    func router(_ tenancy: Tenancy) throws -> Router<BasicTenantRequestContext> {
         let router = Router(context: BasicTenantRequestContext.self)
         router.get("health") { _, context in context.tenant == nil ? "untenanted" : "tenanted" }
         let notes = router.group("notes").add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: "example.com")))
@@ -98,14 +98,15 @@ struct TenantMiddlewareTests {
         }
     }
 
-    @Test("asking the context for a pool of another type is noTenant, a 404, not a crash")
+    @Test("asking the context for a pool of another type is misuse, a 500, not a crash")
     func wrongPoolTypeFailsClosed() async throws {
         let setup = try await TestTenancy()
         try await setup.run { tenancy in
             let app = Application(router: try router(tenancy), configuration: .loopback)
             try await app.test(.live) { client in
                 let response = try await send(client, "GET", "/notes/wrong-type", host: "acme.example.com")
-                #expect(response.status == 404)
+                #expect(response.status == 500)
+                #expect(response.body == #"{"error":"Internal Server Error"}"#, "the body names no type and no tenant")
             }
         }
     }

@@ -16,7 +16,7 @@ import Testing
 /// `tenantWebSocket` over a live server: the handler runs in the upgrading request's tenant.
 @Suite("WebSockets in the request's tenant")
 struct TenantWebSocketTests {
-    func app(_ tenancy: Tenancy<SQLiteStore>) -> some ApplicationProtocol {
+    func app(_ tenancy: Tenancy) -> some ApplicationProtocol {
         let router = Router(context: BasicTenantRequestContext.self)
         let live = router.group("live").add(middleware: TenantMiddleware(tenancy: tenancy, resolver: .header("X-Tenant")))
         live.tenantWebSocket(tenancy: tenancy) { inbound, outbound, context in
@@ -49,10 +49,10 @@ struct TenantWebSocketTests {
                 #expect(greeting.value == ["acme: note of acme", "stored"])
             }
             let acme = try await tenancy.withTenant(TenantID("acme")) {
-                try await tenancy.currentPool().read { try await $0.query("SELECT title FROM notes ORDER BY title").compactMap { $0.column("title")?.string } }
+                try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.query("SELECT title FROM notes ORDER BY title").compactMap { $0.column("title")?.string } }
             }
             let globex = try await tenancy.withTenant(TenantID("globex")) {
-                try await tenancy.currentPool().read { try await $0.query("SELECT title FROM notes ORDER BY title").compactMap { $0.column("title")?.string } }
+                try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.query("SELECT title FROM notes ORDER BY title").compactMap { $0.column("title")?.string } }
             }
             #expect(acme == ["note of acme", "over the socket"])
             #expect(globex == ["note of globex"])

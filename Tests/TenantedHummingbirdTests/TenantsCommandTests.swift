@@ -9,7 +9,7 @@ import Testing
 enum TestProvider: TenancyProvider {
     @TaskLocal static var root: String?
 
-    static func withTenancy(_ body: (any AnyTenancy) async throws -> Void) async throws {
+    static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
         let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: root ?? "/nonexistent")), migrator: TestTenancy.schema, logger: .silent)
         try await withTeardown { try await body(tenancy) } teardown: { await tenancy.shutdown() }
     }

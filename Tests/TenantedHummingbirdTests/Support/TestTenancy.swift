@@ -12,7 +12,7 @@ import TenantedTestSupport
 /// table in each, and one note naming its tenant.
 struct TestTenancy {
     let directory: TemporaryDirectory
-    let tenancy: Tenancy<SQLiteStore>
+    let tenancy: Tenancy
 
     static let schema = try! SQLiteMigrator([
         .init(name: "notes", statements: ["CREATE TABLE notes (title TEXT NOT NULL)"], revert: ["DROP TABLE notes"])
@@ -25,13 +25,13 @@ struct TestTenancy {
             let tenant = try TenantID(name)
             try await tenancy.createTenant(tenant)
             try await tenancy.withTenant(tenant) {
-                try await tenancy.currentPool().write { _ = try await $0.query("INSERT INTO notes (title) VALUES (?)", [.text("note of \(name)")]) }
+                try await tenancy.currentPool(as: SQLitePool.self).write { _ = try await $0.query("INSERT INTO notes (title) VALUES (?)", [.text("note of \(name)")]) }
             }
         }
     }
 
     /// Runs `body` and always shuts the tenancy down.
-    func run(_ body: (Tenancy<SQLiteStore>) async throws -> Void) async throws {
+    func run(_ body: (Tenancy) async throws -> Void) async throws {
         try await withTeardown { try await body(tenancy) } teardown: { await tenancy.shutdown() }
     }
 }

@@ -1,6 +1,6 @@
 package import Logging
 
-extension AnyTenancy {
+extension Tenancy {
     /// Logs what an operator needs to fix a `pendingMigrations` 503: the code, the tenant, the names
     /// of the pending migrations and the command that applies them. Every web front end's
     /// middleware calls it; the client gets only "Service Unavailable".
