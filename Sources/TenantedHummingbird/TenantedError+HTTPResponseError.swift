@@ -7,7 +7,11 @@ extension TenantedError: HTTPResponseError {
     /// client, a tenant or record it cannot reach does not exist); 503 for `pendingMigrations`,
     /// `poolLimitReached` and `shutdown`; 500 otherwise. The same mapping as TenantedVapor's.
     public var status: HTTPResponse.Status {
-        HTTPResponse.Status(code: httpStatusCode)
+        switch httpStatusCode {
+        case 404: .notFound
+        case 503: .serviceUnavailable
+        default: .internalServerError
+        }
     }
 
     /// `{"error": "<reason>"}` with ``status``: `"tenant not found"` for the 404s, the status's
