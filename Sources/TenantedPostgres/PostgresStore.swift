@@ -201,23 +201,28 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         let object = try objectName(of: tenant)
         // Listen before reading the placement: a change made after the read is announced to us.
         await watcher.start(self)
-        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
-            throw TenantedError.notFound(tenant, "open")
-        }
-        let pool = try await openPool(tenant, object: object, on: try server(named: placement.server), generation: placement.generation)
-        watcher.register(pool)
-        // A change announced between the placement read and the register found no pool here to
-        // invalidate: read the placement again now that the watcher knows the pool. Without this, a
-        // pool opened on a database another process has just dropped stays "current", and its first
-        // query waits for ever on a client retrying a connection that cannot succeed.
-        await verify(pool)
-        if !pool.isCurrent {
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
+                throw TenantedError.notFound(tenant, "open")
+            }
+            let pool = try await openPool(tenant, object: object, on: try server(named: placement.server), generation: placement.generation)
+            watcher.register(pool)
+            // A change announced between the placement read and the register found no pool here to
+            // invalidate: read the placement again now that the watcher knows the pool. Without this,
+            // a pool opened on a database another process has just dropped stays "current", and its
+            // first query waits for ever on a client retrying a connection that cannot succeed.
+            await verify(pool)
+            if pool.isCurrent { return pool }
             watcher.unregister(pool)
             await pool.close()
             if pool.currentValidity == .gone { throw TenantedError.notFound(tenant, "open") }
-            throw TenantedError(.storeFailure, "tenant '\(tenant)' moved while its pool opened; retry", tenant: tenant)
+            // Moved (or re-created) meanwhile: open where the catalog says now.
+            if attempt >= 3 {
+                throw TenantedError(.storeFailure, "tenant '\(tenant)' kept changing while its pool opened; retry", tenant: tenant)
+            }
         }
-        return pool
     }
 
     public func close(_ pool: PostgresTenantPool) async {

@@ -5,7 +5,9 @@ import Testing
 
 /// End to end against both demos' real HTTP servers, as child processes on a loopback port: one
 /// script, two executables (`tenanted-demo` on Vapor, `tenanted-hummingbird-demo` on Hummingbird).
-@Suite struct DemoHTTPTests {
+/// Serialized: every case starts servers and commands as processes; fourteen of them at once, beside
+/// the rest of the suite on two cores, left requests unanswered for 30 seconds.
+@Suite(.serialized) struct DemoHTTPTests {
     /// A started `serve` of `demo` over a fresh storage (or a fresh PostgreSQL prefix), with `acme`
     /// and `globex` created by `tenants create`; always stopped, and its PostgreSQL tenants destroyed.
     func withServer(_ demo: Demo, environment: [String: String] = [:], tenants: [String] = ["acme", "globex"], _ body: (DemoServerProcess, DemoProcess, TemporaryDirectory) async throws -> Void) async throws {
