@@ -39,7 +39,7 @@ extension Application {
         }
 
         /// The configured tenancy, or `nil`.
-        public var tenancy: (Tenancy)? { application.storage[Key.self] }
+        public var tenancy: Tenancy? { application.storage[Key.self] }
 
         /// The configured tenancy.
         /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when `use(_:as:)` was not called.
