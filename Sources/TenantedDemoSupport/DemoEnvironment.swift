@@ -1,5 +1,5 @@
 import Foundation
-import Tenanted
+public import Tenanted
 public import TenantedPostgres
 public import TenantedSQLite
 
@@ -97,6 +97,13 @@ public struct DemoEnvironment: Sendable {
             throw TenantedError(.invalidConfiguration, "--base-domain must be a host name such as localhost or example.com")
         }
         return value.lowercased()
+    }
+
+    /// Where tenants' files live: beside the database for SQLite (`<storage>/tenants/<name>/files`),
+    /// under the storage root for PostgreSQL (`<storage>/files/<name>`).
+    public func tenantFiles() throws -> TenantFiles {
+        let root = storage.hasSuffix("/") ? String(storage.dropLast()) : storage
+        return try TenantFiles(root: store == .sqlite ? root + "/tenants/%{tenant}/files" : root + "/files/%{tenant}")
     }
 
     /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.

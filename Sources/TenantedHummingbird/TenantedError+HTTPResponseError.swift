@@ -4,10 +4,12 @@ public import Tenanted
 
 extension TenantedError: HTTPResponseError {
     /// 404 for `noTenant`, `tenantNotFound`, `badTenantName`, `wrongTenant` and `badReference` (to a
-    /// client, a tenant or record it cannot reach does not exist); 503 for `pendingMigrations`,
-    /// `poolLimitReached` and `shutdown`; 500 otherwise. The same mapping as TenantedVapor's.
+    /// client, a tenant or record it cannot reach does not exist); 404 for `fileNotFound` and 400
+    /// for `badFileName` (a tenant file); 503 for `pendingMigrations`, `poolLimitReached` and
+    /// `shutdown`; 500 otherwise. The same mapping as TenantedVapor's.
     public var status: HTTPResponse.Status {
         switch httpStatusCode {
+        case 400: .badRequest
         case 404: .notFound
         case 503: .serviceUnavailable
         default: .internalServerError
@@ -17,7 +19,7 @@ extension TenantedError: HTTPResponseError {
     /// `{"error": "<reason>"}` with ``status``: `"tenant not found"` for the 404s, the status's
     /// reason phrase otherwise. No tenant name, path or server message reaches the client.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.jsonResponse(status: status, message: status == .notFound ? "tenant not found" : status.reasonPhrase)
+        Self.jsonResponse(status: status, message: httpReason ?? status.reasonPhrase)
     }
 
     /// A response with `{"error": message}`; `message` is one of ours, never client input.
