@@ -37,6 +37,19 @@ public protocol AnyTenancy: AnyObject, Sendable {
     /// See ``Tenancy/moveTenant(_:to:)``.
     @discardableResult
     func moveTenant(_ tenant: TenantID, to server: String) async throws -> TenantMoveReport
+    /// See ``Tenancy/backup(_:to:)``.
+    @discardableResult
+    func backup(_ tenant: TenantID, to path: String) async throws -> TenantBackupHeader
+    /// See ``Tenancy/restore(_:from:replace:)``.
+    func restore(_ tenant: TenantID, from path: String, replace: Bool) async throws
+    /// See ``Tenancy/clone(_:to:)``.
+    func clone(_ source: TenantID, to destination: TenantID) async throws
+    /// See ``Tenancy/suspend(_:reason:)``.
+    func suspend(_ tenant: TenantID, reason: String?) async throws
+    /// See ``Tenancy/resume(_:)``.
+    func resume(_ tenant: TenantID) async throws
+    /// See ``Tenancy/suspension(of:)``.
+    func suspension(of tenant: TenantID) async throws -> TenantSuspension?
     /// See ``Tenancy/shutdown()``.
     func shutdown() async
 }

@@ -68,7 +68,7 @@ extension Tenancy {
     /// Reads the migration log only, on a pool of its own (so it works on a stale tenant too).
     public func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus {
         let migrator = try requireMigrator()
-        return try await withOwnPool(tenant) { pool in
+        return try await withOwnPool(tenant, ignoringSuspension: true) { pool in
             MigrationStatus(
                 tenant: tenant,
                 applied: try await migrator.appliedMigrations(on: pool, tenant: tenant),
@@ -82,11 +82,12 @@ extension Tenancy {
     /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
     private func withOwnPool<Result: Sendable>(
         _ tenant: TenantID,
+        ignoringSuspension: Bool = false,
         _ body: (Store.Pool) async throws -> Result
     ) async throws -> Result {
         // Registered with the registry, so a destroy of the tenant in this process waits for it.
         try await pools.withOperation(on: tenant) {
-            let pool = try await store.open(tenant)
+            let pool = try await ignoringSuspension ? store.openIgnoringSuspension(tenant) : store.open(tenant)
             do {
                 let result = try await body(pool)
                 await store.close(pool)

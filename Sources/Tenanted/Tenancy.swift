@@ -26,16 +26,22 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         /// Tenants processed at once by ``Tenancy/migrateAll(maximumConcurrency:progress:)`` and
         /// ``Tenancy/forEachTenant(maximumConcurrency:_:)`` when the call does not say. Default: 4.
         public var defaultConcurrency: Int
+        /// Create tenants by copying a migrated template (made once per migration set, remade when it
+        /// changes) instead of running every migration, when the migrator lists its migrations.
+        /// Default: `true`.
+        public var createsFromTemplate: Bool
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
             pools: TenantPools<Store.Pool>.Configuration = .init(),
             autoMigrate: Bool = false,
-            defaultConcurrency: Int = 4
+            defaultConcurrency: Int = 4,
+            createsFromTemplate: Bool = true
         ) {
             self.pools = pools
             self.autoMigrate = autoMigrate
             self.defaultConcurrency = defaultConcurrency
+            self.createsFromTemplate = createsFromTemplate
         }
     }
 
@@ -194,6 +200,8 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     public func createTenant(_ tenant: TenantID, ifNotExists: Bool = false) async throws -> Bool {
         if ifNotExists, try await store.exists(tenant) { return false }
         do {
+            // A copy of the migrated template when there is one (Tenancy+Operations.swift).
+            if try await createFromTemplate(tenant) {} else {
             try await store.create(tenant) { pool in
                 let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(pools)) {}
                 let context = TenantContext(tenant: tenant, lease: lease, prohibitsSwitching: true)
@@ -209,6 +217,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
                     }
                     try await seed?(tenant, pool)
                 }
+            }
             }
         } catch let error as TenantedError where error.code == .tenantExists && ifNotExists {
             return false

@@ -40,6 +40,7 @@ struct DemoOptions {
 
     /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
     /// tests can kill the demo in the middle of `tenants create` and race two `tenants migrate`.
+    /// It also turns off creating tenants from a template, so each create runs the migration.
     /// Default: none.
     var migrationDelay: Duration?
 

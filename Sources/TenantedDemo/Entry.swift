@@ -12,7 +12,7 @@ import Vapor
 /// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL, `TENANTED_STORE`).
 ///
 /// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
-/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move …`
+/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move|backup|restore|clone|suspend|resume …`
 @main
 enum TenantedDemo {
     static func main() async throws {
@@ -87,6 +87,8 @@ enum TenantedDemo {
         migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
         var configuration = Tenancy<Store>.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
+        // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
+        configuration.createsFromTemplate = options.migrationDelay == nil
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)
         app.tenanted.use(tenancy)
         return tenancy

@@ -46,6 +46,19 @@ func routes(_ app: Application, baseDomain: String) throws {
         try await find(req).delete(on: req.db)
         return .noContent
     }
+
+    // A live feed: each text frame becomes a note, answered with the tenant's note count. It closes
+    // when the tenant is suspended or destroyed (by any process).
+    tenanted.tenantWebSocket("live") { req, ws in
+        ws.onText { ws, text in
+            let reply = (try? await req.withTenant {
+                try await Note(title: text, body: "").create(on: req.db)
+                return "\(try await Note.query(on: req.db).count())"
+            }) ?? "failed"
+            try? await ws.send(reply)
+        }
+        try? await ws.send("ready")
+    }
 }
 
 /// The note named by the `:id` parameter in the request's tenant; 404 when there is none.
@@ -82,6 +95,8 @@ struct JSONErrorMiddleware: AsyncMiddleware {
             }
             if status == .internalServerError { request.logger.report(error: error) }
             let response = Response(status: status)
+            // Retry-After of a suspended tenant's 503, and any other header the error carries.
+            if let abort = error as? any AbortError { response.headers.add(contentsOf: abort.headers) }
             try response.content.encode(Body(error: reason), as: .json)
             return response
         }

@@ -28,6 +28,8 @@ enum PostgresSQL {
     // SQLSTATEs Tenanted reacts to.
     static let duplicateDatabase = "42P04"
     static let duplicateSchema = "42P06"
+    /// `object_in_use`: a database renamed, dropped or copied while sessions use it.
+    static let objectInUse = "55006"
     static let invalidCatalogName = "3D000"
 }
 

@@ -19,6 +19,11 @@ extension RoutesBuilder {
     /// ```
     ///
     /// A request without a tenant (or whose tenant is gone) is closed with a policy-violation code.
+    ///
+    /// While the socket is open, its tenant is entered again once a second (a lease: a `stat` on
+    /// SQLite, no I/O on PostgreSQL): once the tenant is suspended or destroyed — by this process or
+    /// another — the socket is closed, with code 1013 (try again later) for a suspension and 1008
+    /// (policy violation) for a tenant that is gone.
     @discardableResult
     public func tenantWebSocket(
         _ path: PathComponent...,
@@ -31,7 +36,31 @@ extension RoutesBuilder {
             } catch {
                 request.logger.report(error: error)
                 try? await socket.close(code: .policyViolation)
+                return
             }
+            Task { await closeWhenTenantEnds(socket, of: request) }
+        }
+    }
+}
+
+/// Enters the request's tenant once a second while `socket` is open, and closes the socket once the
+/// tenant is suspended (1013) or gone (1008).
+private func closeWhenTenantEnds(_ socket: WebSocket, of request: Request) async {
+    while !socket.isClosed {
+        try? await Task.sleep(for: .seconds(1))
+        if socket.isClosed { return }
+        do {
+            try await request.withTenant {}
+        } catch let error as TenantedError where error.code == .tenantSuspended {
+            request.logger.info("closing a websocket: its tenant was suspended")
+            try? await socket.close(code: .unknown(1013))
+            return
+        } catch let error as TenantedError where error.code == .tenantNotFound {
+            request.logger.info("closing a websocket: its tenant is gone")
+            try? await socket.close(code: .policyViolation)
+            return
+        } catch {
+            // Transient (a pool limit, a lost connection): try again on the next round.
         }
     }
 }
