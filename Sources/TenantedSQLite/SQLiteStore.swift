@@ -107,7 +107,7 @@ public struct SQLiteStore: TenantStore {
             }
             let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
                 guard let identity = FileIdentity.of(path),
-                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity)
+                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity, checksSuspension: !ignoringSuspension)
                 else { return nil }
                 return (identity, writeGuard)
             }

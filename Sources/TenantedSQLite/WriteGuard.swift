@@ -27,7 +27,11 @@ final class WriteGuard: Sendable {
 
     /// Opens the guard of the database at `databasePath`, whose identity the pool verified.
     /// Returns `nil` when the ready-lock file is missing or is not the one beside that database.
-    init?(tenant: TenantID, databasePath: String, identity: FileIdentity) {
+    /// Whether writes are refused while the tenant is suspended; `false` for the pools that status
+    /// reads and backups open on a suspended tenant.
+    private let checksSuspension: Bool
+
+    init?(tenant: TenantID, databasePath: String, identity: FileIdentity, checksSuspension: Bool = true) {
         let lockPath = databasePath + ".lock"
         let descriptor = open(lockPath, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
@@ -41,6 +45,7 @@ final class WriteGuard: Sendable {
         self.identity = identity
         self.descriptor = descriptor
         self.markerPath = SQLiteStore.suspensionMarker(of: databasePath)
+        self.checksSuspension = checksSuspension
     }
 
     /// Whether the tenant is suspended (by this process or another): one `access`.
@@ -61,7 +66,7 @@ final class WriteGuard: Sendable {
             leave()
             throw Self.staleError(tenant)
         }
-        if isSuspended {
+        if checksSuspension, isSuspended {
             leave()
             throw TenantedError.suspended(tenant, reason: nil)
         }

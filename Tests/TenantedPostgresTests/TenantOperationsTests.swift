@@ -66,8 +66,7 @@ struct PostgresTenantOperationsTests {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
             try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: directory.appending("half.backup")))
             try Data("plain text\n".utf8).write(to: URL(fileURLWithPath: directory.appending("text.backup")))
-            let foreign = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\"store\":\"\(command.tenancy.store.backupKind)\"", with: "\"store\":\"sqlite\"")
-            try Data(foreign.utf8).write(to: URL(fileURLWithPath: directory.appending("sqlite.backup")))
+            try backupRewriting(bytes, "store", to: "sqlite").write(to: URL(fileURLWithPath: directory.appending("sqlite.backup")))
             for name in ["half.backup", "text.backup", "sqlite.backup", "missing.backup"] {
                 await expectTenantedError(.badBackup) { try await command.tenancy.restore(Self.globex, from: directory.appending(name)) }
             }
