@@ -110,7 +110,7 @@ extension PostgresStore {
                     throw error
                 }
                 await close(pool)
-                if let existing {
+                if existing != nil {
                     // Invisible, announced (every process drops its pools), then gone.
                     try await catalog.setNotReady(tenant)
                     try await catalog.announce(tenant)
@@ -159,7 +159,7 @@ extension PostgresStore {
         do {
             try await restoreDump(file, of: tenant, into: scratch, on: server)
             try await withClient(on: server, database: scratch) { client in
-                try await client.query(
+                _ = try await client.query(
                     PostgresQuery(unsafeSQL: "ALTER SCHEMA \(PostgresSQL.identifier(schema)) RENAME TO \(PostgresSQL.identifier(staging))"),
                     logger: logger
                 )
