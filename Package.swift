@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
+        .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     traits: [
@@ -79,7 +80,6 @@ let package = Package(
             dependencies: [
                 "Tenanted",
                 .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,11 +142,16 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Swift Testing traits for users' own tests: a throwaway tenancy per suite, a tenant per test.
+        .target(
+            name: "TenantedTesting",
+            dependencies: ["Tenanted"],
             swiftSettings: strictSettings
         ),
         // The runnable example: `swift run tenanted-demo`.
@@ -194,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "TenantedSQLiteTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedTestSupport", "TenantedTesting",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

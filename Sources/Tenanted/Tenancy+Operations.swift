@@ -9,28 +9,28 @@ extension Tenancy {
     /// caller then runs the migrations). The template is made on first use and whenever the list
     /// changes; the seed runs on the copy, in the tenant's scope, before the tenant becomes visible.
     func createFromTemplate(_ tenant: TenantID) async throws -> Bool {
-        guard configuration.createsFromTemplate, let migrator, let names = migrator.registeredMigrations else { return false }
+        guard configuration.createsFromTemplate, backend.hasMigrator, let names = backend.registeredMigrations else { return false }
         let owner = ObjectIdentifier(pools)
-        let template = TenantTemplate<Store.Pool>(key: TenantTemplate<Store.Pool>.key(for: names)) { pool in
+        let backend = self.backend
+        var prepare: ((any Sendable) async throws -> Void)?
+        if backend.hasSeed {
+            prepare = { pool in try await Self.inScope(tenant, pool, owner: owner) { try await backend.seed(tenant, pool: pool) } }
+        }
+        try await backend.create(tenant, fromTemplate: TenantTemplate<Never>.key(for: names), build: { pool in
             try await Self.inScope(tenant, pool, owner: owner) {
                 do {
-                    _ = try await migrator.migrate(pool, tenant: tenant)
+                    _ = try await backend.migrate(pool, tenant: tenant)
                 } catch {
                     throw TenantedError.migration(tenant, error)
                 }
             }
-        }
-        var prepare: ((Store.Pool) async throws -> Void)?
-        if let seed {
-            prepare = { pool in try await Self.inScope(tenant, pool, owner: owner) { try await seed(tenant, pool) } }
-        }
-        try await store.create(tenant, from: template, prepare: prepare)
+        }, prepare: prepare)
         if !names.isEmpty { delegate.tenantMigrated(tenant, migrations: names) }
         return true
     }
 
     /// Runs `body` in `tenant`'s scope over `pool`, a pool outside the registry (a create's, a restore's).
-    static func inScope<Result>(_ tenant: TenantID, _ pool: Store.Pool, owner: ObjectIdentifier, _ body: () async throws -> Result) async throws -> Result {
+    static func inScope<Result>(_ tenant: TenantID, _ pool: any Sendable, owner: ObjectIdentifier, _ body: () async throws -> Result) async throws -> Result {
         let lease = TenantLease(tenant: tenant, pool: pool, owner: owner) {}
         let context = TenantContext(tenant: tenant, lease: lease, prohibitsSwitching: true)
         return try await Tenant.with(context, body)
@@ -89,7 +89,7 @@ extension Tenancy {
                 tenant: tenant, detail: path
             )
         }
-        let registered = migrator?.registeredMigrations
+        let registered = backend.registeredMigrations
         if let registered {
             let unknown = header.migrations.filter { !registered.contains($0) }
             if let first = unknown.first {
@@ -102,18 +102,18 @@ extension Tenancy {
                 tenant: tenant
             )
         }
-        let migrator = self.migrator
+        let backend = self.backend
         let owner = ObjectIdentifier(pools)
-        let prepare: (Store.Pool) async throws -> Void = { pool in
-            guard let migrator else { return }
+        let prepare: (any Sendable) async throws -> Void = { pool in
+            guard backend.hasMigrator else { return }
             try await Self.inScope(tenant, pool, owner: owner) {
                 if let registered {
-                    let applied = try await migrator.appliedMigrations(on: pool, tenant: tenant)
+                    let applied = try await backend.appliedMigrations(on: pool, tenant: tenant)
                     let unknown = applied.filter { !registered.contains($0) }
                     if let first = unknown.first { throw TenantedError.ahead(tenant, unknown: unknown.count, first: first) }
                 }
                 do {
-                    _ = try await migrator.migrate(pool, tenant: tenant)
+                    _ = try await backend.migrate(pool, tenant: tenant)
                 } catch {
                     throw TenantedError.migration(tenant, error)
                 }
@@ -121,10 +121,10 @@ extension Tenancy {
         }
         if replace {
             try await pools.closing(tenant) {
-                try await store.restore(tenant, from: archive, replace: true, prepare: prepare)
+                try await backend.restore(tenant, from: archive, replace: true, prepare: prepare)
             }
         } else {
-            try await store.restore(tenant, from: archive, replace: false, prepare: prepare)
+            try await backend.restore(tenant, from: archive, replace: false, prepare: prepare)
         }
         logger.info("restored tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(header.tenant)", "replaced": "\(replace)"])
         delegate.tenantCreated(tenant)
@@ -195,14 +195,14 @@ extension Tenancy {
 
     /// The migrations `tenant` has applied, read on a pool of its own (also when suspended).
     func appliedMigrationsIgnoringSuspension(_ tenant: TenantID) async throws -> [String] {
-        guard let migrator else { return [] }
-        let pool = try await store.openIgnoringSuspension(tenant)
+        guard backend.hasMigrator else { return [] }
+        let pool = try await backend.openIgnoringSuspension(tenant)
         do {
-            let applied = try await migrator.appliedMigrations(on: pool, tenant: tenant)
-            await store.close(pool)
+            let applied = try await backend.appliedMigrations(on: pool, tenant: tenant)
+            await backend.close(pool)
             return applied
         } catch {
-            await store.close(pool)
+            await backend.close(pool)
             throw error
         }
     }
@@ -213,10 +213,10 @@ extension Tenancy {
             TenantedError(.invalidConfiguration, "the backup destination \(why)", detail: path)
         }
         guard !path.isEmpty, !path.contains("\0") else { throw bad("is empty or invalid") }
-        if let status = TenantFiles.status(path) {
+        if let status = TenantFileSystem.status(path) {
             throw bad(status.isDirectory ? "is a folder; name a new file" : "already exists; a backup never overwrites a file")
         }
-        guard TenantFiles.status(TenantFiles.parent(of: path))?.isDirectory == true else {
+        guard TenantFileSystem.status(TenantFileSystem.parent(of: path))?.isDirectory == true else {
             throw bad("is in a folder that does not exist")
         }
     }
@@ -226,7 +226,7 @@ extension Tenancy {
         var template = Array((FileManager.default.temporaryDirectory.path + "/tenanted-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard let made else {
-            throw TenantedError(.storeFailure, "could not create a temporary folder", underlying: TenantFiles.Failure("mkdtemp"))
+            throw TenantedError(.storeFailure, "could not create a temporary folder", underlying: TenantFileSystem.Failure("mkdtemp"))
         }
         return String(cString: made)
     }

@@ -65,7 +65,7 @@ public struct TenantBackupArchive: Sendable {
             TenantedError(.badBackup, "the backup file \(why); nothing was restored", detail: path)
         }
         guard !path.isEmpty, !path.contains("\0") else { throw bad("path is empty or invalid") }
-        guard let status = TenantFiles.status(path) else { throw bad("does not exist") }
+        guard let status = TenantFileSystem.status(path) else { throw bad("does not exist") }
         if status.isDirectory { throw bad("is a directory, not a file") }
         guard status.isRegular else { throw bad("is not a regular file") }
         if status.size == 0 { throw bad("is empty") }
@@ -96,13 +96,13 @@ public struct TenantBackupArchive: Sendable {
 
     /// Copies the payload into a new file at `destination` with `permissions`, flushed to disk.
     public func extractPayload(to destination: String, permissions: TenantFilePermissions) throws {
-        let descriptor = try TenantFiles.createNew(destination, permissions)
+        let descriptor = try TenantFileSystem.createNew(destination, permissions)
         do {
-            let copied = try TenantFiles.copy(from: path, offset: payloadOffset, length: header.payloadBytes, to: descriptor)
+            let copied = try TenantFileSystem.copy(from: path, offset: payloadOffset, length: header.payloadBytes, to: descriptor)
             guard copied == header.payloadBytes else {
                 throw TenantedError(.badBackup, "the backup file changed while it was read; nothing was restored", detail: path)
             }
-            try TenantFiles.syncAndClose(descriptor)
+            try TenantFileSystem.syncAndClose(descriptor)
         } catch {
             close(descriptor)
             unlink(destination)
@@ -119,7 +119,7 @@ public struct TenantBackupArchive: Sendable {
     public static func write(
         header: TenantBackupHeader, payload: String, to destination: String, permissions: TenantFilePermissions
     ) throws {
-        guard let size = TenantFiles.status(payload)?.size else {
+        guard let size = TenantFileSystem.status(payload)?.size else {
             throw TenantedError(.storeFailure, "the backup's snapshot file is missing", detail: payload)
         }
         var header = header
@@ -129,11 +129,11 @@ public struct TenantBackupArchive: Sendable {
         let bytes = Data(magic.utf8) + (try encoder.encode(header)) + Data("\n".utf8)
         let temporary = destination + ".partial-\(UUID().uuidString.prefix(8))"
         do {
-            let descriptor = try TenantFiles.createNew(temporary, permissions)
+            let descriptor = try TenantFileSystem.createNew(temporary, permissions)
             do {
-                try bytes.withUnsafeBytes { buffer in try TenantFiles.write(descriptor, buffer) }
-                try TenantFiles.copy(from: payload, to: descriptor)
-                try TenantFiles.syncAndClose(descriptor)
+                try bytes.withUnsafeBytes { buffer in try TenantFileSystem.write(descriptor, buffer) }
+                try TenantFileSystem.copy(from: payload, to: descriptor)
+                try TenantFileSystem.syncAndClose(descriptor)
             } catch {
                 close(descriptor)
                 throw error
@@ -145,10 +145,10 @@ public struct TenantBackupArchive: Sendable {
                 if code == EEXIST {
                     throw TenantedError(.invalidConfiguration, "the backup destination already exists; a backup never overwrites a file", detail: destination)
                 }
-                throw TenantFiles.Failure("put the backup file in place", code)
+                throw TenantFileSystem.Failure("put the backup file in place", code)
             }
             unlink(temporary)
-            try TenantFiles.sync(TenantFiles.parent(of: destination))
+            try TenantFileSystem.sync(TenantFileSystem.parent(of: destination))
         } catch let error as TenantedError {
             throw error
         } catch {

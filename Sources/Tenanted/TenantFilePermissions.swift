@@ -30,7 +30,7 @@ public struct TenantFilePermissions: Sendable, Hashable {
 
 /// Small blocking file-system helpers shared by the stores and the backup format. Call them from a
 /// thread pool, never from an event loop.
-package enum TenantFiles {
+package enum TenantFileSystem {
     /// A failed system call: what was attempted and `errno`. Its description holds no path.
     package struct Failure: Error, CustomStringConvertible {
         package let operation: String
@@ -156,7 +156,7 @@ package enum TenantFiles {
     }
 }
 
-/// The C library's `write`, which ``TenantFiles/write(_:_:)`` shadows.
+/// The C library's `write`, which ``TenantFileSystem/write(_:_:)`` shadows.
 private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
     Glibc.write(descriptor, bytes, count)

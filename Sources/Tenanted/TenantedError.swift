@@ -35,6 +35,8 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
             case misuse
             case tenantSuspended
             case badBackup
+            case badFileName
+            case fileNotFound
         }
 
         private let base: Base
@@ -79,6 +81,10 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
         /// empty, not a Tenanted backup, truncated, of another store, or with migrations the app does
         /// not know. Nothing is created.
         public static let badBackup = Code(.badBackup)
+        /// A tenant file's name is not allowed (``TenantFileKey``).
+        public static let badFileName = Code(.badFileName)
+        /// The current tenant has no file of that name.
+        public static let fileNotFound = Code(.fileNotFound)
 
 
         public var description: String { base.rawValue }

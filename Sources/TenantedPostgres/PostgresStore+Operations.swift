@@ -71,7 +71,7 @@ extension PostgresStore {
         let permissions = configuration.filePermissions
         defer { unlink(snapshot) }
         // pg_dump writes into the existing owner-only file, keeping its mode.
-        try await blocking { try TenantFiles.createEmpty(snapshot, permissions) }
+        try await blocking { try TenantFileSystem.createEmpty(snapshot, permissions) }
         try await dump(tenant, at: location, on: server, to: snapshot)
         try await blocking {
             try TenantBackupArchive.write(header: header, payload: snapshot, to: destination, permissions: permissions)

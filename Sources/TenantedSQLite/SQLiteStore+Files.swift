@@ -61,7 +61,7 @@ extension SQLiteStore {
         for component in components {
             path += "/" + component
             if mkdir(path, mode_t(mode)) == 0 {
-                TenantFiles.setMode(path, mode)
+                TenantFileSystem.setMode(path, mode)
             } else if errno != EEXIST {
                 throw SystemError("create a directory", errno)
             }

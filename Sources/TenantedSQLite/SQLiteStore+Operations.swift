@@ -46,15 +46,15 @@ extension SQLiteStore {
             let marker = Self.suspensionMarker(of: path)
             let temporary = marker + ".new"
             Self.removeFile(temporary)
-            let descriptor = try TenantFiles.createNew(temporary, permissions)
+            let descriptor = try TenantFileSystem.createNew(temporary, permissions)
             do {
-                try Array((reason ?? "").utf8).withUnsafeBytes { buffer in try TenantFiles.write(descriptor, buffer) }
-                try TenantFiles.syncAndClose(descriptor)
+                try Array((reason ?? "").utf8).withUnsafeBytes { buffer in try TenantFileSystem.write(descriptor, buffer) }
+                try TenantFileSystem.syncAndClose(descriptor)
             } catch {
                 Self.removeFile(temporary)
                 throw error
             }
-            try TenantFiles.renameDurably(temporary, marker)
+            try TenantFileSystem.renameDurably(temporary, marker)
         }
     }
 
@@ -125,7 +125,7 @@ extension SQLiteStore {
         let permissions = configuration.filePermissions
         do {
             // VACUUM INTO keeps the mode of an existing empty file.
-            try await onThreadPool { try TenantFiles.createEmpty(snapshot, permissions) }
+            try await onThreadPool { try TenantFileSystem.createEmpty(snapshot, permissions) }
             let connection = try await Self.connect(
                 path: path, create: false, reader: false, busyTimeout: busyTimeoutMilliseconds, configuration: configuration
             )
@@ -200,10 +200,10 @@ extension SQLiteStore {
             try await onThreadPool {
                 Self.removeFile(temporary + "-wal")
                 Self.removeFile(temporary + "-shm")
-                try TenantFiles.sync(temporary)
+                try TenantFileSystem.sync(temporary)
                 if existed { Self.removeDatabaseFiles(path) }
                 Self.removeFile(Self.suspensionMarker(of: path))
-                try TenantFiles.renameDurably(temporary, path)
+                try TenantFileSystem.renameDurably(temporary, path)
             }
             lock.release()
         } catch {
@@ -230,12 +230,12 @@ extension SQLiteStore {
             // With a seed: the ordinary create, starting from a copy of the template.
             let permissions = configuration.filePermissions
             try await create(tenant, startingWith: { temporary in
-                let descriptor = try TenantFiles.createNew(temporary, permissions)
+                let descriptor = try TenantFileSystem.createNew(temporary, permissions)
                 do {
-                    try TenantFiles.copy(from: source, to: descriptor)
-                    try TenantFiles.syncAndClose(descriptor)
+                    try TenantFileSystem.copy(from: source, to: descriptor)
+                    try TenantFileSystem.syncAndClose(descriptor)
                 } catch {
-                    TenantFiles.closeDescriptor(descriptor)
+                    TenantFileSystem.closeDescriptor(descriptor)
                     throw error
                 }
             }, prepare: prepare!)
@@ -266,12 +266,12 @@ extension SQLiteStore {
         if Self.fileExists(path) { throw TenantedError.exists(tenant) }
         do {
             Self.removeDatabaseFiles(temporary)
-            let descriptor = try TenantFiles.createNew(temporary, permissions)
+            let descriptor = try TenantFileSystem.createNew(temporary, permissions)
             do {
-                try TenantFiles.copy(from: source, to: descriptor)
-                try TenantFiles.syncAndClose(descriptor)
+                try TenantFileSystem.copy(from: source, to: descriptor)
+                try TenantFileSystem.syncAndClose(descriptor)
             } catch {
-                TenantFiles.closeDescriptor(descriptor)
+                TenantFileSystem.closeDescriptor(descriptor)
                 throw error
             }
             Self.removeFile(Self.suspensionMarker(of: path))
@@ -299,7 +299,7 @@ extension SQLiteStore {
             try await onThreadPool {
                 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
                 try Self.makeDirectories([".tenanted-templates"], under: root, mode: permissions.directory)
-                try TenantFiles.createEmpty(building, permissions)
+                try TenantFileSystem.createEmpty(building, permissions)
             }
             let pool = makePool(tenant, path: building, create: true)
             do {
@@ -315,8 +315,8 @@ extension SQLiteStore {
             try await onThreadPool {
                 Self.removeFile(building + "-wal")
                 Self.removeFile(building + "-shm")
-                try TenantFiles.sync(building)
-                try TenantFiles.renameDurably(building, path)
+                try TenantFileSystem.sync(building)
+                try TenantFileSystem.renameDurably(building, path)
                 for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
                 where name.hasSuffix(".sqlite3") && name != keep {
                     Self.removeFile(folder + "/" + name)
@@ -325,9 +325,12 @@ extension SQLiteStore {
             configuration.logger.info("made the tenant template", metadata: ["key": "\(template.key)"])
             return path
         } catch {
-            try? await onThreadPool { Self.removeDatabaseFiles(building) }
-            if let error = error as? TenantedError { throw error }
-            throw TenantedError(.storeFailure, "could not make the tenant template", underlying: error, detail: path)
+            try? await onThreadPool {
+                Self.removeDatabaseFiles(building)
+                rmdir(folder)  // only when empty: a failed first template leaves no folder
+            }
+            if error is TenantedError { throw storeError(error, tenant, "make the tenant template", path) }
+            throw TenantedError(.storeFailure, "could not make the tenant template", tenant: tenant, underlying: error, detail: path)
         }
     }
 }

@@ -141,7 +141,7 @@ public struct SQLiteStore: TenantStore {
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
         let permissions = configuration.filePermissions
         // SQLite keeps the mode of an existing (empty) file, and gives its -wal and -shm the same.
-        try await create(tenant, startingWith: { try TenantFiles.createEmpty($0, permissions) }, prepare: prepare)
+        try await create(tenant, startingWith: { try TenantFileSystem.createEmpty($0, permissions) }, prepare: prepare)
     }
 
     /// The create: `start` makes the temporary file (empty, or a template's copy) under the lock.
@@ -275,7 +275,10 @@ public struct SQLiteStore: TenantStore {
     }
 
     func storeError(_ error: any Error, _ tenant: TenantID, _ operation: String, _ path: String) -> any Error {
-        if error is TenantedError { return error }
+        if var error = error as? TenantedError {
+            if error.tenant == nil { error.tenant = tenant }
+            return error
+        }
         return TenantedError(.storeFailure, "could not \(operation)", tenant: tenant, underlying: error, detail: path)
     }
 }

@@ -6,7 +6,7 @@ public import Vapor
 /// `backup`, `restore`, `clone`, `suspend`, `resume`.
 ///
 /// ```swift
-/// app.tenanted.use(tenancy)
+/// try app.tenanted.use(tenancy)
 /// app.asyncCommands.use(TenantsCommand(), as: "tenants")
 /// ```
 ///

@@ -107,7 +107,7 @@ struct PostgresTenantOperationsTests {
         try await withTwoProcesses(.database) { server, command, _ in
             try await server.tenancy.createTenant(.acme)
             try await command.tenancy.createTenant(Self.globex)
-            let prefix = server.tenancy.store.configuration.prefix
+            let prefix = try server.tenancy.store(as: PostgresStore.self).configuration.prefix
             let templates = try await PostgresStoreTemplates.names(prefix: prefix)
             #expect(templates.count == 1, "one template for the migration set: \(templates)")
             #expect(try await server.tenancy.migrationStatus(Self.globex).applied == server.tenancy.migrationStatus(.acme).applied)

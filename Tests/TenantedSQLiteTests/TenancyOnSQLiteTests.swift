@@ -53,9 +53,9 @@ struct TenancyOnSQLiteTests {
             #expect(error?.message.contains("'003_note_tags'") == true)
             #expect(tenancy.pools.openCount == 0)
             // Nothing was migrated behind the caller's back.
-            let pool = try await tenancy.store.open(acme)
+            let pool = try await tenancy.typedStore.open(acme)
             let applied = try await pool.read { try await $0.strings("SELECT name FROM _tenanted_migrations ORDER BY name") }
-            await tenancy.store.close(pool)
+            try await tenancy.typedStore.close(pool)
             #expect(applied == ["001_notes", "002_tags"])
         }
     }
@@ -83,7 +83,7 @@ struct TenancyOnSQLiteTests {
     func seedRunsInTenantScope() async throws {
         let acme = try TenantID("acme")
         let seen = Locked<[String]>([])
-        let seed: Tenancy<SQLiteStore>.Seed = { tenant, pool in
+        let seed: TenantSeed<SQLitePool> = { tenant, pool in
             #expect(tenant == acme)
             #expect(Tenant.current == acme)
             #expect(Tenant.prohibitsSwitching)
@@ -106,7 +106,7 @@ struct TenancyOnSQLiteTests {
         let acme = try TenantID("acme")
         let store = try directory.store()
         let visible = Locked<[Bool]>([])
-        let seed: Tenancy<SQLiteStore>.Seed = { tenant, _ in
+        let seed: TenantSeed<SQLitePool> = { tenant, _ in
             visible.append(try await store.exists(tenant))
             visible.append(try await store.tenants().contains(tenant))
         }
@@ -123,7 +123,7 @@ struct TenancyOnSQLiteTests {
         try await directory.withTenancy(seed: { _, _ in throw PrepareFailure() }) { tenancy async throws in
             await #expect(throws: PrepareFailure.self) { try await tenancy.createTenant(acme) }
             #expect(try await tenancy.tenantExists(acme) == false)
-            #expect(directory.contents().isSubset(of: ["storage/", "storage/tenants/"]))
+            #expect(directory.tenantContents().isSubset(of: ["storage/", "storage/tenants/"]))
         }
     }
 
@@ -144,7 +144,7 @@ struct TenancyOnSQLiteTests {
             #expect(seeded.value == [])
             #expect(try await tenancy.tenantExists(acme) == false)
             #expect(try await tenancy.tenants() == [])
-            #expect(directory.contents().isSubset(of: ["storage/", "storage/tenants/"]))
+            #expect(directory.tenantContents().isSubset(of: ["storage/", "storage/tenants/"]))
             #expect(!delegate.events.contains(.created(acme)))
             let scope = await #expect(throws: TenantedError.self) { try await tenancy.withTenant(acme) {} }
             #expect(scope?.code == .tenantNotFound)
@@ -221,7 +221,7 @@ struct TenancyOnSQLiteTests {
             #expect(log.value == ["scope finished", "destroyed"])
             #expect(try await tenancy.tenantExists(acme) == false)
             #expect(try await tenancy.tenants() == [])
-            #expect(directory.contents() == ["storage/", "storage/tenants/"])
+            #expect(directory.tenantContents() == ["storage/", "storage/tenants/"])
             #expect(delegate.events.contains(.closed(acme, .closed)))
             #expect(delegate.events.last == .destroyed(acme))
             let error = await #expect(throws: TenantedError.self) { try await tenancy.withTenant(acme) {} }

@@ -20,13 +20,13 @@ struct TenantOperationsTests {
         globex = try TenantID("globex")
     }
 
-    private func insert(_ body: String, into tenant: TenantID, in tenancy: Tenancy<SQLiteStore>) async throws {
+    private func insert(_ body: String, into tenant: TenantID, in tenancy: Tenancy) async throws {
         try await tenancy.withTenant(tenant) {
             try await currentPool().write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text(body)]) }
         }
     }
 
-    private func notes(of tenant: TenantID, in tenancy: Tenancy<SQLiteStore>) async throws -> [String] {
+    private func notes(of tenant: TenantID, in tenancy: Tenancy) async throws -> [String] {
         try await tenancy.withTenant(tenant) {
             try await currentPool().read { try await $0.strings("SELECT body FROM notes ORDER BY id") }
         }
@@ -243,7 +243,7 @@ struct TenantOperationsTests {
 
     @Test("a seed runs on the template's copy before the tenant is visible; a failing seed leaves nothing")
     func templateWithSeed() async throws {
-        let seed: Tenancy<SQLiteStore>.Seed = { tenant, pool in
+        let seed: TenantSeed<SQLitePool> = { tenant, pool in
             if tenant.rawValue == "broken" { throw TenantedError(.misuse, "seed failed") }
             _ = try await pool.write { try await $0.query("INSERT INTO notes (body) VALUES ('welcome')") }
         }

@@ -30,11 +30,11 @@ extension Entry {
     /// (`VACUUM INTO` + header + flush + link) and restored once under another name (extract,
     /// `quick_check`, migration check, flush, rename). Absolute times; the baseline of the backup is
     /// a plain `cp` of the database file (copy + fsync + rename).
-    static func backupAndRestore(tenancy: Tenancy<SQLiteStore>, directory: String, megabytes: Int) async throws -> [Figure] {
+    static func backupAndRestore(tenancy: Tenancy, directory: String, megabytes: Int) async throws -> [Figure] {
         let tenant = try TenantID("big")
         try await tenancy.createTenant(tenant)
         try await tenancy.withTenant(tenant) {
-            let pool = try tenancy.currentPool()
+            let pool = try tenancy.currentPool(as: SQLitePool.self)
             try await pool.write { connection in
                 _ = try await connection.query("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
                 for _ in 0..<megabytes {
@@ -42,7 +42,7 @@ extension Entry {
                 }
             }
         }
-        let path = tenancy.store.databasePath(for: tenant)
+        let path = try tenancy.store(as: SQLiteStore.self).databasePath(for: tenant)
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let clock = ContinuousClock()
         let file = directory + "/big.backup"
