@@ -75,6 +75,8 @@ extension Tenancy {
     /// existing tenant's data is replaced by the backup's as one step: this process's pool closes
     /// first, other processes see the new data from their next use of the tenant, and while the
     /// restore runs the tenant is unavailable. A failed restore leaves the existing tenant as it was.
+    /// A restore that makes a new tenant runs the create hooks (``TenancyHooks/beforeCreate(_:)``
+    /// can refuse it, a reserved name for example); one that replaces a tenant runs none.
     ///
     /// - Throws: ``TenantedError/Code/badBackup`` (missing, a folder, empty, not a backup, truncated,
     ///   another store's, ahead of the app) with nothing created; ``TenantedError/Code/tenantExists``
@@ -96,12 +98,15 @@ extension Tenancy {
                 throw TenantedError.ahead(tenant, unknown: unknown.count, first: first)
             }
         }
-        if !replace, try await store.exists(tenant) {
+        let existed = try await store.exists(tenant)
+        if !replace, existed {
             throw TenantedError(
                 .tenantExists, "cannot restore tenant '\(tenant)': it exists; restore with replace (--replace) to replace it",
                 tenant: tenant
             )
         }
+        // A restore that makes a new tenant is a create: the create hooks run (reserved names).
+        if !existed { try await TenancyHooks.run(configuration.hooks.beforeCreate, tenant) }
         let backend = self.backend
         let owner = ObjectIdentifier(pools)
         let prepare: (any Sendable) async throws -> Void = { pool in
@@ -126,8 +131,9 @@ extension Tenancy {
         } else {
             try await backend.restore(tenant, from: archive, replace: false, prepare: prepare)
         }
-        logger.info("restored tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(header.tenant)", "replaced": "\(replace)"])
+        logger.info("restored tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(header.tenant)", "replaced": "\(existed)"])
         delegate.tenantCreated(tenant)
+        if !existed { try await TenancyHooks.run(configuration.hooks.afterCreate, tenant) }
     }
 
     /// Creates `destination` with a copy of `source`'s data: a backup of `source` restored as

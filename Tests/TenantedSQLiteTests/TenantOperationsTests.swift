@@ -163,6 +163,20 @@ struct TenantOperationsTests {
         }
     }
 
+    @Test("a restore or clone into a reserved name is refused by the create hooks, and creates nothing")
+    func reservedNames() async throws {
+        var configuration = Tenancy.Configuration()
+        configuration.hooks.refuseNames(["admin"])
+        let admin = try TenantID("admin")
+        try await directory.withTenancy(configuration) { tenancy in
+            try await tenancy.createTenant(acme)
+            try await tenancy.backup(acme, to: path("acme.backup"))
+            await expectTenantedError(.badTenantName) { try await tenancy.restore(admin, from: path("acme.backup")) }
+            await expectTenantedError(.badTenantName) { try await tenancy.clone(acme, to: admin) }
+            #expect(try await tenancy.tenants() == [acme])
+        }
+    }
+
     // MARK: Suspend and resume
 
     @Test("a suspension is seen by another tenancy before its next scope; backup, status, resume and destroy still work")
