@@ -208,8 +208,16 @@ public final class Tenancy: Service, Sendable {
     ) async throws {
         let tenants = try await tenants()
         try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
-            try await self.withTenant(tenant, prohibitingSwitches: true) { try await body(tenant) }
+            try await self.enterForEach(tenant, body)
         }
+    }
+
+    // Not optimized: Swift 6.3.1's release build crashes (LLVM coroutine splitting, signal 11) on
+    // the closure-specialized `withTenant` this call would otherwise produce. It runs once per
+    // tenant of a `forEachTenant`; scopes elsewhere are optimized as usual.
+    @_optimize(none)
+    private func enterForEach(_ tenant: TenantID, _ body: @Sendable (TenantID) async throws -> Void) async throws {
+        try await withTenant(tenant, prohibitingSwitches: true) { try await body(tenant) }
     }
 
     // MARK: Lifecycle
