@@ -250,7 +250,11 @@ extension PostgresStore {
             }
             do {
                 try await renameObject(building, to: name, on: server, tenant: tenant)
-            } catch let error as TenantedError where error.underlying.flatMap(PostgresSQL.sqlState(of:)) == PostgresSQL.duplicateDatabase {
+            } catch let error as TenantedError
+                where [PostgresSQL.duplicateDatabase, PostgresSQL.uniqueViolation].contains(error.underlying.flatMap(PostgresSQL.sqlState(of:)))
+            {
+                // Another process finished the same template first (two renames racing meet on the
+                // catalog's unique index): use theirs.
                 try await dropObject(building, on: server, tenant: tenant)
                 return
             }
