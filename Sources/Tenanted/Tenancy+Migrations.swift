@@ -72,7 +72,7 @@ extension Tenancy {
     /// Reads the migration log only, on a pool of its own (so it works on a stale tenant too).
     public func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus {
         let backend = try migratingBackend()
-        return try await withOwnPool(tenant) { pool in
+        return try await withOwnPool(tenant, ignoringSuspension: true) { pool in
             MigrationStatus(
                 tenant: tenant,
                 applied: try await backend.appliedMigrations(on: pool, tenant: tenant),
@@ -86,11 +86,12 @@ extension Tenancy {
     /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
     private func withOwnPool<Result: Sendable>(
         _ tenant: TenantID,
+        ignoringSuspension: Bool = false,
         _ body: (any Sendable) async throws -> Result
     ) async throws -> Result {
         // Registered with the registry, so a destroy of the tenant in this process waits for it.
         try await pools.withOperation(on: tenant) {
-            let pool = try await backend.open(tenant)
+            let pool = try await ignoringSuspension ? backend.openIgnoringSuspension(tenant) : backend.open(tenant)
             do {
                 let result = try await body(pool)
                 await backend.close(pool)

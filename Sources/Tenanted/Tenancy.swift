@@ -32,18 +32,24 @@ public final class Tenancy: Service, Sendable {
         public var defaultConcurrency: Int
         /// Code of yours around create, destroy, migrate and entering a tenant. Default: none.
         public var hooks: TenancyHooks
+        /// Create tenants by copying a migrated template (made once per migration set, remade when it
+        /// changes) instead of running every migration, when the migrator lists its migrations.
+        /// Default: `true`.
+        public var createsFromTemplate: Bool
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
             pools: TenantPools<any Sendable>.Configuration = .init(),
             autoMigrate: Bool = false,
             defaultConcurrency: Int = 4,
-            hooks: TenancyHooks = .init()
+            hooks: TenancyHooks = .init(),
+            createsFromTemplate: Bool = true
         ) {
             self.pools = pools
             self.autoMigrate = autoMigrate
             self.defaultConcurrency = defaultConcurrency
             self.hooks = hooks
+            self.createsFromTemplate = createsFromTemplate
         }
     }
 
@@ -202,8 +208,16 @@ public final class Tenancy: Service, Sendable {
     ) async throws {
         let tenants = try await tenants()
         try await forEach(tenants, maximumConcurrency: maximumConcurrency) { tenant in
-            try await self.withTenant(tenant, prohibitingSwitches: true) { try await body(tenant) }
+            try await self.enterForEach(tenant, body)
         }
+    }
+
+    // Not optimized: Swift 6.3.1's release build crashes (LLVM coroutine splitting, signal 11) on
+    // the closure-specialized `withTenant` this call would otherwise produce. It runs once per
+    // tenant of a `forEachTenant`; scopes elsewhere are optimized as usual.
+    @_optimize(none)
+    private func enterForEach(_ tenant: TenantID, _ body: @Sendable (TenantID) async throws -> Void) async throws {
+        try await withTenant(tenant, prohibitingSwitches: true) { try await body(tenant) }
     }
 
     // MARK: Lifecycle
@@ -225,6 +239,8 @@ public final class Tenancy: Service, Sendable {
         try await TenancyHooks.run(configuration.hooks.beforeCreate, tenant)
         let backend = self.backend
         do {
+            // A copy of the migrated template when there is one (Tenancy+Operations.swift).
+            if try await createFromTemplate(tenant) {} else {
             try await backend.create(tenant) { pool in
                 let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(pools)) {}
                 let context = TenantContext(tenant: tenant, lease: lease, prohibitsSwitching: true)
@@ -240,6 +256,7 @@ public final class Tenancy: Service, Sendable {
                     }
                     try await backend.seed(tenant, pool: pool)
                 }
+            }
             }
         } catch let error as TenantedError where error.code == .tenantExists && ifNotExists {
             return false

@@ -19,6 +19,15 @@ protocol TenancyBackend: Sendable {
     func appliedMigrations(on pool: any Sendable, tenant: TenantID) async throws -> [String]
     func migrate(_ pool: any Sendable, tenant: TenantID) async throws -> [String]
     func revertLastBatch(_ pool: any Sendable, tenant: TenantID) async throws -> [String]
+
+    // Tenant operations (Tenancy+Operations.swift)
+    var registeredMigrations: [String]? { get }
+    func openIgnoringSuspension(_ tenant: TenantID) async throws -> any Sendable
+    func create(
+        _ tenant: TenantID, fromTemplate key: String, build: @escaping (any Sendable) async throws -> Void,
+        prepare: ((any Sendable) async throws -> Void)?
+    ) async throws
+    func restore(_ tenant: TenantID, from archive: TenantBackupArchive, replace: Bool, prepare: (any Sendable) async throws -> Void) async throws
 }
 
 /// The one ``TenancyBackend``: a store with its typed migrator and seed.
@@ -70,6 +79,25 @@ struct TypedBackend<Store: TenantStore>: TenancyBackend {
 
     func revertLastBatch(_ pool: any Sendable, tenant: TenantID) async throws -> [String] {
         try await requireMigrator().revertLastBatch(typed(pool), tenant: tenant)
+    }
+
+    var registeredMigrations: [String]? { migrator?.registeredMigrations }
+
+    func openIgnoringSuspension(_ tenant: TenantID) async throws -> any Sendable {
+        try await typedStore.openIgnoringSuspension(tenant)
+    }
+
+    func create(
+        _ tenant: TenantID, fromTemplate key: String, build: @escaping (any Sendable) async throws -> Void,
+        prepare: ((any Sendable) async throws -> Void)?
+    ) async throws {
+        let template = TenantTemplate<Store.Pool>(key: key) { pool in try await build(pool) }
+        let typedPrepare: ((Store.Pool) async throws -> Void)? = prepare.map { prepare in { pool in try await prepare(pool) } }
+        try await typedStore.create(tenant, from: template, prepare: typedPrepare)
+    }
+
+    func restore(_ tenant: TenantID, from archive: TenantBackupArchive, replace: Bool, prepare: (any Sendable) async throws -> Void) async throws {
+        try await typedStore.restore(tenant, from: archive, replace: replace) { pool in try await prepare(pool) }
     }
 }
 

@@ -6,7 +6,7 @@ extension TenantID {
     /// The 64-bit FNV-1a hash of the name, as stable as ``stableHash32`` — placement over servers.
     package var stableHash64: UInt64 { Self.fnv1a(rawValue, offset: 0xcbf2_9ce4_8422_2325, prime: 0x100_0000_01b3) }
 
-    private static func fnv1a<Hash: FixedWidthInteger & UnsignedInteger>(_ text: String, offset: Hash, prime: Hash) -> Hash {
+    static func fnv1a<Hash: FixedWidthInteger & UnsignedInteger>(_ text: String, offset: Hash, prime: Hash) -> Hash {
         var hash = offset
         for byte in text.utf8 {
             hash = (hash ^ Hash(byte)) &* prime

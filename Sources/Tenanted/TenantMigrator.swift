@@ -24,9 +24,19 @@ public protocol TenantMigrator<Pool>: Sendable {
     /// The default implementation throws ``TenantedError/Code/invalidConfiguration``: a migrator
     /// without down steps cannot roll back.
     func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String]
+
+    /// The names of every registered migration, in order, or `nil` when the migrator cannot list
+    /// them up front.
+    ///
+    /// With the list, ``Tenancy`` creates tenants from a migrated template (made once per list, and
+    /// remade when it changes) and refuses backups whose migrations are ahead of the app. The
+    /// default is `nil`: every create runs the migrations.
+    var registeredMigrations: [String]? { get }
 }
 
 extension TenantMigrator {
+    public var registeredMigrations: [String]? { nil }
+
     public func revertLastBatch(_ pool: Pool, tenant: TenantID) async throws -> [String] {
         throw TenantedError(.invalidConfiguration, "\(Self.self) cannot roll back: its migrations have no down steps")
     }

@@ -49,6 +49,25 @@ public protocol TenantStore: Sendable {
     /// pool is closed. ``Tenancy/shutdown()`` calls it last. The default does nothing; a store that
     /// is used again afterwards reopens what it needs.
     func shutdown() async
+
+    // Tenant operations (TenantStore+Operations.swift has the documentation and the defaults).
+
+    /// What this store writes into backup headers, and accepts back: `"sqlite"`, `"postgres-database"`…
+    var backupKind: String { get }
+    /// Writes a consistent snapshot of `tenant` to the backup file `path`, atomically; see ``TenantBackupHeader``.
+    func backup(_ tenant: TenantID, to path: String, header: TenantBackupHeader) async throws
+    /// Creates (or with `replace`, replaces) `tenant` from `archive`, invisible until `prepare` succeeded.
+    func restore(_ tenant: TenantID, from archive: TenantBackupArchive, replace: Bool, prepare: (Pool) async throws -> Void) async throws
+    /// Suspends `tenant` in every process; see ``Tenancy/suspend(_:reason:)``.
+    func suspend(_ tenant: TenantID, reason: String?) async throws
+    /// Lifts a suspension; see ``Tenancy/resume(_:)``.
+    func resume(_ tenant: TenantID) async throws
+    /// The suspension of `tenant`, or `nil` when it is not suspended.
+    func suspension(of tenant: TenantID) async throws -> TenantSuspension?
+    /// Opens a pool like ``open(_:)``, also for a suspended tenant (status and backup read it).
+    func openIgnoringSuspension(_ tenant: TenantID) async throws -> Pool
+    /// Creates `tenant` as a copy of `template`'s migrated database, then runs `prepare` (the seed).
+    func create(_ tenant: TenantID, from template: TenantTemplate<Pool>, prepare: ((Pool) async throws -> Void)?) async throws
 }
 
 extension TenantStore {

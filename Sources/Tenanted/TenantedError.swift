@@ -33,6 +33,8 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
             case poolLimitReached
             case badReference
             case misuse
+            case tenantSuspended
+            case badBackup
             case badFileName
             case fileNotFound
         }
@@ -71,6 +73,14 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
         /// (a model without `@TenantOrigin` asked for its tenant, the tenant's writer asked for again
         /// inside a transaction that holds it).
         public static let misuse = Code(.misuse)
+        /// Thrown when a suspended tenant is entered (a request, a scope, a write): it is in
+        /// maintenance until ``Tenancy/resume(_:)``. Web front ends answer 503 with a `Retry-After`
+        /// header (``TenantedError/retryAfterSeconds``).
+        public static let tenantSuspended = Code(.tenantSuspended)
+        /// Thrown when a file given as a backup is not one this app can restore: missing, a directory,
+        /// empty, not a Tenanted backup, truncated, of another store, or with migrations the app does
+        /// not know. Nothing is created.
+        public static let badBackup = Code(.badBackup)
         /// A tenant file's name is not allowed (``TenantFileKey``).
         public static let badFileName = Code(.badFileName)
         /// The current tenant has no file of that name.
@@ -130,6 +140,22 @@ extension TenantedError {
     /// `tenantNotFound` for the given tenant.
     package static func notFound(_ tenant: TenantID, _ operation: String) -> TenantedError {
         TenantedError(.tenantNotFound, "\(operation): tenant '\(tenant)' does not exist", tenant: tenant)
+    }
+
+    /// `tenantSuspended` for the given tenant; the reason goes to ``debugDescription`` only.
+    package static func suspended(_ tenant: TenantID, reason: String?) -> TenantedError {
+        TenantedError(
+            .tenantSuspended,
+            "tenant '\(tenant)' is suspended (maintenance); resume it with `tenants resume \(tenant)`",
+            tenant: tenant,
+            detail: reason.map { "reason: \($0)" }
+        )
+    }
+
+    /// Seconds a client should wait before retrying, for the failures a web front end answers with
+    /// 503 and a `Retry-After` header: 60 for ``Code/tenantSuspended``, `nil` for every other code.
+    public var retryAfterSeconds: Int? {
+        code == .tenantSuspended ? 60 : nil
     }
 
     /// `tenantExists` for the given tenant.

@@ -13,7 +13,7 @@ import Vapor
 /// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL, `TENANTED_STORE`).
 ///
 /// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
-/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move …`
+/// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move|backup|restore|clone|suspend|resume …`
 @main
 enum TenantedDemo {
     static func main() async throws {
@@ -89,6 +89,8 @@ enum TenantedDemo {
         // A destroyed tenant's files go after its database, and its live sockets close.
         services.files.removeOnDestroy(&configuration.hooks)
         services.broadcaster.closeOnDestroy(&configuration.hooks)
+        // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
+        configuration.createsFromTemplate = options.migrationDelay == nil
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)
         try app.tenanted.use(tenancy)
         return tenancy

@@ -142,6 +142,8 @@ struct JSONErrorMiddleware: AsyncMiddleware {
             }
             if status == .internalServerError { request.logger.report(error: error) }
             let response = Response(status: status)
+            // Retry-After of a suspended tenant's 503, and any other header the error carries.
+            if let abort = error as? any AbortError { response.headers.add(contentsOf: abort.headers) }
             try response.content.encode(Body(error: reason), as: .json)
             return response
         }

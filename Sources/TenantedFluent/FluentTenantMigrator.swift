@@ -71,6 +71,12 @@ public struct FluentTenantMigrator<Store: FluentTenantStore>: TenantMigrator {
         }
     }
 
+    /// Every registered migration's name, in order; `nil` when two share a name (a create then
+    /// runs the migrations and reports the clash).
+    public var registeredMigrations: [String]? {
+        try? registered().map(\.name)
+    }
+
     /// FluentKit's `Migrator` over `database` alone (each tenant keeps its own `_fluent_migrations`),
     /// with failures that name the migration and the tenant.
     private static func migrator(

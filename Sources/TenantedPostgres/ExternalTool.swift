@@ -21,7 +21,7 @@ enum ExternalTool {
         for version in versions where manager.isExecutableFile(atPath: "/usr/lib/postgresql/\(version)/bin/\(name)") {
             return "/usr/lib/postgresql/\(version)/bin/\(name)"
         }
-        throw TenantedError(.invalidConfiguration, "moving a tenant needs \(name) (apt-get install postgresql-client), or set its path in PostgresStore.Configuration")
+        throw TenantedError(.invalidConfiguration, "moving, backing up and restoring tenants need \(name) (apt-get install postgresql-client), or set its path in PostgresStore.Configuration")
     }
 
     /// Runs `executable` and waits for it; a non-zero exit throws with the last lines it printed.

@@ -28,6 +28,10 @@ enum PostgresSQL {
     // SQLSTATEs Tenanted reacts to.
     static let duplicateDatabase = "42P04"
     static let duplicateSchema = "42P06"
+    /// `object_in_use`: a database renamed, dropped or copied while sessions use it.
+    static let objectInUse = "55006"
+    /// `unique_violation`: also what two concurrent renames to one database name meet.
+    static let uniqueViolation = "23505"
     static let invalidCatalogName = "3D000"
 }
 

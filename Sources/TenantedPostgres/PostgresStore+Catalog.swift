@@ -12,6 +12,8 @@ struct Placement: Sendable {
     /// Changes whenever the tenant gets a new database or schema (a create, a move): a pool opened at
     /// one generation never serves another.
     let generation: Int64
+    /// The suspension reason ('' for none) while the tenant is suspended; `nil` when it is not.
+    var suspended: String? = nil
 }
 
 /// The channel on which every process announces its changes to tenants. The payload is
@@ -28,11 +30,11 @@ struct CatalogSession {
 
     func placement(of tenant: TenantID) async throws -> Placement? {
         let rows = try await connection.query(
-            "SELECT server, ready, generation FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
+            "SELECT server, ready, generation, suspended FROM tenanted.placements WHERE store = \(key) AND tenant = \(tenant.rawValue)",
             logger: logger
         )
-        for try await (server, ready, generation) in rows.decode((String, Bool, Int64).self) {
-            return Placement(tenant: tenant, server: server, ready: ready, generation: generation)
+        for try await (server, ready, generation, suspended) in rows.decode((String, Bool, Int64, String?).self) {
+            return Placement(tenant: tenant, server: server, ready: ready, generation: generation, suspended: suspended)
         }
         return nil
     }
@@ -120,6 +122,31 @@ struct CatalogSession {
                 logger: logger
             )
         }
+    }
+
+    /// Suspends (`reason` non-nil, '' for none) or resumes (`nil`) `tenant`, with a new generation so
+    /// every process's open pools of it go stale.
+    func setSuspended(_ tenant: TenantID, reason: String?) async throws {
+        try await connection.query(
+            """
+            UPDATE tenanted.placements SET suspended = \(reason), generation = nextval('tenanted.placement_generations')
+            WHERE store = \(key) AND tenant = \(tenant.rawValue)
+            """,
+            logger: logger
+        )
+    }
+
+    /// The last step of a restore: `tenant` is ready on `server` with a new generation, not suspended.
+    func setRestored(_ tenant: TenantID, server: String) async throws {
+        try await connection.query(
+            """
+            INSERT INTO tenanted.placements (store, tenant, server, ready, generation)
+            VALUES (\(key), \(tenant.rawValue), \(server), true, nextval('tenanted.placement_generations'))
+            ON CONFLICT (store, tenant) DO UPDATE
+            SET server = EXCLUDED.server, ready = true, generation = EXCLUDED.generation, suspended = NULL
+            """,
+            logger: logger
+        )
     }
 
     func setNotReady(_ tenant: TenantID) async throws {
@@ -248,6 +275,8 @@ extension PostgresStore {
                     "ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0",
                     logger: logger
                 )
+                // Suspensions came with tenant operations: NULL while the tenant is not suspended.
+                try await connection.query("ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS suspended text", logger: logger)
 
             }
         } catch {

@@ -93,6 +93,9 @@ extension PostgresStore {
         public var eventLoopGroup: any EventLoopGroup
         /// For Tenanted's own log lines (creates, moves). Default: label `tenanted.postgres`.
         public var logger: Logger
+        /// The modes of backup files (and the temporary dumps beside them), whatever the umask.
+        /// Default: ``Tenanted/TenantFilePermissions/ownerOnly`` (0600).
+        public var filePermissions: TenantFilePermissions
 
         /// Creates a configuration; every parameter but `servers` has the default documented on its property.
         public init(
@@ -107,7 +110,8 @@ extension PostgresStore {
             pgDumpPath: String? = nil,
             pgRestorePath: String? = nil,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-            logger: Logger = Logger(label: "tenanted.postgres")
+            logger: Logger = Logger(label: "tenanted.postgres"),
+            filePermissions: TenantFilePermissions = .ownerOnly
         ) {
             self.servers = servers
             self.catalogServer = catalogServer
@@ -121,6 +125,7 @@ extension PostgresStore {
             self.pgRestorePath = pgRestorePath
             self.eventLoopGroup = eventLoopGroup
             self.logger = logger
+            self.filePermissions = filePermissions
         }
 
         /// Checks every option; ``PostgresStore/init(configuration:)`` calls it.

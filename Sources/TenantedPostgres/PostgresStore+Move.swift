@@ -170,19 +170,29 @@ extension PostgresStore {
     ) async throws {
         let dump = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-move-\(UUID().uuidString).dump")
         defer { try? FileManager.default.removeItem(at: dump) }
-        var dumpArguments = ["--format=custom", "--no-owner", "--no-privileges", "--file=\(dump.path)"]
-        if !isDatabaseLayout { dumpArguments.append("--schema=\(source.schema)") }
+        try await self.dump(tenant, at: source, on: sourceServer, to: dump.path)
+        try await restoreDump(dump.path, of: tenant, into: target.database, on: targetServer)
+    }
+
+    /// `pg_dump` (custom format) of the tenant's database, or of its schema, to `file`.
+    func dump(_ tenant: TenantID, at source: (database: String, schema: String), on server: PostgresServer, to file: String) async throws {
+        var arguments = ["--format=custom", "--no-owner", "--no-privileges", "--file=\(file)"]
+        if !isDatabaseLayout { arguments.append("--schema=\(source.schema)") }
         try await ExternalTool.run(
             try ExternalTool.locate("pg_dump", configured: configuration.pgDumpPath),
-            arguments: dumpArguments,
-            environment: sourceServer.libpqEnvironment(database: source.database),
-            what: "pg_dump of tenant '\(tenant)' on server '\(sourceServer.name)'"
+            arguments: arguments,
+            environment: server.libpqEnvironment(database: source.database),
+            what: "pg_dump of tenant '\(tenant)' on server '\(server.name)'"
         )
+    }
+
+    /// `pg_restore` of the dump `file` into `database` on `server`, in one transaction.
+    func restoreDump(_ file: String, of tenant: TenantID, into database: String, on server: PostgresServer) async throws {
         try await ExternalTool.run(
             try ExternalTool.locate("pg_restore", configured: configuration.pgRestorePath),
-            arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(target.database)", dump.path],
-            environment: targetServer.libpqEnvironment(database: target.database),
-            what: "pg_restore of tenant '\(tenant)' on server '\(targetServer.name)'"
+            arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(database)", file],
+            environment: server.libpqEnvironment(database: database),
+            what: "pg_restore of tenant '\(tenant)' on server '\(server.name)'"
         )
     }
 }

@@ -20,7 +20,10 @@ extension PostgresStore {
         case .schemaPerTenant:
             sql = "CREATE SCHEMA \(PostgresSQL.identifier(object))"
         }
-        for attempt in 1...2 {
+        var busyTemplate = 0
+        var attempt = 0
+        while true {
+            attempt += 1
             do {
                 try await maintenance(server, "creating the \(objectKind.lowercased()) '\(object)'", tenant) {
                     try await $0.query(PostgresQuery(unsafeSQL: sql), logger: logger)
@@ -28,6 +31,14 @@ extension PostgresStore {
                 return
             } catch let error as TenantedError {
                 let state = error.underlying.flatMap(PostgresSQL.sqlState(of:))
+                // "source database is being accessed by other users": a template's last sessions
+                // (the pool that just migrated it) are still ending. Wait for them, briefly.
+                if state == PostgresSQL.objectInUse, template != nil, busyTemplate < 40 {
+                    busyTemplate += 1
+                    attempt -= 1
+                    try await Task.sleep(for: .milliseconds(50))
+                    continue
+                }
                 guard attempt == 1, state == PostgresSQL.duplicateDatabase || state == PostgresSQL.duplicateSchema else { throw error }
                 if try await isMarkedReady(object, on: server) {
                     throw TenantedError(

@@ -77,12 +77,15 @@ extension PostgresStore {
 
     /// Checks that `database` and `schema`, read in a tenant's transaction (a migration batch's,
     /// before any DDL), are the tenant's: its database (database per tenant) or `pool`'s database,
-    /// and `public` or its schema.
+    /// and `public` or its schema. A pool names its own place (a restore's staging copy, a template
+    /// being built are not at the tenant's name yet).
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when they are not.
     package func checkInEffect(database: String?, schema: String?, tenant: TenantID, pool: PostgresTenantPool?) throws(TenantedError) {
         let object = try objectName(of: tenant)
-        let expectedDatabase = isDatabaseLayout ? object : pool?.database
-        let expectedSchema = isDatabaseLayout ? "public" : object
+        // The pool's own place only for a pool of this tenant; another tenant's pool is refused.
+        let own = pool.flatMap { $0.tenant == tenant ? $0 : nil }
+        let expectedDatabase = own?.database ?? (isDatabaseLayout ? object : pool?.database)
+        let expectedSchema = own?.schema ?? (isDatabaseLayout ? "public" : object)
         guard schema == expectedSchema, expectedDatabase == nil || database == expectedDatabase else {
             throw Self.schemaRefusal(tenant: tenant, server: pool?.server ?? "?", expected: expectedSchema, found: schema)
         }

@@ -115,6 +115,14 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     // MARK: TenantStore
 
     public func create(_ tenant: TenantID, prepare: (PostgresTenantPool) async throws -> Void) async throws {
+        try await withoutActuallyEscaping(prepare) { prepare in
+            try await create(tenant, template: nil, prepare: prepare)
+        }
+    }
+
+    /// The create; `template` names a template database (database layout) to copy instead of the
+    /// configured one, and without `prepare` no pool is opened.
+    func create(_ tenant: TenantID, template: String?, prepare: ((PostgresTenantPool) async throws -> Void)?) async throws {
         let object = try objectName(of: tenant)
         try await withTenantLock(tenant, waiting: false, operation: "create") { catalog in
             if let existing = try await catalog.placement(of: tenant) {
@@ -133,15 +141,17 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             let server = try await choose(for: tenant, catalog: catalog)
             try await catalog.insert(tenant, server: server.name)
             do {
-                try await createObject(object, on: server, tenant: tenant)
-                let pool = try await openPool(tenant, object: object, on: server)
-                do {
-                    try await prepare(pool)
-                } catch {
+                try await createObject(object, on: server, tenant: tenant, template: template)
+                if let prepare {
+                    let pool = try await openPool(tenant, object: object, on: server)
+                    do {
+                        try await prepare(pool)
+                    } catch {
+                        await close(pool)
+                        throw error
+                    }
                     await close(pool)
-                    throw error
                 }
-                await close(pool)
                 try await markReady(object, on: server, tenant: tenant, ready: true)
                 try await catalog.setReady(tenant, server: server.name)
                 // Pools other processes may still hold of an earlier tenant of this name go stale.
@@ -198,6 +208,11 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     }
 
     public func open(_ tenant: TenantID) async throws -> PostgresTenantPool {
+        try await open(tenant, ignoringSuspension: false)
+    }
+
+    /// Opens a registry pool; a suspended tenant is refused unless `ignoringSuspension`.
+    func open(_ tenant: TenantID, ignoringSuspension: Bool) async throws -> PostgresTenantPool {
         let object = try objectName(of: tenant)
         // Listen before reading the placement: a change made after the read is announced to us.
         await watcher.start(self)
@@ -206,6 +221,9 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             attempt += 1
             guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
                 throw TenantedError.notFound(tenant, "open")
+            }
+            if let reason = placement.suspended, !ignoringSuspension {
+                throw TenantedError.suspended(tenant, reason: reason.isEmpty ? nil : reason)
             }
             let pool = try await openPool(tenant, object: object, on: try server(named: placement.server), generation: placement.generation)
             watcher.register(pool)

@@ -21,10 +21,12 @@ struct ReadyLock: ~Copyable {
     ///
     /// If a holder unlinks the file before releasing it (a destroy), the lock taken on the old file
     /// is worthless; the inode check below notices that and retries on the new file.
-    init(exclusiveAt path: String) throws(SystemError) {
+    init(exclusiveAt path: String, mode: UInt16 = 0o600) throws(SystemError) {
         while true {
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(mode))
             if descriptor < 0 { throw SystemError("open the ready-lock", errno) }
+            // Owner-only whatever the umask (Configuration.filePermissions).
+            fchmod(descriptor, mode_t(mode))
             var result: Int32
             repeat { result = flock(descriptor, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
             if result != 0 {

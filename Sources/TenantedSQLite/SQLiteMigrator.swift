@@ -38,6 +38,9 @@ public struct SQLiteMigrator: TenantMigrator {
         self.migrations = migrations
     }
 
+    /// Every migration's name, in order: tenants are created from a migrated template.
+    public var registeredMigrations: [String]? { migrations.map(\.name) }
+
     public func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
         // The writer: a pool's open has just opened it, so a cold open costs one connection, not two.
         let applied = try await pool.write { try await Self.applied(on: $0) }

@@ -52,9 +52,13 @@ public final class SQLitePool: Sendable {
         }
     }
 
-    /// Whether the database path still names the file this pool opened: `false` once the tenant was
-    /// destroyed or re-created, by this process or another. One `stat`.
-    public var isCurrent: Bool { writeGuard?.isCurrent ?? true }
+    /// Whether the database path still names the file this pool opened and the tenant is not
+    /// suspended: `false` once the tenant was destroyed, re-created, restored or suspended, by this
+    /// process or another. One `stat` and one `access`.
+    public var isCurrent: Bool {
+        guard let writeGuard else { return true }
+        return writeGuard.isCurrent && !writeGuard.isSuspended
+    }
 
     /// Runs `body` with a connection for reading: an idle reader if one is open, else the writer if
     /// it is open and idle, else a reader (opened if fewer than ``maximumReaders`` are, waited for if

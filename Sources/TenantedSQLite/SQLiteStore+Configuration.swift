@@ -2,7 +2,7 @@ public import Logging
 public import NIOCore
 public import NIOPosix
 public import SQLiteNIO
-import Tenanted
+public import Tenanted
 
 extension SQLiteStore {
     /// Options of an ``SQLiteStore``.
@@ -28,6 +28,10 @@ extension SQLiteStore {
         public var eventLoopGroup: any EventLoopGroup
         /// The connections' logger. Default: label `tenanted.sqlite`.
         public var logger: Logger
+        /// The modes of tenant databases, everything beside them, their folders, templates and
+        /// backups, whatever the process's umask. Default: ``Tenanted/TenantFilePermissions/ownerOnly``
+        /// (0600 files, 0700 folders).
+        public var filePermissions: TenantFilePermissions
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
@@ -38,7 +42,8 @@ extension SQLiteStore {
             prepareConnection: (@Sendable (SQLiteConnection) async throws -> Void)? = nil,
             threadPool: NIOThreadPool = .singleton,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-            logger: Logger = Logger(label: "tenanted.sqlite")
+            logger: Logger = Logger(label: "tenanted.sqlite"),
+            filePermissions: TenantFilePermissions = .ownerOnly
         ) {
             self.root = root
             self.pathTemplate = pathTemplate
@@ -48,6 +53,7 @@ extension SQLiteStore {
             self.threadPool = threadPool
             self.eventLoopGroup = eventLoopGroup
             self.logger = logger
+            self.filePermissions = filePermissions
         }
 
         /// `busyTimeout` in whole milliseconds, validated.

@@ -39,16 +39,32 @@ extension SQLiteStore {
         for suffix in ["", "-wal", "-shm", "-journal"] { removeFile(path + suffix) }
     }
 
-    /// Creates the directories above `tenant`'s file.
+    /// Creates the directories above `tenant`'s file; those below the root get
+    /// ``Configuration/filePermissions``, whatever the umask.
     func makeDirectories(for tenant: TenantID) throws {
-        let directory = ([root] + template.components(for: tenant).dropLast()).joined(separator: "/")
+        let below = Array(template.components(for: tenant).dropLast())
+        let directory = ([root] + below).joined(separator: "/")
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            try Self.makeDirectories(below, under: root, mode: configuration.filePermissions.directory)
         } catch {
             throw TenantedError(
                 .storeFailure, "cannot create the directory of tenant '\(tenant)'", tenant: tenant,
                 underlying: error, detail: directory
             )
+        }
+    }
+
+    /// Creates each of `components` in turn under `root`; a new one gets `mode` (umask-proof).
+    static func makeDirectories(_ components: [String], under root: String, mode: UInt16) throws {
+        var path = root
+        for component in components {
+            path += "/" + component
+            if mkdir(path, mode_t(mode)) == 0 {
+                TenantFileSystem.setMode(path, mode)
+            } else if errno != EEXIST {
+                throw SystemError("create a directory", errno)
+            }
         }
     }
 

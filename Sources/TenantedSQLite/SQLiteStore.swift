@@ -79,7 +79,7 @@ public struct SQLiteStore: TenantStore {
     /// ready-lock is held. A create or destroy holds the lock for its whole length; but a child
     /// process being started (between fork and exec) also holds, for a moment, a copy of every lock
     /// open in this process — that must not make a ready tenant look absent.
-    private func settledReady(_ path: String) async throws -> Bool {
+    func settledReady(_ path: String) async throws -> Bool {
         for attempt in 1...10 {
             switch try await onThreadPool({ Self.readiness(path) }) {
             case .ready: return true
@@ -91,14 +91,23 @@ public struct SQLiteStore: TenantStore {
     }
 
     public func open(_ tenant: TenantID) async throws -> SQLitePool {
+        try await open(tenant, ignoringSuspension: false)
+    }
+
+    /// Opens a pool; a suspended tenant is refused unless `ignoringSuspension` (its writes are still
+    /// refused by the write guard).
+    func open(_ tenant: TenantID, ignoringSuspension: Bool) async throws -> SQLitePool {
         let path = databasePath(for: tenant)
         // A tenant replaced between the identity read and the writer's open is caught by the
         // writer's own check (it opened another file than the identity names): try again.
         for attempt in 1...3 {
             guard try await settledReady(path) else { throw TenantedError.notFound(tenant, "open") }
+            if !ignoringSuspension, let suspension = try await onThreadPool({ Self.readSuspension(path) }) {
+                throw TenantedError.suspended(tenant, reason: suspension.reason)
+            }
             let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
                 guard let identity = FileIdentity.of(path),
-                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity)
+                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity, checksSuspension: !ignoringSuspension)
                 else { return nil }
                 return (identity, writeGuard)
             }
@@ -130,6 +139,15 @@ public struct SQLiteStore: TenantStore {
     }
 
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
+        let permissions = configuration.filePermissions
+        // SQLite keeps the mode of an existing (empty) file, and gives its -wal and -shm the same.
+        try await create(tenant, startingWith: { try TenantFileSystem.createEmpty($0, permissions) }, prepare: prepare)
+    }
+
+    /// The create: `start` makes the temporary file (empty, or a template's copy) under the lock.
+    func create(
+        _ tenant: TenantID, startingWith start: @escaping @Sendable (String) throws -> Void, prepare: (SQLitePool) async throws -> Void
+    ) async throws {
         let path = databasePath(for: tenant)
         let temporary = path + ".creating"
         let lock = try await takeReadyLock(tenant, path: path)
@@ -140,7 +158,10 @@ public struct SQLiteStore: TenantStore {
         // What `prepare` throws is the caller's own error: rethrow it as it is, not as a store failure.
         var preparing = false
         do {
-            try await onThreadPool { Self.removeDatabaseFiles(temporary) }
+            try await onThreadPool {
+                Self.removeDatabaseFiles(temporary)
+                try start(temporary)
+            }
             let pool = makePool(tenant, path: temporary, create: true)
             do {
                 preparing = true
@@ -158,6 +179,7 @@ public struct SQLiteStore: TenantStore {
             try await onThreadPool {
                 Self.removeFile(temporary + "-wal")
                 Self.removeFile(temporary + "-shm")
+                Self.removeFile(Self.suspensionMarker(of: path))
                 guard rename(temporary, path) == 0 else { throw SystemError("rename the new database into place", errno) }
             }
             lock.release()
@@ -176,13 +198,13 @@ public struct SQLiteStore: TenantStore {
     /// `exists` and listing probe the lock with a shared lock held for microseconds; a few short,
     /// non-blocking retries keep such a probe from passing for a concurrent creator, without ever
     /// parking a thread-pool thread on the lock.
-    private func takeReadyLock(_ tenant: TenantID, path: String) async throws -> ReadyLockBox {
+    func takeReadyLock(_ tenant: TenantID, path: String) async throws -> ReadyLockBox {
         var attempt = 0
         while true {
             let lock = try await onThreadPool { () throws -> ReadyLockBox? in
                 try makeDirectories(for: tenant)
                 do {
-                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock"))
+                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file))
                 } catch let error as SystemError where error.code == EWOULDBLOCK {
                     return nil
                 } catch {
@@ -229,7 +251,7 @@ public struct SQLiteStore: TenantStore {
     private func destroyNow(_ tenant: TenantID, path: String) throws {
         let lock: ReadyLock
         do {
-            lock = try ReadyLock(exclusiveAt: path + ".lock")
+            lock = try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file)
         } catch where error.code == EWOULDBLOCK && !ReadyLock.isHeld(at: path + ".lock") {
             throw WritesInProgress()
         } catch where error.code == ENOENT || error.code == EWOULDBLOCK {
@@ -244,6 +266,7 @@ public struct SQLiteStore: TenantStore {
             throw TenantedError.notFound(tenant, "destroyTenant")
         }
         Self.removeDatabaseFiles(path)
+        Self.removeFile(Self.suspensionMarker(of: path))
         if Self.fileExists(path) {
             throw storeError(SystemError("delete the database file", errno), tenant, "destroy tenant '\(tenant)'", path)
         }
@@ -252,13 +275,16 @@ public struct SQLiteStore: TenantStore {
     }
 
     func storeError(_ error: any Error, _ tenant: TenantID, _ operation: String, _ path: String) -> any Error {
-        if error is TenantedError { return error }
+        if var error = error as? TenantedError {
+            if error.tenant == nil { error.tenant = tenant }
+            return error
+        }
         return TenantedError(.storeFailure, "could not \(operation)", tenant: tenant, underlying: error, detail: path)
     }
 }
 
 /// Carries the ready-lock across the thread-pool boundary and releases it exactly once.
-private final class ReadyLockBox: Sendable {
+final class ReadyLockBox: Sendable {
     private let lock: Mutex<ReadyLock?>
 
     init(_ readyLock: consuming ReadyLock) { lock = Mutex(.some(readyLock)) }

@@ -22,10 +22,16 @@ final class WriteGuard: Sendable {
     let identity: FileIdentity
     /// The ready-lock file, opened read-only when the pool opened; closed by ``closeFile()``.
     private let descriptor: Int32
+    /// The suspension marker beside the database (SQLiteStore+Operations.swift).
+    private let markerPath: String
 
     /// Opens the guard of the database at `databasePath`, whose identity the pool verified.
     /// Returns `nil` when the ready-lock file is missing or is not the one beside that database.
-    init?(tenant: TenantID, databasePath: String, identity: FileIdentity) {
+    /// Whether writes are refused while the tenant is suspended; `false` for the pools that status
+    /// reads and backups open on a suspended tenant.
+    private let checksSuspension: Bool
+
+    init?(tenant: TenantID, databasePath: String, identity: FileIdentity, checksSuspension: Bool = true) {
         let lockPath = databasePath + ".lock"
         let descriptor = open(lockPath, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
@@ -38,7 +44,12 @@ final class WriteGuard: Sendable {
         self.databasePath = databasePath
         self.identity = identity
         self.descriptor = descriptor
+        self.markerPath = SQLiteStore.suspensionMarker(of: databasePath)
+        self.checksSuspension = checksSuspension
     }
+
+    /// Whether the tenant is suspended (by this process or another): one `access`.
+    var isSuspended: Bool { access(markerPath, F_OK) == 0 }
 
     /// Whether the database path still names the file the pool opened.
     var isCurrent: Bool { FileIdentity.of(databasePath) == identity }
@@ -54,6 +65,10 @@ final class WriteGuard: Sendable {
         guard isCurrent else {
             leave()
             throw Self.staleError(tenant)
+        }
+        if checksSuspension, isSuspended {
+            leave()
+            throw TenantedError.suspended(tenant, reason: nil)
         }
     }
 

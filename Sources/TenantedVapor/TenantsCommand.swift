@@ -2,7 +2,8 @@ import Foundation
 import Tenanted
 public import Vapor
 
-/// The `tenants` command group: `list`, `create`, `destroy`, `migrate`, `rollback`, `status`, `move`.
+/// The `tenants` command group: `list`, `create`, `destroy`, `migrate`, `rollback`, `status`, `move`,
+/// `backup`, `restore`, `clone`, `suspend`, `resume`.
 ///
 /// ```swift
 /// try app.tenanted.use(tenancy)
@@ -27,7 +28,7 @@ public import Vapor
 /// thrown after the line is printed, when you run the commands in process (in a test) or your own
 /// entry point reports errors itself.
 public struct TenantsCommand: AsyncCommandGroup {
-    public let help = "Create, list, migrate, roll back, move and destroy tenants."
+    public let help = "Create, list, migrate, roll back, move, back up, restore, clone, suspend, resume and destroy tenants."
 
     /// Whether a failure ends the process with status 1 (the default) instead of throwing.
     public let exitsOnFailure: Bool
@@ -41,6 +42,11 @@ public struct TenantsCommand: AsyncCommandGroup {
             "rollback": RollbackTenants(),
             "status": TenantStatus(),
             "move": MoveTenant(),
+            "backup": BackupTenant(),
+            "restore": RestoreTenant(),
+            "clone": CloneTenant(),
+            "suspend": SuspendTenant(),
+            "resume": ResumeTenant(),
         ]
     }
 

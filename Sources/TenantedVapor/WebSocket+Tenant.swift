@@ -21,6 +21,12 @@ extension RoutesBuilder {
     /// A request without a tenant is refused before the upgrade, with a 404 (as an unknown tenant is
     /// by ``TenantMiddleware``); one whose tenant is gone by the time the handler runs is closed
     /// with a policy-violation code.
+    ///
+    /// While the socket is open, its tenant is entered again once a second (a lease: a `stat` on
+    /// SQLite, no I/O on PostgreSQL): once the tenant is suspended or destroyed — by this process or
+    /// another — the socket is closed, with code 1013 (try again later) for a suspension and 1008
+    /// (policy violation) for a tenant that is gone. A handler that stays in the tenant for the
+    /// socket's life (relaying a subscription) then ends with it.
     @discardableResult
     public func tenantWebSocket(
         _ path: PathComponent...,
@@ -32,8 +38,32 @@ extension RoutesBuilder {
         on(.GET, path) { request -> Response in
             guard request.tenant != nil else { throw TenantNotFound() }
             return request.webSocket(maxFrameSize: maxFrameSize) { request, socket in
+                // Watches from the start, so a handler that stays for the socket's life ends too.
+                Task { await closeWhenTenantEnds(socket, of: request) }
                 await runInTenant(request, socket, onUpgrade)
             }
+        }
+    }
+}
+
+/// Enters the request's tenant once a second while `socket` is open, and closes the socket once the
+/// tenant is suspended (1013) or gone (1008).
+private func closeWhenTenantEnds(_ socket: WebSocket, of request: Request) async {
+    while !socket.isClosed {
+        try? await Task.sleep(for: .seconds(1))
+        if socket.isClosed { return }
+        do {
+            try await request.withTenant {}
+        } catch let error as TenantedError where error.code == .tenantSuspended {
+            request.logger.info("closing a websocket: its tenant was suspended")
+            try? await socket.close(code: .unknown(1013))
+            return
+        } catch let error as TenantedError where error.code == .tenantNotFound {
+            request.logger.info("closing a websocket: its tenant is gone")
+            try? await socket.close(code: .policyViolation)
+            return
+        } catch {
+            // Transient (a pool limit, a lost connection): try again on the next round.
         }
     }
 }

@@ -123,7 +123,7 @@ struct TenancyOnSQLiteTests {
         try await directory.withTenancy(seed: { _, _ in throw PrepareFailure() }) { tenancy async throws in
             await #expect(throws: PrepareFailure.self) { try await tenancy.createTenant(acme) }
             #expect(try await tenancy.tenantExists(acme) == false)
-            #expect(directory.contents().isSubset(of: ["storage/", "storage/tenants/"]))
+            #expect(directory.tenantContents().isSubset(of: ["storage/", "storage/tenants/"]))
         }
     }
 
@@ -144,7 +144,7 @@ struct TenancyOnSQLiteTests {
             #expect(seeded.value == [])
             #expect(try await tenancy.tenantExists(acme) == false)
             #expect(try await tenancy.tenants() == [])
-            #expect(directory.contents().isSubset(of: ["storage/", "storage/tenants/"]))
+            #expect(directory.tenantContents().isSubset(of: ["storage/", "storage/tenants/"]))
             #expect(!delegate.events.contains(.created(acme)))
             let scope = await #expect(throws: TenantedError.self) { try await tenancy.withTenant(acme) {} }
             #expect(scope?.code == .tenantNotFound)
@@ -221,7 +221,7 @@ struct TenancyOnSQLiteTests {
             #expect(log.value == ["scope finished", "destroyed"])
             #expect(try await tenancy.tenantExists(acme) == false)
             #expect(try await tenancy.tenants() == [])
-            #expect(directory.contents() == ["storage/", "storage/tenants/"])
+            #expect(directory.tenantContents() == ["storage/", "storage/tenants/"])
             #expect(delegate.events.contains(.closed(acme, .closed)))
             #expect(delegate.events.last == .destroyed(acme))
             let error = await #expect(throws: TenantedError.self) { try await tenancy.withTenant(acme) {} }

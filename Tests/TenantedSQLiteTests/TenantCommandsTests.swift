@@ -51,7 +51,7 @@ struct TenantCommandsTests {
             let scoped = TenantCommands(tenancy: tenancy, output: captured.output, environment: ["TENANT": "acme"])
             captured.out.withLock { $0 = "" }
             try await scoped.status(tenant: nil, json: true)
-            #expect(captured.out.value == #"[{"applied":["001_notes","002_tags"],"pending":[],"tenant":"acme"}]"# + "\n")
+            #expect(captured.out.value == #"[{"applied":["001_notes","002_tags"],"pending":[],"suspended":false,"tenant":"acme"}]"# + "\n")
             try await commands.destroy("acme")
             #expect(captured.out.value.hasSuffix("destroyed acme\n"))
             #expect(try await tenancy.tenants().isEmpty)

@@ -27,7 +27,7 @@ struct HTTPIsolationTests {
             let log = NoteLog(count: tenantCount)
             let sent = Locked(0)
             let problems = Locked<[String]>([])
-            let deadline = ContinuousClock.now + Soak.choose(Duration.seconds(120), soak: .seconds(3600))
+            let deadline = ContinuousClock.now + Soak.choose(Duration.seconds(210), soak: .seconds(3600))
             let done = try await withGuard("the HTTP clients", limit: Soak.choose(.seconds(240), soak: .seconds(4000))) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for _ in 0..<24 {

@@ -9,6 +9,19 @@ import Glibc
 package struct RawHTTPResponse {
     package let status: Int
     package let body: String
+    /// The header lines, as sent.
+    package var head: String = ""
+
+    /// The value of the first header named `name` (case-insensitive), or `nil`.
+    package func header(_ name: String) -> String? {
+        for line in head.split(separator: "\r\n").dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == name.lowercased() {
+                return parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
 
     package var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
 }
@@ -85,8 +98,10 @@ package enum RawHTTP {
               let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
             throw Failure(description: "no HTTP response (\(response.count) bytes)")
         }
-        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-        return RawHTTPResponse(status: code, body: body)
+        let separator = text.range(of: "\r\n\r\n")
+        let body = separator.map { String(text[$0.upperBound...]) } ?? ""
+        let head = separator.map { String(text[..<$0.lowerBound]) } ?? text
+        return RawHTTPResponse(status: code, body: body, head: head)
     }
 
     package static func send(port: Int, method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: String? = nil) async throws -> RawHTTPResponse {

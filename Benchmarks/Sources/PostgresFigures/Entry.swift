@@ -68,11 +68,40 @@ struct Entry {
             let raw = RawPostgres(server: server, layout: layout, prefix: prefix + "raw_", logger: logger)
             do {
                 if options.runs("create_tenant") {
+                    // Before templates: every create runs the migrations.
+                    let migrating = try Tenancy(store: store, migrations: migrations, configuration: .init(createsFromTemplate: false), logger: logger)
+                    report.comparisons.append(try await compare(
+                        "postgres_\(name)_create_tenant_migrated", rounds: 2, iterations: creates, warmup: 1,
+                        tenanted: { index in _ = try await migrating.createTenant(TenantID("m\(index)")) },
+                        baseline: { index in try await raw.createTenant("m\(index)") }
+                    ))
+                    await migrating.shutdown()
                     report.comparisons.append(try await compare(
                         "postgres_\(name)_create_tenant", rounds: 2, iterations: creates, warmup: 1,
                         tenanted: { index in _ = try await tenancy.createTenant(TenantID("c\(index)")) },
                         baseline: { index in try await raw.createTenant("c\(index)") }
                     ))
+                }
+                if options.runs("backup_restore") {
+                    let megabytes = options.quick ? 10 : 50
+                    let big = try TenantID("big")
+                    try await tenancy.createTenant(big)
+                    try await tenancy.withTenant(big) {
+                        try await sql(databases).raw("CREATE TABLE blobs (id bigint PRIMARY KEY, data bytea NOT NULL)").run()
+                        // Random bytes do not compress: the dump is as large as the data.
+                        try await sql(databases).raw("INSERT INTO blobs SELECT g, decode(string_agg(md5(random()::text || g || h), ''), 'hex') FROM generate_series(1, \(unsafeRaw: "\(megabytes * 256)")) g, generate_series(1, 256) h GROUP BY g").run()
+                    }
+                    let file = FileManager.default.temporaryDirectory.path + "/postgres-figures-\(UUID().uuidString).backup"
+                    defer { try? FileManager.default.removeItem(atPath: file) }
+                    let clock = ContinuousClock()
+                    var started = clock.now
+                    try await tenancy.backup(big, to: file)
+                    let backup = clock.now - started
+                    started = clock.now
+                    try await tenancy.restore(TenantID("big-restored"), from: file)
+                    let restore = clock.now - started
+                    let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+                    print("postgres \(name): backup of a \(megabytes) MB tenant (\(size / 1_000_000) MB file) \(backup), restore \(restore)")
                 }
                 if options.runs("switch_pk_select") {
                     let tenants = try (0..<tenantsToSwitch).map { try TenantID("s\($0)") }

@@ -3,11 +3,13 @@ struct StatusJSON: Encodable {
     let tenant: String
     let applied: [String]
     let pending: [String]
+    let suspended: Bool
 
-    init(_ status: MigrationStatus) {
+    init(_ status: MigrationStatus, suspended: Bool) {
         tenant = status.tenant.description
         applied = status.applied
         pending = status.pending
+        self.suspended = suspended
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the `tenants` commands do — `list`, `create`, `destroy`, `move`, `migrate`, `rollback`,
-/// `status` — whatever parses their command line: Vapor's `TenantsCommand`, a swift-argument-parser
+/// `status`, `backup`, `restore`, `clone`, `suspend`, `resume` — whatever parses their command line: Vapor's `TenantsCommand`, a swift-argument-parser
 /// command in a Hummingbird app, your own tool. A front end only parses and calls one method.
 ///
 /// Results go to ``Output/standardOutput`` (with `json`, nothing but JSON), the progress bar and
@@ -108,7 +108,8 @@ public struct TenantCommands: Sendable {
         }
     }
 
-    /// `tenants status [--tenant NAME] [--json]`: each tenant's applied and pending migrations.
+    /// `tenants status [--tenant NAME] [--json]`: each tenant's applied and pending migrations, and
+    /// whether it is suspended (`"suspended": true|false` in the JSON).
     public func status(tenant option: String?, json: Bool) async throws {
         try await reportingFailures {
             let tenants: [TenantID]
@@ -117,14 +118,17 @@ public struct TenantCommands: Sendable {
             } else {
                 tenants = try await tenancy.tenants()
             }
-            var statuses: [MigrationStatus] = []
-            for tenant in tenants { statuses.append(try await tenancy.migrationStatus(tenant)) }
+            var statuses: [(status: MigrationStatus, suspended: Bool)] = []
+            for tenant in tenants {
+                let suspended = try await tenancy.suspension(of: tenant) != nil
+                statuses.append((try await tenancy.migrationStatus(tenant), suspended))
+            }
             if json {
-                try printJSON(statuses.map(StatusJSON.init))
+                try printJSON(statuses.map { StatusJSON($0.status, suspended: $0.suspended) })
             } else {
-                for status in statuses {
+                for (status, suspended) in statuses {
                     let pending = status.pending.isEmpty ? "up to date" : "\(status.pending.count) pending: \(status.pending.joined(separator: ", "))"
-                    printLine("\(status.tenant): \(status.applied.count) applied, \(pending)")
+                    printLine("\(status.tenant): \(status.applied.count) applied, \(pending)\(suspended ? ", suspended" : "")")
                 }
             }
         }

@@ -15,3 +15,11 @@ extension TemporaryDirectory {
         try store { $0.pathTemplate = template }
     }
 }
+
+extension TemporaryDirectory {
+    /// ``contents()`` without the store's tenant templates (`.tenanted-templates/`), which belong to
+    /// the migration set, not to any tenant.
+    func tenantContents() -> Set<String> {
+        contents().filter { !$0.contains(".tenanted-templates/") }
+    }
+}

@@ -1,0 +1,287 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+public import Tenanted
+
+// Backup, restore, suspension and create-from-template for the PostgreSQL stores.
+//
+// - A suspension is the catalog row's `suspended` column, changed under the tenant's lock with a new
+//   generation and announced: every process's pools of the tenant go stale (PlacementWatcher), and
+//   the next open reads the row and refuses the tenant.
+// - A backup is `pg_dump` (custom format) of the tenant's database or schema into an owner-only file,
+//   then the backup format's header and that dump, flushed and linked into place.
+// - A restore holds the tenant's lock throughout, restores the dump into a staging database or schema
+//   that no listing shows, migrates it there, and only then swaps it in and marks it ready. A schema
+//   dump names its schema, so a schema is first renamed in a scratch database (which needs the
+//   CREATEDB privilege).
+// - Templates (database per tenant): a migrated database `<prefix>_template_<key>` that accepts no
+//   connections, copied by `CREATE DATABASE … TEMPLATE`. The schema layout runs the migrations.
+extension PostgresStore {
+    public var backupKind: String {
+        isDatabaseLayout ? "postgres-database" : "postgres-schema"
+    }
+
+    public func openIgnoringSuspension(_ tenant: TenantID) async throws -> PostgresTenantPool {
+        try await open(tenant, ignoringSuspension: true)
+    }
+
+    // MARK: Suspension
+
+    public func suspend(_ tenant: TenantID, reason: String?) async throws {
+        try await setSuspended(tenant, reason: reason ?? "", operation: "suspend")
+    }
+
+    public func resume(_ tenant: TenantID) async throws {
+        try await setSuspended(tenant, reason: nil, operation: "resume")
+    }
+
+    private func setSuspended(_ tenant: TenantID, reason: String?, operation: String) async throws {
+        try await withTenantLock(tenant, waiting: true, operation: operation) { catalog in
+            guard let placement = try await catalog.placement(of: tenant), placement.ready else {
+                throw TenantedError.notFound(tenant, operation)
+            }
+            // Resuming a tenant that is not suspended changes nothing.
+            if reason == nil && placement.suspended == nil { return }
+            try await catalog.setSuspended(tenant, reason: reason)
+            try await catalog.announce(tenant)
+        }
+    }
+
+    public func suspension(of tenant: TenantID) async throws -> TenantSuspension? {
+        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
+            throw TenantedError.notFound(tenant, "suspension(of:)")
+        }
+        return placement.suspended.map { TenantSuspension(reason: $0.isEmpty ? nil : $0) }
+    }
+
+    // MARK: Backup
+
+    public func backup(_ tenant: TenantID, to destination: String, header: TenantBackupHeader) async throws {
+        let object = try objectName(of: tenant)
+        guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
+            throw TenantedError.notFound(tenant, "backup")
+        }
+        let server = try server(named: placement.server)
+        let location = location(of: object, on: server)
+        var withSchema = header
+        withSchema.details = ["schema": location.schema]
+        let header = withSchema
+        let snapshot = destination + ".snapshot-\(UUID().uuidString.prefix(8))"
+        let permissions = configuration.filePermissions
+        defer { unlink(snapshot) }
+        // pg_dump writes into the existing owner-only file, keeping its mode.
+        try await blocking { try TenantFileSystem.createEmpty(snapshot, permissions) }
+        try await dump(tenant, at: location, on: server, to: snapshot)
+        try await blocking {
+            try TenantBackupArchive.write(header: header, payload: snapshot, to: destination, permissions: permissions)
+        }
+    }
+
+    // MARK: Restore
+
+    public func restore(
+        _ tenant: TenantID, from archive: TenantBackupArchive, replace: Bool, prepare: (PostgresTenantPool) async throws -> Void
+    ) async throws {
+        let object = try objectName(of: tenant)
+        let staging = configuration.prefix + "_restore_" + Self.randomSuffix()
+        let folder = FileManager.default.temporaryDirectory.path
+        let payload = folder + "/tenanted-restore-\(UUID().uuidString).dump"
+        defer { unlink(payload) }
+        let permissions = configuration.filePermissions
+        try await blocking { try archive.extractPayload(to: payload, permissions: permissions) }
+        try await withTenantLock(tenant, waiting: replace, operation: "restore") { catalog in
+            let existing = try await catalog.placement(of: tenant)
+            if let existing, existing.ready, !replace { throw TenantedError.exists(tenant) }
+            let server: PostgresServer
+            if let existing {
+                server = try self.server(named: existing.server)
+            } else {
+                server = try await choose(for: tenant, catalog: catalog)
+            }
+            var oldDropped = false
+            do {
+                try await restoreStaging(payload, schema: archive.header.details["schema"], as: staging, on: server, tenant: tenant)
+                let pool = try await openPool(tenant, object: staging, on: server)
+                do {
+                    try await prepare(pool)
+                } catch {
+                    await close(pool)
+                    throw error
+                }
+                await close(pool)
+                if existing != nil {
+                    // Invisible, announced (every process drops its pools), then gone.
+                    try await catalog.setNotReady(tenant)
+                    try await catalog.announce(tenant)
+                    try await dropObject(object, on: server, tenant: tenant)
+                    oldDropped = true
+                }
+                try await renameObject(staging, to: object, on: server, tenant: tenant)
+            } catch {
+                if oldDropped {
+                    logger.error("restore failed after the old copy was dropped; the restored copy is kept, unlisted", metadata: [
+                        Logger.tenantMetadataKey: "\(tenant)", "server": "\(server.name)", "object": "\(staging)",
+                    ])
+                    throw error
+                }
+                try? await dropObject(staging, on: server, tenant: tenant)
+                if let existing, existing.ready, try await isMarkedReady(object, on: server) {
+                    // The old copy is still there: it stays the tenant.
+                    try? await catalog.setReady(tenant, server: existing.server)
+                }
+                throw error
+            }
+            try await markReady(object, on: server, tenant: tenant, ready: true)
+            try await catalog.setRestored(tenant, server: server.name)
+            try? await catalog.announce(tenant)
+        }
+    }
+
+    /// Restores the dump `file` as the database or schema `staging` on `server`. A schema dump
+    /// creates the schema it was taken of (`schema`): it is restored into a scratch database,
+    /// renamed there, and dumped again.
+    private func restoreStaging(_ file: String, schema: String?, as staging: String, on server: PostgresServer, tenant: TenantID) async throws {
+        if isDatabaseLayout {
+            try await createObject(staging, on: server, tenant: tenant, template: "template0")
+            try await restoreDump(file, of: tenant, into: staging, on: server)
+            return
+        }
+        guard let schema, !schema.isEmpty else {
+            throw TenantedError(.badBackup, "the backup file does not name the schema it holds; nothing was restored", tenant: tenant)
+        }
+        let scratch = configuration.prefix + "_scratch_" + Self.randomSuffix()
+        let renamed = FileManager.default.temporaryDirectory.path + "/tenanted-restore-\(UUID().uuidString).dump"
+        defer { unlink(renamed) }
+        try await maintenance(server, "creating a scratch database", tenant) {
+            try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresSQL.identifier(scratch)) TEMPLATE template0"), logger: logger)
+        }
+        do {
+            try await restoreDump(file, of: tenant, into: scratch, on: server)
+            try await withClient(on: server, database: scratch) { client in
+                _ = try await client.query(
+                    PostgresQuery(unsafeSQL: "ALTER SCHEMA \(PostgresSQL.identifier(schema)) RENAME TO \(PostgresSQL.identifier(staging))"),
+                    logger: logger
+                )
+            }
+            try await dump(tenant, at: (scratch, staging), on: server, to: renamed)
+        } catch {
+            try? await dropScratch(scratch, on: server, tenant: tenant)
+            throw error
+        }
+        try await dropScratch(scratch, on: server, tenant: tenant)
+        try await restoreDump(renamed, of: tenant, into: server.database, on: server)
+    }
+
+    private func dropScratch(_ database: String, on server: PostgresServer, tenant: TenantID) async throws {
+        try await maintenance(server, "dropping a scratch database", tenant) {
+            try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(PostgresSQL.identifier(database)) WITH (FORCE)"), logger: logger)
+        }
+    }
+
+    /// Renames the database or schema `source` to `target`. A database cannot be renamed while
+    /// sessions use it: the staging pool's backends may take a moment to end, so it retries briefly.
+    func renameObject(_ source: String, to target: String, on server: PostgresServer, tenant: TenantID) async throws {
+        let sql = "ALTER \(objectKind) \(PostgresSQL.identifier(source)) RENAME TO \(PostgresSQL.identifier(target))"
+        for attempt in 1...50 {
+            do {
+                try await maintenance(server, "renaming the \(objectKind.lowercased()) '\(source)'", tenant) {
+                    try await $0.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+                }
+                return
+            } catch let error as TenantedError where error.underlying.flatMap(PostgresSQL.sqlState(of:)) == PostgresSQL.objectInUse && attempt < 50 {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    // MARK: Create from a template
+
+    public func create(
+        _ tenant: TenantID, from template: TenantTemplate<PostgresTenantPool>, prepare: ((PostgresTenantPool) async throws -> Void)?
+    ) async throws {
+        guard isDatabaseLayout else {
+            try await create(tenant, template: nil) { pool in
+                try await template.build(pool)
+                try await prepare?(pool)
+            }
+            return
+        }
+        let name = configuration.prefix + "_template_" + template.key
+        // The template lives on each server; a create copies the one on the tenant's server, so it
+        // is made on every server that lacks it (usually once, on first use).
+        for server in configuration.servers where !(try await isTemplate(name, on: server)) {
+            try await makeTemplate(name, on: server, tenant: tenant, build: template.build)
+        }
+        try await create(tenant, template: name, prepare: prepare)
+    }
+
+    /// Whether `name` on `server` is a finished template (its comment says so).
+    private func isTemplate(_ name: String, on server: PostgresServer) async throws -> Bool {
+        try await maintenance(server, "reading the template '\(name)'", nil) { client in
+            let query: PostgresQuery = "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = \(name)"
+            for try await comment in try await client.query(query, logger: logger).decode(String.self) {
+                return comment == templateMarker
+            }
+            return false
+        }
+    }
+
+    /// Builds the template under a private name, migrates it, closes it to connections, and renames
+    /// it into place; another process that finished first wins, and this copy is dropped.
+    private func makeTemplate(
+        _ name: String, on server: PostgresServer, tenant: TenantID, build: (PostgresTenantPool) async throws -> Void
+    ) async throws {
+        let building = configuration.prefix + "_building_" + Self.randomSuffix()
+        let base: String
+        if case .databasePerTenant(let configured) = configuration.layout { base = configured } else { base = "template1" }
+        try await createObject(building, on: server, tenant: tenant, template: base)
+        do {
+            let pool = try await openPool(tenant, object: building, on: server)
+            do {
+                try await build(pool)
+            } catch {
+                await close(pool)
+                throw error
+            }
+            await close(pool)
+            try await maintenance(server, "finishing the template '\(name)'", tenant) { client in
+                try await client.query(PostgresQuery(unsafeSQL: "COMMENT ON DATABASE \(PostgresSQL.identifier(building)) IS \(PostgresSQL.literal(templateMarker))"), logger: logger)
+            }
+            do {
+                try await renameObject(building, to: name, on: server, tenant: tenant)
+            } catch let error as TenantedError
+                where [PostgresSQL.duplicateDatabase, PostgresSQL.uniqueViolation].contains(error.underlying.flatMap(PostgresSQL.sqlState(of:)))
+            {
+                // Another process finished the same template first (two renames racing meet on the
+                // catalog's unique index): use theirs.
+                try await dropObject(building, on: server, tenant: tenant)
+                return
+            }
+            // Nobody may be connected to a template while it is copied: refuse connections from now on.
+            try await maintenance(server, "finishing the template '\(name)'", tenant) { client in
+                try await client.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(PostgresSQL.identifier(name)) WITH ALLOW_CONNECTIONS false"), logger: logger)
+            }
+            logger.info("made the tenant template", metadata: ["server": "\(server.name)", "template": "\(name)"])
+        } catch {
+            try? await dropObject(building, on: server, tenant: tenant)
+            throw error
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Eight random lowercase hex digits, for staging and scratch names no tenant can have (a tenant
+    /// name never starts with `_`).
+    static func randomSuffix() -> String {
+        String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+
+    /// Runs blocking file work on the thread pool.
+    func blocking(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+}
+
+/// The comment of a finished template database.
+let templateMarker = "tenanted:template"
