@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 public import Hummingbird
 public import Tenanted
 
@@ -19,7 +20,12 @@ extension TenantedError: HTTPResponseError {
     /// `{"error": "<reason>"}` with ``status``: `"tenant not found"` for the 404s, the status's
     /// reason phrase otherwise. No tenant name, path or server message reaches the client.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        Self.jsonResponse(status: status, message: httpReason ?? status.reasonPhrase)
+        var response = Self.jsonResponse(status: status, message: httpReason ?? status.reasonPhrase)
+        // A suspended tenant says when to come back, as TenantedVapor does.
+        if let seconds = retryAfterSeconds, let name = HTTPField.Name("Retry-After") {
+            response.headers[name] = "\(seconds)"
+        }
+        return response
     }
 
     /// A response with `{"error": message}`; `message` is one of ours, never client input.
