@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
+        .library(name: "MariaDBClient", targets: ["MariaDBClient"]),
+        .library(name: "TenantedMySQL", targets: ["TenantedMySQL"]),
+        .library(name: "TenantedFluentMySQL", targets: ["TenantedFluentMySQL"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     traits: [
@@ -149,12 +152,53 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // MariaDB Connector/C (Debian: libmariadb-dev), the C library under MariaDBClient.
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+        // A MySQL / MariaDB client over Connector/C: blocking calls on a thread pool, async API,
+        // prepared statements, typed rows. Knows no Tenanted.
+        .target(
+            name: "MariaDBClient",
+            dependencies: [
+                "CMariaDB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The MySQL / MariaDB store: a database per tenant. Knows no ORM.
+        .target(
+            name: "TenantedMySQL",
+            dependencies: [
+                "Tenanted", "MariaDBClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The MySQL store's Fluent adapter: an SQLKit dialect and FluentSQL's converters over the client.
+        .target(
+            name: "TenantedFluentMySQL",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The runnable example: `swift run tenanted-demo`.
         .executableTarget(
             name: "TenantedDemo",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
-                "TenantedFluentPostgres",
+                "TenantedFluentPostgres", "TenantedMySQL", "TenantedFluentMySQL",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -224,6 +268,19 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedMySQLTests",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedMySQL", "TenantedFluentMySQL", "MariaDBClient", "TenantedTestSupport",
+                "TenantedStoreConformance",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

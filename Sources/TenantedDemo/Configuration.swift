@@ -1,6 +1,8 @@
 import Foundation
 import Tenanted
+import TenantedFluentMySQL
 import TenantedFluentPostgres
+import TenantedMySQL
 import TenantedPostgres
 import TenantedFluentSQLite
 import TenantedSQLite
@@ -23,6 +25,10 @@ struct DemoOptions {
     var postgresServers: [PostgresServer] = []
     /// `TENANTED_POSTGRES_PREFIX`: the tenant database or schema name prefix. Default: `demo_`.
     var postgresPrefix = "demo_"
+    /// `TENANTED_MYSQL_URL` (`mysql://user:password@host:port/db`): the server of the MySQL store.
+    var mysqlURL: String?
+    /// `TENANTED_MYSQL_PREFIX`: the tenant database name prefix. Default: `demo_`.
+    var mysqlPrefix = "demo_"
 
     /// The stores the demo runs on.
     enum StoreKind: String, CaseIterable {
@@ -36,6 +42,8 @@ struct DemoOptions {
         /// A PostgreSQL schema per tenant over one shared pool, `SET LOCAL search_path` in every
         /// transaction: the schema layout that is safe behind PgBouncer's transaction pooling.
         case postgresSchemaShared = "postgres-schema-shared"
+        /// A MySQL or MariaDB database per tenant.
+        case mysql
     }
 
     /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
@@ -92,7 +100,14 @@ struct DemoOptions {
             }
             options.store = store
         }
-        if options.store != .sqlite {
+        if options.store == .mysql {
+            guard let url = environment["TENANTED_MYSQL_URL"], !url.isEmpty else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_STORE=mysql needs TENANTED_MYSQL_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
+            }
+            options.mysqlURL = url
+            if let prefix = environment["TENANTED_MYSQL_PREFIX"], !prefix.isEmpty { options.mysqlPrefix = prefix }
+            _ = try options.mysqlStore()  // reports a bad URL or prefix now, with exit status 64
+        } else if options.store != .sqlite {
             options.postgresServers = try postgresServers(environment)
             if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { options.postgresPrefix = prefix }
             _ = try options.postgresStore()  // reports a bad prefix now, with exit status 64
@@ -143,8 +158,13 @@ struct DemoOptions {
         let layout: PostgresStore.Layout = switch store {
         case .postgresDatabase: .databasePerTenant()
         case .postgresSchemaShared: .schemaPerTenant(.sharedPool)
-        case .postgresSchema, .sqlite: .schemaPerTenant()
+        case .postgresSchema, .sqlite, .mysql: .schemaPerTenant()
         }
         return try PostgresStore(configuration: .init(servers: postgresServers, layout: layout, prefix: postgresPrefix))
+    }
+
+    /// The MySQL store on ``mysqlURL``, for ``store`` `mysql`.
+    func mysqlStore() throws -> MySQLStore {
+        try MySQLStore(configuration: .init(url: mysqlURL ?? "", prefix: mysqlPrefix))
     }
 }

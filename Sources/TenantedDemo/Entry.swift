@@ -9,7 +9,7 @@ import TenantedSQLite
 import TenantedVapor
 import Vapor
 
-/// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL, `TENANTED_STORE`).
+/// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL or MySQL, `TENANTED_STORE`).
 ///
 /// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
 /// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move …`
@@ -56,6 +56,8 @@ enum TenantedDemo {
             tenancy = try use(try options.sqliteStore(), on: app, options)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
             tenancy = try use(try options.postgresStore(), on: app, options)
+        case .mysql:
+            tenancy = try use(try options.mysqlStore(), on: app, options)
         }
         app.asyncCommands.use(TenantsCommand(), as: "tenants")
         // Fluent's `migrate` runs without a tenant, so against the tenanted default it cannot work:

@@ -26,11 +26,16 @@ struct ModuleGraphTests {
             "NIOCore", "NIOPosix",
         ],
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
+        // The MariaDB client: Connector/C under a thread pool. Knows no Tenanted.
+        "CMariaDB": [],
+        "MariaDBClient": ["CMariaDB", "NIOCore", "NIOPosix"],
+        "TenantedMySQL": ["Tenanted", "MariaDBClient", "NIOCore", "NIOPosix"],
+        "TenantedFluentMySQL": ["Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
-            "TenantedVapor", "Vapor", "Fluent", "FluentKit", "NIOCore",
+            "TenantedMySQL", "TenantedFluentMySQL", "TenantedVapor", "Vapor", "Fluent", "FluentKit", "NIOCore",
         ],
     ]
 

@@ -12,12 +12,23 @@ struct CrossProcessTests {
     static let secondPostgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// The stores to run against: SQLite always, PostgreSQL when its URL is set (else the skip is said).
+    static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The stores to run against: SQLite always, PostgreSQL and MySQL when their URLs are set (else
+    /// the skip is said).
     static let stores: [String] = {
-        guard postgresURL != nil else {
+        var stores = ["sqlite"]
+        if postgresURL != nil {
+            stores += ["postgres-database", "postgres-schema", "postgres-schema-shared"]
+        } else {
             print("CrossProcessTests: TENANTED_POSTGRES_URL is not set: the PostgreSQL cases are skipped")
-            return ["sqlite"]
         }
-        return ["sqlite", "postgres-database", "postgres-schema", "postgres-schema-shared"]
+        if mysqlURL != nil {
+            stores.append("mysql")
+        } else {
+            print("CrossProcessTests: TENANTED_MYSQL_URL is not set: the MySQL cases are skipped")
+        }
+        return stores
     }()
 
     /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
@@ -31,7 +42,10 @@ struct CrossProcessTests {
         init(store: String, servers: [String: String]? = nil) throws {
             directory = try TemporaryDirectory()
             var environment = ["TENANTED_STORE": store]
-            if store != "sqlite" {
+            if store == "mysql" {
+                environment["TENANTED_MYSQL_PREFIX"] = "x" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
+                environment["TENANTED_MYSQL_URL"] = CrossProcessTests.mysqlURL ?? ""
+            } else if store != "sqlite" {
                 environment["TENANTED_POSTGRES_PREFIX"] = "x" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
                 if let servers {
                     environment["TENANTED_POSTGRES_SERVERS"] = servers.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")

@@ -19,6 +19,22 @@ import Testing
         try await everyRoute(store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
     }
 
+    static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant).
+    @Test(.enabled(if: Self.mysqlURL != nil, "TENANTED_MYSQL_URL is not set: MySQL demo tests skipped"))
+    func everyRouteWorksOnMySQL() async throws {
+        let environment = [
+            "TENANTED_STORE": "mysql",
+            "TENANTED_MYSQL_URL": try #require(Self.mysqlURL),
+            "TENANTED_MYSQL_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
+        ]
+        try await withDemoServer(environment: environment) { server in
+            try await exerciseEveryRoute(server)
+            for name in ["acme", "globex"] { try await server.tenancy.destroyTenant(TenantID(name)) }
+        }
+    }
+
     static let pgbouncerTransactionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_TRANSACTION_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// Behind PgBouncer in transaction pooling (`ignore_startup_parameters = search_path`): the
