@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MariaDBClient", targets: ["MariaDBClient"]),
         .library(name: "TenantedMySQL", targets: ["TenantedMySQL"]),
         .library(name: "TenantedFluentMySQL", targets: ["TenantedFluentMySQL"]),
+        .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
     ],
     traits: [
@@ -82,7 +83,6 @@ let package = Package(
             dependencies: [
                 "Tenanted",
                 .product(name: "FluentKit", package: "fluent-kit"),
-                .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +145,6 @@ let package = Package(
                 .product(name: "FluentPostgresDriver", package: "fluent-postgres-driver"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -164,7 +163,6 @@ let package = Package(
             name: "MariaDBClient",
             dependencies: [
                 "CMariaDB",
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -191,6 +189,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Swift Testing traits for users' own tests: a throwaway tenancy per suite, a tenant per test.
+        .target(
+            name: "TenantedTesting",
+            dependencies: ["Tenanted"],
             swiftSettings: strictSettings
         ),
         // The runnable example: `swift run tenanted-demo`.
@@ -238,7 +242,7 @@ let package = Package(
         .testTarget(
             name: "TenantedSQLiteTests",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedTestSupport",
+                "Tenanted", "TenantedSQLite", "TenantedTestSupport", "TenantedTesting",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

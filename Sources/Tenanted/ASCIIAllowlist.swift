@@ -24,6 +24,8 @@ package struct ASCIIAllowlist: Sendable {
     package static let hostLabel = ASCIIAllowlist(uppercase: true, others: "-")
     /// A name of configuration: letters of either case, digits, `-` and `_`.
     package static let name = ASCIIAllowlist(uppercase: true, others: "-_")
+    /// A tenant file's name: letters of either case, digits, `.`, `-` and `_` (``TenantFileKey`` adds its rules).
+    package static let fileKey = ASCIIAllowlist(uppercase: true, others: ".-_")
     /// A lowercase SQL identifier part: lowercase letters, digits and `_`.
     package static let lowercaseIdentifier = ASCIIAllowlist(uppercase: false, others: "_")
 

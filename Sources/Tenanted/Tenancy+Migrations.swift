@@ -12,12 +12,16 @@ extension Tenancy {
     ///   tenancy has no migrator.
     @discardableResult
     public func migrate(_ tenant: TenantID) async throws -> [String] {
-        let migrator = try requireMigrator()
+        let backend = try migratingBackend()
+        let hooks = configuration.hooks
         let applied = try await withOwnPool(tenant) { pool in
-            let pending = try await migrator.pendingMigrations(on: pool, tenant: tenant)
-            return pending.isEmpty ? [] : try await migrator.migrate(pool, tenant: tenant)
+            let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
+            if pending.isEmpty { return [String]() }
+            try await TenancyHooks.run(hooks.beforeMigrate, tenant)
+            return try await backend.migrate(pool, tenant: tenant)
         }
         if applied.isEmpty { return [] }
+        for hook in hooks.afterMigrate { try await hook(tenant, applied) }
         metrics.migrated.increment(by: applied.count)
         logger.info("migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
         delegate.tenantMigrated(tenant, migrations: applied)
@@ -37,9 +41,9 @@ extension Tenancy {
     ///   tenancy has no migrator or its migrator cannot roll back.
     @discardableResult
     public func rollback(_ tenant: TenantID) async throws -> [String] {
-        let migrator = try requireMigrator()
+        let backend = try migratingBackend()
         let reverted = try await withOwnPool(tenant) { pool in
-            try await migrator.revertLastBatch(pool, tenant: tenant)
+            try await backend.revertLastBatch(pool, tenant: tenant)
         }
         if !reverted.isEmpty {
             logger.info("rolled back tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(reverted.count)"])
@@ -56,7 +60,7 @@ extension Tenancy {
         maximumConcurrency: Int? = nil,
         progress: (@Sendable (MigrationProgress) -> Void)? = nil
     ) async throws -> MigrationReport {
-        _ = try requireMigrator()
+        _ = try migratingBackend()
         return try await eachTenantReport(maximumConcurrency: maximumConcurrency, progress: progress) { tenant in
             let reverted = try await self.rollback(tenant)
             return reverted.isEmpty ? .current : .reverted(reverted)
@@ -67,12 +71,12 @@ extension Tenancy {
     ///
     /// Reads the migration log only, on a pool of its own (so it works on a stale tenant too).
     public func migrationStatus(_ tenant: TenantID) async throws -> MigrationStatus {
-        let migrator = try requireMigrator()
+        let backend = try migratingBackend()
         return try await withOwnPool(tenant) { pool in
             MigrationStatus(
                 tenant: tenant,
-                applied: try await migrator.appliedMigrations(on: pool, tenant: tenant),
-                pending: try await migrator.pendingMigrations(on: pool, tenant: tenant)
+                applied: try await backend.appliedMigrations(on: pool, tenant: tenant),
+                pending: try await backend.pendingMigrations(on: pool, tenant: tenant)
             )
         }
     }
@@ -82,17 +86,17 @@ extension Tenancy {
     /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
     private func withOwnPool<Result: Sendable>(
         _ tenant: TenantID,
-        _ body: (Store.Pool) async throws -> Result
+        _ body: (any Sendable) async throws -> Result
     ) async throws -> Result {
         // Registered with the registry, so a destroy of the tenant in this process waits for it.
         try await pools.withOperation(on: tenant) {
-            let pool = try await store.open(tenant)
+            let pool = try await backend.open(tenant)
             do {
                 let result = try await body(pool)
-                await store.close(pool)
+                await backend.close(pool)
                 return result
             } catch {
-                await store.close(pool)
+                await backend.close(pool)
                 throw TenantedError.migration(tenant, error)
             }
         }
@@ -134,18 +138,18 @@ extension Tenancy {
         maximumConcurrency: Int? = nil,
         progress: (@Sendable (MigrationProgress) -> Void)? = nil
     ) async throws -> MigrationReport {
-        _ = try requireMigrator()
+        _ = try migratingBackend()
         return try await eachTenantReport(maximumConcurrency: maximumConcurrency, progress: progress) { tenant in
             let applied = try await self.migrate(tenant)
             return applied.isEmpty ? .current : .migrated(applied)
         }
     }
 
-    private func requireMigrator() throws(TenantedError) -> any TenantMigrator<Store.Pool> {
-        guard let migrator else {
+    private func migratingBackend() throws(TenantedError) -> any TenancyBackend {
+        guard backend.hasMigrator else {
             throw TenantedError(.invalidConfiguration, "this Tenancy has no migrator; pass one to Tenancy(store:migrator:)")
         }
-        return migrator
+        return backend
     }
 }
 

@@ -15,41 +15,58 @@ public import ServiceLifecycle
 ///
 /// `Tenancy` is a ServiceLifecycle `Service`: run it in your `ServiceGroup` so idle pools are swept
 /// and every pool is closed on graceful shutdown, or call ``shutdown()`` yourself.
-public final class Tenancy<Store: TenantStore>: Service, Sendable {
+///
+/// It is not generic: the store's type is erased inside, so an application keeps one `Tenancy`
+/// wherever it keeps things (Vapor's `Application`, a Hummingbird context, a command). Reach the
+/// current tenant's pool with its type: ``currentPool(as:)``.
+public final class Tenancy: Service, Sendable {
     /// Options of a ``Tenancy``.
     public struct Configuration: Sendable {
         /// Sizes and timeouts of the pool registry. Default: 50 open pools, see ``TenantPools/Configuration``.
-        public var pools: TenantPools<Store.Pool>.Configuration
+        public var pools: TenantPools<any Sendable>.Configuration
         /// Apply pending migrations when a tenant's pool opens, instead of throwing
         /// ``TenantedError/Code/pendingMigrations``. Default: `false` (a stale schema is an error).
         public var autoMigrate: Bool
         /// Tenants processed at once by ``Tenancy/migrateAll(maximumConcurrency:progress:)`` and
         /// ``Tenancy/forEachTenant(maximumConcurrency:_:)`` when the call does not say. Default: 4.
         public var defaultConcurrency: Int
+        /// Code of yours around create, destroy, migrate and entering a tenant. Default: none.
+        public var hooks: TenancyHooks
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
-            pools: TenantPools<Store.Pool>.Configuration = .init(),
+            pools: TenantPools<any Sendable>.Configuration = .init(),
             autoMigrate: Bool = false,
-            defaultConcurrency: Int = 4
+            defaultConcurrency: Int = 4,
+            hooks: TenancyHooks = .init()
         ) {
             self.pools = pools
             self.autoMigrate = autoMigrate
             self.defaultConcurrency = defaultConcurrency
+            self.hooks = hooks
         }
     }
 
-    /// Runs on a new tenant after its migrations, inside the tenant's scope, before it becomes visible.
-    public typealias Seed = @Sendable (TenantID, Store.Pool) async throws -> Void
+    /// Where the tenants' databases live; cast it to the store's type for store-specific API.
+    public var store: any TenantStore { backend.store }
+    /// The store as its own type, for store-specific API (paths, servers, event loops).
+    ///
+    /// ```swift
+    /// let path = try tenancy.store(as: SQLiteStore.self).databasePath(for: acme)
+    /// ```
+    /// - Throws: ``TenantedError/Code/misuse`` when the store is not a `Store`.
+    public func store<Store: TenantStore>(as type: Store.Type) throws(TenantedError) -> Store {
+        guard let store = backend.store as? Store else {
+            throw TenantedError(.misuse, "store(as: \(Store.self).self): this Tenancy's store is \(Swift.type(of: backend.store))")
+        }
+        return store
+    }
 
-    /// Where the tenants' databases live.
-    public let store: Store
     /// The registry of open pools.
-    public let pools: TenantPools<Store.Pool>
+    public let pools: TenantPools<any Sendable>
     /// The options in force.
     public let configuration: Configuration
-    let migrator: (any TenantMigrator<Store.Pool>)?
-    let seed: Seed?
+    let backend: any TenancyBackend
     let delegate: any TenancyDelegate
     let logger: Logger
     let metrics: TenancyMetrics
@@ -65,11 +82,11 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     ///   - logger: for Tenanted's own log lines.
     ///   - metricsFactory: where metrics go. Default: the bootstrapped `MetricsSystem`.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` for an out-of-range option.
-    public init(
+    public init<Store: TenantStore>(
         store: Store,
         configuration: Configuration = .init(),
         migrator: (any TenantMigrator<Store.Pool>)? = nil,
-        seed: Seed? = nil,
+        seed: TenantSeed<Store.Pool>? = nil,
         delegate: any TenancyDelegate = NoTenancyDelegate(),
         logger: Logger = Logger(label: "tenanted"),
         metricsFactory: any MetricsFactory = MetricsSystem.factory
@@ -77,38 +94,40 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         if configuration.defaultConcurrency < 1 {
             throw TenantedError(.invalidConfiguration, "defaultConcurrency must be at least 1, got \(configuration.defaultConcurrency)")
         }
-        self.store = store
+        let backend = TypedBackend(typedStore: store, migrator: migrator, typedSeed: seed)
+        self.backend = backend
         self.configuration = configuration
-        self.migrator = migrator
-        self.seed = seed
         self.delegate = delegate
         self.logger = logger
         self.metrics = TenancyMetrics(factory: metricsFactory)
         let autoMigrate = configuration.autoMigrate
+        let hooks = configuration.hooks
         self.pools = try TenantPools(
             configuration: configuration.pools,
             delegate: delegate,
             logger: logger,
             metricsFactory: metricsFactory,
-            open: { [store, migrator, delegate, logger] tenant in
-                let pool = try await store.open(tenant)
-                guard let migrator else { return pool }
+            open: { [delegate, logger] tenant in
+                let pool = try await backend.open(tenant)
+                guard backend.hasMigrator else { return pool }
                 do {
-                    let pending = try await migrator.pendingMigrations(on: pool, tenant: tenant)
+                    let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
                     if let first = pending.first {
                         guard autoMigrate else { throw TenantedError.pending(tenant, first: first, count: pending.count) }
-                        let applied = try await migrator.migrate(pool, tenant: tenant)
+                        try await TenancyHooks.run(hooks.beforeMigrate, tenant)
+                        let applied = try await backend.migrate(pool, tenant: tenant)
+                        for hook in hooks.afterMigrate { try await hook(tenant, applied) }
                         logger.info("auto-migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
                         delegate.tenantMigrated(tenant, migrations: applied)
                     }
                     return pool
                 } catch {
-                    await store.close(pool)
+                    await backend.close(pool)
                     throw error
                 }
             },
-            close: { [store] pool in await store.close(pool) },
-            isCurrent: { [store] pool in store.isCurrent(pool) }
+            close: { pool in await backend.close(pool) },
+            isCurrent: { pool in backend.isCurrent(pool) }
         )
     }
 
@@ -123,11 +142,11 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     /// - Throws: ``TenantedError/Code/switchProhibited`` when a different tenant's scope prohibits
     ///   switching, ``TenantedError/Code/tenantNotFound`` for a tenant that does not exist,
     ///   ``TenantedError/Code/pendingMigrations`` for a stale schema, or what `body` throws.
-    public func withTenant<Result>(
+    public func withTenant<Result, Failure: Error>(
         _ tenant: TenantID,
         prohibitingSwitches: Bool = false,
         isolation: isolated (any Actor)? = #isolation,
-        _ body: () async throws -> Result
+        _ body: () async throws(Failure) -> Result
     ) async throws -> Result {
         var context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
         if let lease = context.lease, pools.pool(of: lease) != nil {
@@ -136,21 +155,28 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         let lease = try await pools.lease(tenant)
         defer { lease.release() }
         context.lease = lease
-        return try await Tenant.with(context, isolation: isolation, body)
+        let onEnter = configuration.hooks.onEnter
+        if onEnter.isEmpty { return try await Tenant.with(context, isolation: isolation, body) }
+        return try await Tenant.with(context, isolation: isolation) {
+            try await TenancyHooks.run(onEnter, tenant)
+            return try await body()
+        }
     }
 
-    /// The current tenant's pool, from the lease of the enclosing ``withTenant(_:prohibitingSwitches:isolation:_:)``.
+    /// The current tenant's pool, from the lease of the enclosing ``withTenant(_:prohibitingSwitches:isolation:_:)``,
+    /// as the store's pool type.
     ///
     /// ```swift
     /// try await tenancy.withTenant(acme) {
-    ///     let pool = try tenancy.currentPool()
+    ///     let pool = try tenancy.currentPool(as: SQLitePool.self)
     /// }
     /// ```
     ///
     /// - Throws: ``TenantedError/Code/noTenant`` outside a tenant scope, or inside one that was not
     ///   entered through this tenancy (so holds no lease on its pool), or whose lease has ended (a
-    ///   `Task {}` that outlived its scope).
-    public func currentPool() throws(TenantedError) -> Store.Pool {
+    ///   `Task {}` that outlived its scope); ``TenantedError/Code/misuse`` when `type` is not the
+    ///   store's pool type.
+    public func currentPool<Pool: Sendable>(as type: Pool.Type = Pool.self) throws(TenantedError) -> Pool {
         let tenant = try Tenant.require()
         guard let lease = Tenant.lease, let pool = pools.pool(of: lease) else {
             throw TenantedError(
@@ -160,7 +186,10 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
                 tenant: tenant
             )
         }
-        return pool
+        guard let typed = pool as? Pool else {
+            throw TenantedError(.misuse, "currentPool(as: \(Pool.self).self): this Tenancy's pools are \(backend.poolType)", tenant: tenant)
+        }
+        return typed
     }
 
     /// Runs `body` once per tenant, each inside its own ``withTenant(_:prohibitingSwitches:isolation:_:)`` scope
@@ -193,21 +222,23 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     @discardableResult
     public func createTenant(_ tenant: TenantID, ifNotExists: Bool = false) async throws -> Bool {
         if ifNotExists, try await store.exists(tenant) { return false }
+        try await TenancyHooks.run(configuration.hooks.beforeCreate, tenant)
+        let backend = self.backend
         do {
-            try await store.create(tenant) { pool in
+            try await backend.create(tenant) { pool in
                 let lease = TenantLease(tenant: tenant, pool: pool, owner: ObjectIdentifier(pools)) {}
                 let context = TenantContext(tenant: tenant, lease: lease, prohibitsSwitching: true)
                 try await Tenant.with(context) {
-                    if let migrator {
+                    if backend.hasMigrator {
                         let applied: [String]
                         do {
-                            applied = try await migrator.migrate(pool, tenant: tenant)
+                            applied = try await backend.migrate(pool, tenant: tenant)
                         } catch {
                             throw TenantedError.migration(tenant, error)
                         }
                         if !applied.isEmpty { delegate.tenantMigrated(tenant, migrations: applied) }
                     }
-                    try await seed?(tenant, pool)
+                    try await backend.seed(tenant, pool: pool)
                 }
             }
         } catch let error as TenantedError where error.code == .tenantExists && ifNotExists {
@@ -216,6 +247,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
         metrics.created.increment()
         logger.info("created tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantCreated(tenant)
+        try await TenancyHooks.run(configuration.hooks.afterCreate, tenant)
         return true
     }
 
@@ -228,13 +260,16 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
     /// activerecord-tenanted, where it is a no-op): a destroy that deletes nothing is usually a typo,
     /// and saying so is cheaper than finding out later.
     public func destroyTenant(_ tenant: TenantID) async throws {
+        let hooks = configuration.hooks
         try await pools.closing(tenant) {
             guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "destroyTenant") }
+            try await TenancyHooks.run(hooks.beforeDestroy, tenant)
             try await store.destroy(tenant)
         }
         metrics.destroyed.increment()
         logger.info("destroyed tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         delegate.tenantDestroyed(tenant)
+        try await TenancyHooks.run(hooks.afterDestroy, tenant)
     }
 
     /// Whether `tenant` exists and is completely created.
@@ -292,7 +327,7 @@ public final class Tenancy<Store: TenantStore>: Service, Sendable {
 
     private func placingStore(_ operation: String) throws(TenantedError) -> any TenantPlacingStore {
         guard let store = store as? any TenantPlacingStore else {
-            throw TenantedError(.invalidConfiguration, "\(operation): \(Store.self) keeps every tenant in one place and cannot move tenants")
+            throw TenantedError(.invalidConfiguration, "\(operation): \(type(of: store)) keeps every tenant in one place and cannot move tenants")
         }
         return store
     }

@@ -85,11 +85,11 @@ package struct TenantContext: Sendable {
 /// This overload sets only the tenant's name; the database layer opens (or finds) the tenant's pool
 /// on first use. Use ``Tenancy/withTenant(_:prohibitingSwitches:isolation:_:)`` to hold a lease on the pool for
 /// the whole scope.
-public func withTenant<Result>(
+public func withTenant<Result, Failure: Error>(
     _ tenant: TenantID,
     prohibitingSwitches: Bool = false,
     isolation: isolated (any Actor)? = #isolation,
-    _ body: () async throws -> Result
+    _ body: () async throws(Failure) -> Result
 ) async throws -> Result {
     let context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
     return try await Tenant.with(context, isolation: isolation, body)
@@ -98,10 +98,10 @@ public func withTenant<Result>(
 /// Runs `body` synchronously as tenant `tenant` and returns its value.
 ///
 /// The synchronous twin of ``withTenant(_:prohibitingSwitches:isolation:_:)``.
-public func withTenant<Result>(
+public func withTenant<Result, Failure: Error>(
     _ tenant: TenantID,
     prohibitingSwitches: Bool = false,
-    _ body: () throws -> Result
+    _ body: () throws(Failure) -> Result
 ) throws -> Result {
     let context = try Tenant.entering(tenant, prohibitingSwitches: prohibitingSwitches)
     return try Tenant.with(context, body)

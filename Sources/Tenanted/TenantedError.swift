@@ -33,6 +33,8 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
             case poolLimitReached
             case badReference
             case misuse
+            case badFileName
+            case fileNotFound
         }
 
         private let base: Base
@@ -69,6 +71,10 @@ public struct TenantedError: Error, Sendable, CustomStringConvertible, CustomDeb
         /// (a model without `@TenantOrigin` asked for its tenant, the tenant's writer asked for again
         /// inside a transaction that holds it).
         public static let misuse = Code(.misuse)
+        /// A tenant file's name is not allowed (``TenantFileKey``).
+        public static let badFileName = Code(.badFileName)
+        /// The current tenant has no file of that name.
+        public static let fileNotFound = Code(.fileNotFound)
 
 
         public var description: String { base.rawValue }

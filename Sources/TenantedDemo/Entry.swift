@@ -50,7 +50,7 @@ enum TenantedDemo {
     }
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
-        let tenancy: any AnyTenancy
+        let tenancy: Tenancy
         switch options.store {
         case .sqlite:
             tenancy = try use(try options.sqliteStore(), on: app, options)
@@ -84,13 +84,13 @@ enum TenantedDemo {
     }
 
     /// Registers a tenancy over `store` with the demo's migrations.
-    static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy<Store> {
+    static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy {
         let migrations = TenantMigrations()
         migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
-        var configuration = Tenancy<Store>.Configuration()
+        var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)
-        app.tenanted.use(tenancy)
+        try app.tenanted.use(tenancy)
         return tenancy
     }
 

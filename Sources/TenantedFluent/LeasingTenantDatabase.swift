@@ -10,13 +10,14 @@ import Tenanted
 /// A missing tenant fails each operation with ``Tenanted/TenantedError/Code/tenantNotFound``; inside
 /// a scope of another tenant that prohibits switching, with ``Tenanted/TenantedError/Code/switchProhibited``.
 struct LeasingTenantDatabase<Store: FluentTenantStore>: TenantBoundDatabase, SQLDatabase {
-    let tenancy: Tenancy<Store>
+    let tenancy: Tenancy
+    let store: Store
     let tenantID: TenantID
     let context: DatabaseContext
 
     var tenant: TenantID? { tenantID }
     var inTransaction: Bool { false }
-    var dialect: any SQLDialect { tenancy.store.sqlDialect }
+    var dialect: any SQLDialect { store.sqlDialect }
 
     func execute(query: DatabaseQuery, onOutput: @escaping @Sendable (any DatabaseOutput) -> Void) -> EventLoopFuture<Void> {
         leasing { try await $0.execute(query: query, onOutput: onOutput).get() }
@@ -49,11 +50,11 @@ struct LeasingTenantDatabase<Store: FluentTenantStore>: TenantBoundDatabase, SQL
 
     /// Runs `body` on the tenant's own database, inside a scope that leases its pool.
     private func leasing<Value: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> Value) -> EventLoopFuture<Value> {
-        let tenancy = self.tenancy, tenant = self.tenantID, context = self.context
+        let tenancy = self.tenancy, store = self.store, tenant = self.tenantID, context = self.context
         return eventLoop.makeFutureWithTask {
             try await tenancy.withTenant(tenant) {
-                let pool = try tenancy.currentPool()
-                return try await body(tenancy.store.makeDatabase(for: pool, tenant: tenant, context: context))
+                let pool = try tenancy.currentPool(as: Store.Pool.self)
+                return try await body(store.makeDatabase(for: pool, tenant: tenant, context: context))
             }
         }
     }

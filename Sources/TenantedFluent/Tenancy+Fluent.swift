@@ -2,7 +2,7 @@ public import FluentKit
 import Logging
 public import Tenanted
 
-extension Tenancy where Store: FluentTenantStore {
+extension Tenancy {
     /// Creates a tenancy whose tenants are migrated with Fluent.
     ///
     /// ```swift
@@ -13,11 +13,11 @@ extension Tenancy where Store: FluentTenantStore {
     /// ```
     ///
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for an out-of-range option.
-    public convenience init(
+    public convenience init<Store: FluentTenantStore>(
         store: Store,
         migrations: TenantMigrations,
         configuration: Configuration = .init(),
-        seed: Seed? = nil,
+        seed: TenantSeed<Store.Pool>? = nil,
         delegate: any TenancyDelegate = NoTenancyDelegate(),
         logger: Logger = Logger(label: "tenanted")
     ) throws(TenantedError) {

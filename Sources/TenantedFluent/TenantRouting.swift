@@ -37,18 +37,49 @@ extension DatabaseConfigurationFactory {
     /// every pool is closed once its leases end. `Databases` makes the driver on first use and shuts
     /// down only drivers it made, so also run `tenancy` in your `ServiceGroup` or call
     /// `tenancy.shutdown()` (idempotent).
-    public static func tenanted<Store: FluentTenantStore>(_ tenancy: Tenancy<Store>) -> Self {
-        .init { TenantRoutingConfiguration(tenancy: tenancy) }
+    ///
+    /// A tenancy whose store has no Fluent adapter (import `TenantedFluentSQLite` or
+    /// `TenantedFluentPostgres` for the built-in stores) gives a database whose every operation
+    /// fails with ``Tenanted/TenantedError/Code/misuse``; ``Tenanted/Tenancy/requireFluentStore()``
+    /// says so at configuration time.
+    public static func tenanted(_ tenancy: Tenancy) -> Self {
+        .init {
+            do throws(TenantedError) {
+                return try routingConfiguration(tenancy, store: tenancy.requireFluentStore())
+            } catch {
+                return UnroutableConfiguration(error: error)
+            }
+        }
+    }
+
+    private static func routingConfiguration<Store: FluentTenantStore>(_ tenancy: Tenancy, store: Store) -> any DatabaseConfiguration {
+        TenantRoutingConfiguration(tenancy: tenancy, store: store)
+    }
+}
+
+extension Tenancy {
+    /// The tenancy's store as a ``FluentTenantStore``.
+    /// - Throws: ``Tenanted/TenantedError/Code/misuse`` when the store has no Fluent adapter.
+    public func requireFluentStore() throws(TenantedError) -> any FluentTenantStore {
+        guard let store = store as? any FluentTenantStore else {
+            throw TenantedError(
+                .misuse,
+                "\(type(of: store)) has no Fluent adapter; import its Fluent module "
+                    + "(TenantedFluentSQLite, TenantedFluentPostgres) where the tenancy is configured"
+            )
+        }
+        return store
     }
 }
 
 /// The routing configuration registered by ``FluentKit/DatabaseConfigurationFactory/tenanted(_:)``.
 struct TenantRoutingConfiguration<Store: FluentTenantStore>: DatabaseConfiguration {
-    let tenancy: Tenancy<Store>
+    let tenancy: Tenancy
+    let store: Store
     /// Model middleware registered with `databases.middleware.use(_:on:)`.
     var middleware: [any AnyModelMiddleware] = []
 
     func makeDriver(for databases: Databases) -> any DatabaseDriver {
-        TenantRoutingDriver(tenancy: tenancy)
+        TenantRoutingDriver(tenancy: tenancy, store: store)
     }
 }

@@ -5,29 +5,30 @@ import SQLKit
 import Tenanted
 
 struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
-    let tenancy: Tenancy<Store>
+    let tenancy: Tenancy
+    let store: Store
 
     func makeDatabase(with context: DatabaseContext) -> any Database {
-        let tenancy = self.tenancy
+        let tenancy = self.tenancy, store = self.store
         let tenantContext = { (tenant: TenantID) in
             TenantDatabaseConfiguration.context(
-                for: tenant, appMiddleware: context.configuration.middleware, dialect: tenancy.store.sqlDialect,
+                for: tenant, appMiddleware: context.configuration.middleware, dialect: store.sqlDialect,
                 logger: context.logger, eventLoop: context.eventLoop, history: context.history, pageSizeLimit: context.pageSizeLimit
             )
         }
-        if let lease = Tenant.lease, let pool = tenancy.pools.pool(of: lease) {
-            return tenancy.store.makeDatabase(for: pool, tenant: lease.tenant, context: tenantContext(lease.tenant))
+        if let lease = Tenant.lease, let pool = tenancy.pools.pool(of: lease) as? Store.Pool {
+            return store.makeDatabase(for: pool, tenant: lease.tenant, context: tenantContext(lease.tenant))
         }
         if let tenant = Tenant.current {
-            return LeasingTenantDatabase(tenancy: tenancy, tenantID: tenant, context: tenantContext(tenant))
+            return LeasingTenantDatabase(tenancy: tenancy, store: store, tenantID: tenant, context: tenantContext(tenant))
         }
         switch Self.loggerTenant(context.logger) {
         case .none:
-            return NoTenantDatabase(context: context, dialect: tenancy.store.sqlDialect, error: .noTenant("database access"))
+            return NoTenantDatabase(context: context, dialect: store.sqlDialect, error: .noTenant("database access"))
         case .invalid(let error):
-            return NoTenantDatabase(context: context, dialect: tenancy.store.sqlDialect, error: error)
+            return NoTenantDatabase(context: context, dialect: store.sqlDialect, error: error)
         case .tenant(let tenant):
-            return LeasingTenantDatabase(tenancy: tenancy, tenantID: tenant, context: tenantContext(tenant))
+            return LeasingTenantDatabase(tenancy: tenancy, store: store, tenantID: tenant, context: tenantContext(tenant))
         }
     }
 

@@ -19,12 +19,12 @@ extension SQLiteStore {
             let children: [(String, [Substring])]
             if let pattern = patterns[index] {
                 let entries: [String]
-                do {
-                    entries = try FileManager.default.contentsOfDirectory(atPath: directory)
-                } catch {
-                    // A missing directory holds no tenants; an unreadable one must not hide them.
-                    guard FileManager.default.fileExists(atPath: directory) else { return }
-                    throw TenantedError(.storeFailure, "cannot list the tenants' directory", underlying: error, detail: directory)
+                switch DirectoryListing.read(directory) {
+                case .names(let names): entries = names
+                // A missing directory holds no tenants; an unreadable one must not hide them.
+                case .missing: return
+                case .failed(let code):
+                    throw TenantedError(.storeFailure, "cannot list the tenants' directory (errno \(code))", detail: directory)
                 }
                 children = entries.compactMap { entry in
                     guard let match = try? pattern.wholeMatch(in: entry) else { return nil }

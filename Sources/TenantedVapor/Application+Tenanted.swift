@@ -13,7 +13,7 @@ extension Application {
         let application: Application
 
         struct Key: StorageKey {
-            typealias Value = any AnyTenancy
+            typealias Value = Tenancy
         }
 
         /// Makes `tenancy` the application's: registers its routing database as the **default**
@@ -25,7 +25,10 @@ extension Application {
         /// instead of silently leaving every tenant behind.
         ///
         /// - Parameter id: the routing database's ID. Default: `.tenanted`.
-        public func use<Store: FluentTenantStore>(_ tenancy: Tenancy<Store>, as id: DatabaseID = .tenanted) {
+        /// - Throws: ``Tenanted/TenantedError/Code/misuse`` when the tenancy's store has no Fluent
+        ///   adapter (import `TenantedFluentSQLite` or `TenantedFluentPostgres`).
+        public func use(_ tenancy: Tenancy, as id: DatabaseID = .tenanted) throws(TenantedError) {
+            _ = try tenancy.requireFluentStore()
             application.storage[Key.self] = tenancy
             application.databases.use(.tenanted(tenancy), as: id, isDefault: true)
             application.lifecycle.use(TenancyLifecycle(tenancy: tenancy))
@@ -36,11 +39,11 @@ extension Application {
         }
 
         /// The configured tenancy, or `nil`.
-        public var tenancy: (any AnyTenancy)? { application.storage[Key.self] }
+        public var tenancy: (Tenancy)? { application.storage[Key.self] }
 
         /// The configured tenancy.
         /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when `use(_:as:)` was not called.
-        public func requireTenancy() throws -> any AnyTenancy {
+        public func requireTenancy() throws -> Tenancy {
             guard let tenancy else {
                 throw TenantedError(.invalidConfiguration, "no tenancy configured; call app.tenanted.use(tenancy) first")
             }
@@ -51,7 +54,7 @@ extension Application {
 
 /// Shuts the tenancy down when the application shuts down.
 struct TenancyLifecycle: LifecycleHandler {
-    let tenancy: any AnyTenancy
+    let tenancy: Tenancy
 
     func shutdownAsync(_ application: Application) async {
         await tenancy.shutdown()

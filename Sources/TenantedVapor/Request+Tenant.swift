@@ -13,7 +13,7 @@ struct TenantStorageKey: StorageKey {
 
 /// The tenancy the middleware resolved the request's tenant in.
 struct TenancyStorageKey: StorageKey {
-    typealias Value = any AnyTenancy
+    typealias Value = Tenancy
 }
 
 extension Request {

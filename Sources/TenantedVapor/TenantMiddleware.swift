@@ -31,7 +31,7 @@ import Logging
 /// metadata and leases the tenant per query, so queries still reach the right tenant, but
 /// `Tenant.current` is `nil` in the handler and code that needs it fails closed with `noTenant`.
 public struct TenantMiddleware: AsyncMiddleware {
-    let tenancy: (any AnyTenancy)?
+    let tenancy: (Tenancy)?
     let resolver: TenantResolver
 
     /// A middleware using the tenancy configured with `app.tenanted.use(_:)`.
@@ -41,7 +41,7 @@ public struct TenantMiddleware: AsyncMiddleware {
     }
 
     /// A middleware for an explicit tenancy.
-    public init(tenancy: any AnyTenancy, resolver: TenantResolver) {
+    public init(tenancy: Tenancy, resolver: TenantResolver) {
         self.tenancy = tenancy
         self.resolver = resolver
     }
@@ -75,9 +75,9 @@ public struct TenantMiddleware: AsyncMiddleware {
     /// of the pending migrations and the command that applies them. The client gets only
     /// "Service Unavailable"; Vapor's `ErrorMiddleware` logs no more than that.
     ///
-    /// The names come from the tenant's migration log (``Tenanted/AnyTenancy/migrationStatus(_:)``,
+    /// The names come from the tenant's migration log (``Tenanted/Tenancy/migrationStatus(_:)``,
     /// on a pool of its own): a read per failed request, only while the tenant is behind.
-    static func logPendingMigrations(_ error: TenantedError, of tenant: TenantID, in tenancy: any AnyTenancy, logger: Logger) async {
+    static func logPendingMigrations(_ error: TenantedError, of tenant: TenantID, in tenancy: Tenancy, logger: Logger) async {
         let pending = (try? await tenancy.migrationStatus(tenant).pending) ?? []
         // Without the names (the log could not be read), the error's own message: the first name and the count.
         let what = pending.isEmpty

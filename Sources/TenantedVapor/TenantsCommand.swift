@@ -5,7 +5,7 @@ public import Vapor
 /// The `tenants` command group: `list`, `create`, `destroy`, `migrate`, `rollback`, `status`, `move`.
 ///
 /// ```swift
-/// app.tenanted.use(tenancy)
+/// try app.tenanted.use(tenancy)
 /// app.asyncCommands.use(TenantsCommand(), as: "tenants")
 /// ```
 ///

@@ -156,7 +156,7 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
     /// Many tasks over more tenants than the registry may keep open: pools are evicted and reopened
     /// under load, and not one acknowledged write is lost or lands in another tenant.
     package func evictionUnderLoad() async throws {
-        let pools = TenantPools<Store.Pool>.Configuration(maximumOpenPools: 2, maximumOverflow: 2, overflowTimeout: .seconds(60))
+        let pools = TenantPools<any Sendable>.Configuration(maximumOpenPools: 2, maximumOverflow: 2, overflowTimeout: .seconds(60))
         try await withFixture(configuration: .init(pools: pools)) { fixture in
             let tenants = (0..<6).map { try! TenantID("load\($0)") }
             for tenant in tenants { try await fixture.tenancy.createTenant(tenant) }
@@ -189,7 +189,7 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
             let second = try StoreConformanceFixture(store: makeStore(), migrations: .conformance())
             let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
                 for attempt in 0..<6 {
-                    let tenancy: any AnyTenancy = attempt.isMultiple(of: 2) ? fixture.tenancy : second.tenancy
+                    let tenancy: Tenancy = attempt.isMultiple(of: 2) ? fixture.tenancy : second.tenancy
                     group.addTask {
                         do {
                             _ = try await tenancy.createTenant(.race)
@@ -259,7 +259,7 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
     /// Runs `body` with a fresh tenancy over a fresh store, and shuts both down.
     func withFixture(
         migrations: TenantMigrations = .conformance(),
-        configuration: Tenancy<Store>.Configuration = .init(),
+        configuration: Tenancy.Configuration = .init(),
         _ body: (StoreConformanceFixture<Store>) async throws -> Void
     ) async throws {
         let fixture = try StoreConformanceFixture(store: makeStore(), migrations: migrations, configuration: configuration)
@@ -269,12 +269,14 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
 
 /// A tenancy with Fluent migrations and a routing `Databases`, as an application sets them up.
 package final class StoreConformanceFixture<Store: FluentTenantStore>: Sendable {
-    package let tenancy: Tenancy<Store>
+    package let tenancy: Tenancy
+    package let store: Store
     let databases: Databases
     let eventLoop: any EventLoop
 
-    package init(store: Store, migrations: TenantMigrations, configuration: Tenancy<Store>.Configuration = .init()) throws {
+    package init(store: Store, migrations: TenantMigrations, configuration: Tenancy.Configuration = .init()) throws {
         tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: .silent)
+        self.store = store
         databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
         databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
         eventLoop = store.eventLoopGroup.any()
@@ -299,7 +301,7 @@ package final class StoreConformanceFixture<Store: FluentTenantStore>: Sendable 
 
     func tableExists(_ table: String) async throws -> Bool {
         let sql = try #require(db() as? any SQLDatabase)
-        return try await tenancy.store.tableExists(table, on: sql)
+        return try await store.tableExists(table, on: sql)
     }
 
     package func shutdown() async {

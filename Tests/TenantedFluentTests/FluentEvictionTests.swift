@@ -9,7 +9,7 @@ import Testing
 /// The registry's guarantee seen through Fluent: a pool is never closed under a running query.
 @Suite struct FluentEvictionTests {
     @Test func aRunningFluentQuerySurvivesEvictionPressureAndTheTenantReopensIntact() async throws {
-        var configuration = Tenancy<SQLiteStore>.Configuration()
+        var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = 1
         try await withFluent(configuration: configuration, tenants: ["acme", "globex", "initech"]) { fixture in
             try await fixture.tenancy.withTenant(.acme) {

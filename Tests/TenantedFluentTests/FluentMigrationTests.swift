@@ -147,7 +147,7 @@ import Testing
 func withNextRelease(
     tenants: [TenantID],
     adding added: [any Migration],
-    configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+    configuration: Tenancy.Configuration = .init(),
     prepare: (FluentFixture, TenantID) async throws -> Void = { _, _ in },
     _ body: (FluentFixture) async throws -> Void
 ) async throws {

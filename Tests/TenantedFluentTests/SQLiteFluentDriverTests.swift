@@ -32,7 +32,7 @@ import Testing
                 }
                 #expect(titles == ["committed"])
                 // A reader refuses writes (query_only), so a write can never slip onto one.
-                let readerRefusesWrites = try await fixture.tenancy.currentPool().read { connection in
+                let readerRefusesWrites = try await fixture.tenancy.currentPool(as: SQLitePool.self).read { connection in
                     do {
                         _ = try await connection.query("INSERT INTO notes (title) VALUES ('sneaky')")
                         return false

@@ -104,10 +104,12 @@ struct MySQLStoreCoherenceTests {
 /// A tenancy whose tenants have one table, `items (id, value)`, reached through Fluent's routing
 /// database as an app would.
 final class ItemsTenancy: Sendable {
-    let tenancy: Tenancy<MySQLStore>
+    let tenancy: Tenancy
+    let store: MySQLStore
     let databases: Databases
 
     init(store: MySQLStore) throws {
+        self.store = store
         let migrations = TenantMigrations()
         migrations.add(CreateItems())
         tenancy = try Tenancy(store: store, migrations: migrations, logger: .silent)
@@ -116,7 +118,7 @@ final class ItemsTenancy: Sendable {
     }
 
     func db() -> any SQLDatabase {
-        databases.database(logger: .silent, on: tenancy.store.eventLoopGroup.any()) as! any SQLDatabase
+        databases.database(logger: .silent, on: store.eventLoopGroup.any()) as! any SQLDatabase
     }
 
     func insert(_ value: Int, into tenant: TenantID) async throws {

@@ -93,7 +93,7 @@ struct CrossProcessCoherenceTests {
             try await server.tenancy.createTenant(.acme)
             try await server.insert(1, into: .acme)
             // The server stops listening: it will not hear of the destroy.
-            await server.tenancy.store.watcher.stop()
+            await server.store.watcher.stop()
             try await command.tenancy.destroyTenant(.acme)
             // Its pool still looks current; the query fails on the dropped schema, and the pool asks
             // the catalog, which says the tenant is gone.
@@ -149,7 +149,7 @@ struct CrossProcessCoherenceTests {
         let pool = try await server.tenancy.withTenant(.acme) { try #require(Tenant.lease?.pool as? PostgresTenantPool) }
         #expect(pool.isCurrent)
         let clock = ContinuousClock()
-        let started = try await command.tenancy.store.withTenantLock(.acme, waiting: true, operation: "test") { catalog in
+        let started = try await command.tenancy.typedStore.withTenantLock(.acme, waiting: true, operation: "test") { catalog in
             try await catalog.setReady(.acme, server: "primary", newGeneration: true)
             try await catalog.announce(.acme)
             return clock.now

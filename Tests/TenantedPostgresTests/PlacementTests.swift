@@ -93,7 +93,7 @@ struct PlacementTests {
         try await withPlacement(layout) { fixture in
             try await fixture.tenancy.createTenant(.mover)
             try await fixture.insert(1, into: .mover)
-            let store = fixture.tenancy.store
+            let store = fixture.items.store
             let object = try store.objectName(of: .mover)
             let server = try store.server(named: try await fixture.tenancy.server(of: .mover))
             let location = store.location(of: object, on: server)
@@ -135,14 +135,14 @@ struct PlacementTests {
             items = try ItemsTenancy(stores: stores)
         }
 
-        var tenancy: Tenancy<PostgresStore> { items.tenancy }
+        var tenancy: Tenancy { items.tenancy }
 
         func insert(_ value: Int, into tenant: TenantID) async throws { try await items.insert(value, into: tenant) }
 
         func values(of tenant: TenantID) async throws -> [Int] { try await items.values(of: tenant) }
 
         func objectExists(_ tenant: TenantID, on server: PostgresServer) async throws -> Bool {
-            let name = try tenancy.store.objectName(of: tenant)
+            let name = try tenancy.typedStore.objectName(of: tenant)
             return try await PostgresTestStores.withConnection(to: server) { connection in
                 let query: PostgresQuery = if case .databasePerTenant = stores.layout {
                     "SELECT count(*)::int8 FROM pg_database WHERE datname = \(name)"

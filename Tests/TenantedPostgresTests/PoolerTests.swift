@@ -39,7 +39,7 @@ struct PoolerTests {
                             let expected = (database: layout == .database ? store.configuration.prefix + tenant.rawValue : stores.servers[0].database,
                                             schema: layout == .database ? "public" : store.configuration.prefix + tenant.rawValue)
                             try await tenancy.withTenant(tenant) {
-                                let pool = try tenancy.currentPool()
+                                let pool = try tenancy.currentPool(as: PostgresTenantPool.self)
                                 _ = try await pool.withConnection { connection in
                                     try await connection.query(
                                         PostgresQuery(unsafeSQL: "INSERT INTO \"\(table)\" (tenant, worker) VALUES ('\(tenant.rawValue)', \(worker))"),
@@ -122,7 +122,7 @@ struct PoolerTests {
             // A tenant made without the pooler is not served through it.
             try await directTenancy.createTenant(globex)
             _ = try await directTenancy.withTenant(globex) {
-                try await directTenancy.currentPool().withConnection { connection in
+                try await directTenancy.currentPool(as: PostgresTenantPool.self).withConnection { connection in
                     try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \"\(table)\" (tenant, worker) VALUES ('globex', 0)"), logger: .silent)
                 }
             }

@@ -66,7 +66,7 @@ struct SchemaIsolationTests {
             // The default mode never sets search_path on a session: the pool's connections were born in it.
             if case .schemaPerTenant(.poolPerTenant) = layout.layout {
                 let path = try await tenancy.withTenant(tenants[0]) {
-                    try await tenancy.currentPool().withConnection { connection in
+                    try await tenancy.currentPool(as: PostgresTenantPool.self).withConnection { connection in
                         var value = ""
                         for try await path in try await connection.query("SHOW search_path", logger: .silent).decode(String.self) { value = path }
                         return value

@@ -39,7 +39,7 @@ struct ConcurrentIsolationTests {
     @Test("500 tenants, 8 open pools, 64 tasks: no read ever sees another tenant, no acknowledged write is lost")
     func isolationUnderConstantEviction() async throws {
         let delegate = CountingDelegate()
-        var configuration = Tenancy<SQLiteStore>.Configuration()
+        var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = 8
         // Closing a pool checkpoints its WAL, which waits for the disk: with constant eviction, a
         // thread pool of its own keeps those waits from queueing behind the queries (two threads by default).
@@ -59,7 +59,7 @@ struct ConcurrentIsolationTests {
         await tenancy.shutdown()
     }
 
-    func run(_ tenancy: Tenancy<SQLiteStore>, delegate: CountingDelegate) async throws {
+    func run(_ tenancy: Tenancy, delegate: CountingDelegate) async throws {
         let tenants = try (0..<Self.tenantCount).map { try TenantID("t\($0)") }
         try await forEachConcurrently(tenants, width: 8) { tenant in try await tenancy.createTenant(tenant) }
 
@@ -76,7 +76,7 @@ struct ConcurrentIsolationTests {
                             // with 64 scopes over 500 tenants and 8 pools, almost every scope opens a
                             // pool and evicts another.
                             try await tenancy.withTenant(tenants[index]) {
-                                let pool = try tenancy.currentPool()
+                                let pool = try tenancy.currentPool(as: SQLitePool.self)
                                 for _ in 0..<Int.random(in: 1...40) {
                                     try await Self.randomOperation(on: pool, tenant: tenants[index], index: index, ledger: ledger)
                                 }
@@ -96,7 +96,7 @@ struct ConcurrentIsolationTests {
         var foreign = 0
         for (index, tenant) in tenants.enumerated() {
             let rows = try await tenancy.withTenant(tenant) {
-                try await tenancy.currentPool().read { connection in
+                try await tenancy.currentPool(as: SQLitePool.self).read { connection in
                     try await connection.query("SELECT id, tenant, version FROM rows")
                 }
             }

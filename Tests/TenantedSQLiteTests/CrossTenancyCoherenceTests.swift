@@ -18,19 +18,19 @@ struct CrossTenancyCoherenceTests {
     }
 
     /// Two tenancies over the directory's storage root: a server and the `tenants` command.
-    private func withServerAndCommand(_ body: (Tenancy<SQLiteStore>, Tenancy<SQLiteStore>) async throws -> Void) async throws {
+    private func withServerAndCommand(_ body: (Tenancy, Tenancy) async throws -> Void) async throws {
         try await directory.withTenancy { server async throws in
             try await directory.withTenancy { command async throws in try await body(server, command) }
         }
     }
 
-    private func insert(_ body: String, in tenancy: Tenancy<SQLiteStore>) async throws {
+    private func insert(_ body: String, in tenancy: Tenancy) async throws {
         try await tenancy.withTenant(acme) {
             try await currentPool().write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text(body)]) }
         }
     }
 
-    private func notes(in tenancy: Tenancy<SQLiteStore>) async throws -> [String] {
+    private func notes(in tenancy: Tenancy) async throws -> [String] {
         try await tenancy.withTenant(acme) {
             try await currentPool().read { try await $0.strings("SELECT body FROM notes ORDER BY id") }
         }

@@ -37,7 +37,7 @@ struct ReadmeQuickStartTests {
 
         let notes = try await tenancy.withTenant(acme) {
             // In here the code reads like a single-tenant app's.
-            let db = try tenancy.currentPool()         // the lease's pool; noTenant outside a scope
+            let db = try tenancy.currentPool(as: SQLitePool.self) // the lease's pool; noTenant outside a scope
             try await db.write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text("hello")]) }
             return try await db.read { try await $0.query("SELECT body FROM notes") }.compactMap { $0.column("body")?.string }
         }
@@ -46,12 +46,12 @@ struct ReadmeQuickStartTests {
 
         #expect(notes == ["hello"])
         #expect(names == [acme])
-        let file = tenancy.store.databasePath(for: acme)
+        let file = try tenancy.typedStore.databasePath(for: acme)
         #expect(file == directory.path + "/storage/tenants/acme/main.sqlite3")
         #expect(FileManager.default.fileExists(atPath: file))
         // Fail closed: outside the scope there is no tenant, so no database.
         #expect(Tenant.current == nil)
-        let outside = #expect(throws: TenantedError.self) { try tenancy.currentPool() }
+        let outside = #expect(throws: TenantedError.self) { try tenancy.currentPool(as: SQLitePool.self) }
         #expect(outside?.code == .noTenant)
 
         // README: second half of block 2.

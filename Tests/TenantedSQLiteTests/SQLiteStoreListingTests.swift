@@ -19,6 +19,29 @@ struct SQLiteStoreListingTests {
         #expect(!directory.exists("not"))
     }
 
+    @Test("listing while other tenants are created and destroyed never fails and always shows the steady tenant")
+    func listingDuringChurn() async throws {
+        let store = try directory.store()
+        let steady = try TenantID("steady")
+        try await store.create(steady) { _ in }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for round in 0..<60 {
+                    let tenant = try TenantID("churn\(round % 3)")
+                    try await store.create(tenant) { _ in }
+                    try await store.destroy(tenant)
+                }
+            }
+            group.addTask {
+                for _ in 0..<300 {
+                    let listed = try await store.tenants()
+                    #expect(listed.contains(steady))
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     @Test("tenants are listed sorted by name, whatever order they were created in")
     func sorted() async throws {
         let store = try directory.store()

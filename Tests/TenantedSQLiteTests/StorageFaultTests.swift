@@ -41,7 +41,7 @@ struct StorageFaultTests {
         while block.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) > 0 {}
     }
 
-    static func tenancy(root: String) throws -> Tenancy<SQLiteStore> {
+    static func tenancy(root: String) throws -> Tenancy {
         try Tenancy(store: try SQLiteStore(configuration: .init(root: root, logger: .silent)), migrator: SQLMigrator.base, logger: .silent)
     }
 
@@ -71,7 +71,7 @@ struct StorageFaultTests {
                 try await tenancy.createTenant(acme)
                 // Complete: it opens with its schema.
                 try await tenancy.withTenant(acme) {
-                    _ = try await tenancy.currentPool().read { try await $0.query("SELECT count(*) FROM notes") }
+                    _ = try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.query("SELECT count(*) FROM notes") }
                 }
                 unlink(root + "/filler")
                 try await tenancy.destroyTenant(acme)
@@ -141,7 +141,7 @@ struct StorageFaultTests {
         // The existing tenant: readable, or a clear TenantedError (a WAL database needs its -shm file) — never a crash.
         do {
             try await tenancy.withTenant(acme) {
-                _ = try await tenancy.currentPool().read { try await $0.query("SELECT count(*) FROM notes") }
+                _ = try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.query("SELECT count(*) FROM notes") }
             }
         } catch {
             #expect(error is TenantedError, "\(String(reflecting: error))")

@@ -27,7 +27,7 @@ struct TenancyMigrateAllTests {
         try await directory.withTenancy(migrator: .base) { tenancy in
             for tenant in tenants { try await tenancy.createTenant(tenant) }
             try await tenancy.withTenant(tenants[1]) {
-                try await tenancy.currentPool().write { _ = try await $0.query("CREATE TABLE poison (x)") }
+                try await tenancy.currentPool(as: SQLitePool.self).write { _ = try await $0.query("CREATE TABLE poison (x)") }
             }
         }
         try await directory.withTenancy(migrator: Self.poisoned) { tenancy in
@@ -54,15 +54,15 @@ struct TenancyMigrateAllTests {
             }
 
             // The failing tenant stayed at its previous version: no half-applied migration.
-            let bravo = try await tenancy.store.open(tenants[1])
+            let bravo = try await tenancy.typedStore.open(tenants[1])
             let tables = try await bravo.read { try await $0.strings("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'") }
             #expect(tables.isEmpty)
             #expect(try await Self.poisoned.pendingMigrations(on: bravo, tenant: tenants[1]) == ["003_poison"])
-            await tenancy.store.close(bravo)
+            try await tenancy.typedStore.close(bravo)
 
             // The migrated tenants open again.
             try await tenancy.withTenant(tenants[2]) {
-                let audit = try await tenancy.currentPool().read { try await $0.strings("SELECT name FROM sqlite_master WHERE name = 'audit'") }
+                let audit = try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.strings("SELECT name FROM sqlite_master WHERE name = 'audit'") }
                 #expect(audit == ["audit"])
             }
 
@@ -140,7 +140,7 @@ struct TenancyScopeTests {
                 #expect(Tenant.current == tenant)
                 #expect(Tenant.prohibitsSwitching)
                 #expect(throws: TenantedError.self) { try withTenant(TenantID("zzz")) {} }
-                let pool = try tenancy.currentPool()
+                let pool = try tenancy.currentPool(as: SQLitePool.self)
                 try await pool.write { _ = try await $0.query("INSERT INTO notes (body) VALUES (?)", [.text(tenant.rawValue)]) }
                 try await Task.sleep(for: .milliseconds(10))
                 seen.append(tenant)
@@ -150,7 +150,7 @@ struct TenancyScopeTests {
             // Each tenant got exactly its own row.
             for tenant in tenants {
                 let bodies = try await tenancy.withTenant(tenant) {
-                    try await tenancy.currentPool().read { try await $0.strings("SELECT body FROM notes") }
+                    try await tenancy.currentPool(as: SQLitePool.self).read { try await $0.strings("SELECT body FROM notes") }
                 }
                 #expect(bodies == [tenant.rawValue])
             }
@@ -171,26 +171,52 @@ struct TenancyScopeTests {
         #expect(pools?.message.contains("maximumOpenPools") == true)
     }
 
+    @Test("typed access with the wrong type is a misuse, never a crash or another tenant's pool")
+    func typedAccessWithTheWrongType() async throws {
+        let acme = try TenantID("acme")
+        try await directory.withTenancy { tenancy in
+            try await tenancy.createTenant(acme)
+            let pool = try await tenancy.withTenant(acme) {
+                let wrong = #expect(throws: TenantedError.self) { try tenancy.currentPool(as: String.self) }
+                #expect(wrong?.code == .misuse)
+                #expect(wrong?.message.contains("SQLitePool") == true, "the message names the pool type the store has")
+                return try tenancy.currentPool(as: SQLitePool.self)
+            }
+            #expect(pool.tenant == acme)
+            #expect(try tenancy.store(as: SQLiteStore.self).databasePath(for: acme).hasSuffix("/acme/main.sqlite3"))
+            struct OtherStore: TenantStore {
+                func create(_ tenant: TenantID, prepare: (Int) async throws -> Void) async throws {}
+                func destroy(_ tenant: TenantID) async throws {}
+                func exists(_ tenant: TenantID) async throws -> Bool { false }
+                func tenants() async throws -> [TenantID] { [] }
+                func open(_ tenant: TenantID) async throws -> Int { 0 }
+                func close(_ pool: Int) async {}
+            }
+            let store = #expect(throws: TenantedError.self) { try tenancy.store(as: OtherStore.self) }
+            #expect(store?.code == .misuse)
+        }
+    }
+
     @Test("currentPool is the scope's pool, and noTenant outside a scope or after the lease ended")
     func currentPool() async throws {
         let acme = try TenantID("acme")
         try await directory.withTenancy { tenancy in
             try await tenancy.createTenant(acme)
-            let outside = #expect(throws: TenantedError.self) { try tenancy.currentPool() }
+            let outside = #expect(throws: TenantedError.self) { try tenancy.currentPool(as: SQLitePool.self) }
             #expect(outside?.code == .noTenant)
-            let nameOnly = #expect(throws: TenantedError.self) { try withTenant(acme) { try tenancy.currentPool() } }
+            let nameOnly = #expect(throws: TenantedError.self) { try withTenant(acme) { try tenancy.currentPool(as: SQLitePool.self) } }
             #expect(nameOnly?.code == .noTenant, "a scope entered without this tenancy holds no lease")
 
             // A task that outlives its scope keeps the context, but its lease has ended:
             // currentPool refuses it, and entering the tenant again takes a fresh lease.
             let gate = Gate()
             let escaped = try await tenancy.withTenant(acme) {
-                let inside = try tenancy.currentPool()
+                let inside = try tenancy.currentPool(as: SQLitePool.self)
                 #expect(inside.tenant == acme)
                 return Task {
                     await gate.wait()
-                    let stale = Result { try tenancy.currentPool() }
-                    let fresh = try await tenancy.withTenant(acme) { try tenancy.currentPool().tenant }
+                    let stale = Result { try tenancy.currentPool(as: SQLitePool.self) }
+                    let fresh = try await tenancy.withTenant(acme) { try tenancy.currentPool(as: SQLitePool.self).tenant }
                     return (stale, fresh)
                 }
             }

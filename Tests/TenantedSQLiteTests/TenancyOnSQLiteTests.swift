@@ -53,9 +53,9 @@ struct TenancyOnSQLiteTests {
             #expect(error?.message.contains("'003_note_tags'") == true)
             #expect(tenancy.pools.openCount == 0)
             // Nothing was migrated behind the caller's back.
-            let pool = try await tenancy.store.open(acme)
+            let pool = try await tenancy.typedStore.open(acme)
             let applied = try await pool.read { try await $0.strings("SELECT name FROM _tenanted_migrations ORDER BY name") }
-            await tenancy.store.close(pool)
+            try await tenancy.typedStore.close(pool)
             #expect(applied == ["001_notes", "002_tags"])
         }
     }
@@ -83,7 +83,7 @@ struct TenancyOnSQLiteTests {
     func seedRunsInTenantScope() async throws {
         let acme = try TenantID("acme")
         let seen = Locked<[String]>([])
-        let seed: Tenancy<SQLiteStore>.Seed = { tenant, pool in
+        let seed: TenantSeed<SQLitePool> = { tenant, pool in
             #expect(tenant == acme)
             #expect(Tenant.current == acme)
             #expect(Tenant.prohibitsSwitching)
@@ -106,7 +106,7 @@ struct TenancyOnSQLiteTests {
         let acme = try TenantID("acme")
         let store = try directory.store()
         let visible = Locked<[Bool]>([])
-        let seed: Tenancy<SQLiteStore>.Seed = { tenant, _ in
+        let seed: TenantSeed<SQLitePool> = { tenant, _ in
             visible.append(try await store.exists(tenant))
             visible.append(try await store.tenants().contains(tenant))
         }

@@ -15,7 +15,7 @@ struct TenantPoolsOnSQLiteTests {
     @Test("past maximumOpenPools the least recently used idle pool is evicted, and its data survives reopening")
     func leastRecentlyUsedEviction() async throws {
         let delegate = RecordingDelegate()
-        let configuration = Tenancy<SQLiteStore>.Configuration(pools: .init(maximumOpenPools: 3))
+        let configuration = Tenancy.Configuration(pools: .init(maximumOpenPools: 3))
         try await directory.withTenancy(configuration, delegate: delegate) { tenancy async throws in
             let tenants = try ["t1", "t2", "t3", "t4"].map { try TenantID($0) }
             for tenant in tenants { try await tenancy.createTenant(tenant) }
@@ -74,7 +74,7 @@ struct TenantPoolsOnSQLiteTests {
     @Test("a pool running a query is not evicted when another tenant needs a slot; the registry overflows")
     func noEvictionUnderRunningQuery() async throws {
         let delegate = RecordingDelegate()
-        let configuration = Tenancy<SQLiteStore>.Configuration(pools: .init(maximumOpenPools: 1))
+        let configuration = Tenancy.Configuration(pools: .init(maximumOpenPools: 1))
         try await directory.withTenancy(configuration, delegate: delegate) { tenancy async throws in
             let acme = try TenantID("acme")
             let globex = try TenantID("globex")

@@ -17,21 +17,23 @@ struct ModuleGraphTests {
         // Stores: the core and their driver, no ORM.
         "TenantedSQLite": ["Tenanted", "SQLiteNIO", "NIOCore", "NIOPosix", "DequeModule"],
         "TenantedPostgres": ["Tenanted", "PostgresNIO", "NIOCore", "NIOPosix", "NIOSSL"],
+        "TenantedMySQL": ["Tenanted", "MariaDBClient", "NIOCore", "NIOPosix"],
+        // The MySQL store's driver: a client over MariaDB Connector/C (a system library); knows no Tenanted.
+        "CMariaDB": [],
+        "MariaDBClient": ["CMariaDB", "NIOPosix"],
         // Fluent: the core and FluentKit, no store, no web framework.
-        "TenantedFluent": ["Tenanted", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
+        "TenantedFluent": ["Tenanted", "FluentKit", "SQLKit", "NIOCore"],
         // A store's Fluent adapter: Fluent, that store and its driver.
         "TenantedFluentSQLite": ["Tenanted", "TenantedFluent", "TenantedSQLite", "FluentKit", "FluentSQL", "SQLKit", "SQLiteKit", "SQLiteNIO", "NIOCore"],
         "TenantedFluentPostgres": [
             "Tenanted", "TenantedFluent", "TenantedPostgres", "FluentKit", "FluentPostgresDriver", "PostgresKit", "SQLKit", "PostgresNIO",
             "NIOCore", "NIOPosix",
         ],
-        // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
-        // The MariaDB client: Connector/C under a thread pool. Knows no Tenanted.
-        "CMariaDB": [],
-        "MariaDBClient": ["CMariaDB", "NIOCore", "NIOPosix"],
-        "TenantedMySQL": ["Tenanted", "MariaDBClient", "NIOCore", "NIOPosix"],
         "TenantedFluentMySQL": ["Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
+        // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
+        // The testing traits: the core and Swift Testing.
+        "TenantedTesting": ["Tenanted", "Testing"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
@@ -78,6 +80,55 @@ struct ModuleGraphTests {
             for (module, file) in modules.sorted(by: { $0.key < $1.key })
             where !Self.everywhere.contains(module) && !allowed.contains(module) && module != target {
                 Issue.record("\(target) must not import \(module) (\(file)): DESIGN §2 allows it \(allowed.sorted().joined(separator: ", "))")
+            }
+        }
+    }
+
+    /// The dependencies `Package.swift` declares for each target under `Sources/`: bare target names,
+    /// `.target(name:)` and `.product(name:)` (every product here is named after its module).
+    static func declaredDependencies() throws -> [String: Set<String>] {
+        let manifest = try String(contentsOf: sources.deletingLastPathComponent().appendingPathComponent("Package.swift"), encoding: .utf8)
+        let targets = Set(try FileManager.default.contentsOfDirectory(atPath: sources.path))
+        var result: [String: Set<String>] = [:]
+        // Each target block runs from its declaration (a `.target(name: "X",` followed by another
+        // argument, not by `condition:` or `)` as a dependency on X is) to the next declaration.
+        let declarations = manifest.matches(
+            of: /\.(?:target|executableTarget|testTarget|systemLibrary)\(\s*name:\s*"([^"]+)"\s*,\s*(?:dependencies|path|pkgConfig|exclude|sources|resources|swiftSettings|linkerSettings|providers):/
+        )
+        for (index, declaration) in declarations.enumerated() {
+            let name = declaration.output.1
+            guard targets.contains(String(name)) else { continue }
+            let end = index + 1 < declarations.count ? declarations[index + 1].range.lowerBound : manifest.endIndex
+            let block = manifest[declaration.range.lowerBound..<end]
+            guard let list = block.firstMatch(of: /dependencies:\s*\[((?:[^\[\]]|\[[^\]]*\])*)\]/)?.output.1 else {
+                result[String(name)] = []
+                continue
+            }
+            // Drop line comments and `package: "…"` (a package's name, not a dependency), then take every
+            // quoted name: a bare target, `.target(name:)` or `.product(name:)`.
+            let code = list.split(separator: "\n")
+                .map { $0.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? "" }
+                .joined(separator: "\n")
+                .replacing(/package:\s*"[^"]*"/, with: "")
+                .replacing(/condition:\s*\.when\([^)]*\)/, with: "")
+            let names = Set(code.matches(of: /"([A-Za-z_][A-Za-z0-9_]*)"/).map { String($0.output.1) })
+            result[String(name)] = names
+        }
+        return result
+    }
+
+    @Test("Package.swift declares no dependency a target does not import")
+    func everyDeclaredDependencyIsImported() throws {
+        let imports = try Self.imports()
+        let declared = try Self.declaredDependencies()
+        #expect(Set(declared.keys) == Set(imports.keys), "found every target under Sources/ declared in Package.swift")
+        #expect(declared["TenantedPostgres"]?.contains("PostgresNIO") == true, "the parser reads products")
+        #expect(declared["TenantedFluentSQLite"]?.contains("TenantedSQLite") == true, "the parser reads bare target names")
+        #expect(declared["Tenanted"]?.contains("swift-log") == false, "package names are not dependencies")
+        for (target, dependencies) in declared.sorted(by: { $0.key < $1.key }) {
+            let imported = imports[target] ?? [:]
+            for dependency in dependencies.sorted() where imported[dependency] == nil {
+                Issue.record("Package.swift: \(target) depends on \(dependency) but no file of it imports \(dependency); drop the dependency")
             }
         }
     }

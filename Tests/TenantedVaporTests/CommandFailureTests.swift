@@ -17,7 +17,7 @@ struct CommandFailureTests {
         do {
             let migrations = TenantMigrations()
             let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path)), migrations: migrations, logger: .silent)
-            app.tenanted.use(tenancy)
+            try app.tenanted.use(tenancy)
             try await body(app)
         } catch {
             try? await app.asyncShutdown()

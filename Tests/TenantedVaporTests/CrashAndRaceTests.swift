@@ -21,7 +21,7 @@ struct CrashAndRaceTests {
     var demo: DemoProcess { DemoProcess(storage: storage) }
 
     /// The demo's tenancy, in this process, over the same storage.
-    func withTenancy(_ body: (Tenancy<SQLiteStore>) async throws -> Void) async throws {
+    func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
         var options = DemoOptions()
         options.storage = storage
         let migrations = TenantMigrations()
@@ -32,8 +32,8 @@ struct CrashAndRaceTests {
 
     /// The tenant opens (its pool opens only when no migration is pending) and its migration log
     /// holds the demo's one migration exactly once.
-    func isUsable(_ tenant: TenantID, in tenancy: Tenancy<SQLiteStore>) async throws -> Bool {
-        let opened = try await tenancy.withTenant(tenant) { try tenancy.currentPool().tenant == tenant }
+    func isUsable(_ tenant: TenantID, in tenancy: Tenancy) async throws -> Bool {
+        let opened = try await tenancy.withTenant(tenant) { try tenancy.currentPool(as: SQLitePool.self).tenant == tenant }
         let status = try await tenancy.migrationStatus(tenant)
         return opened && status.pending.isEmpty && status.applied == [CreateNotes().name]
     }

@@ -20,7 +20,7 @@ struct HTTPIsolationTests {
         let tenantCount = 40
         let requests = Soak.choose(4_000, soak: 100_000)
         try await withDemoServer(environment: ["TENANTED_MAX_POOLS": "8"]) { server in
-            let tenancy = try #require(server.tenancy as? Tenancy<SQLiteStore>)
+            let tenancy = server.tenancy
             #expect(tenancy.pools.configuration.maximumOpenPools == 8, "TENANTED_MAX_POOLS reached the registry")
             let names = (0..<tenantCount).map { "client\($0)" }
             for name in names { try await server.tenancy.createTenant(TenantID(name), ifNotExists: false) }

@@ -46,7 +46,7 @@ fileprivate func configure(_ app: Application) async throws {  // README: `func 
     let migrations = TenantMigrations()
     migrations.add(CreateNote())
     let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: app.directory.workingDirectory)), migrations: migrations)
-    app.tenanted.use(tenancy)                                  // req.db is now the request's tenant
+    try app.tenanted.use(tenancy)                                  // req.db is now the request's tenant
     app.asyncCommands.use(TenantsCommand(), as: "tenants")     // swift run App tenants …
 
     let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: "example.com")))

@@ -1,6 +1,13 @@
 /// The hostile-input tables of the reliability suite (issue 7, test 3): tenant names and `Host`
 /// headers that must never reach a path, a database or another tenant.
 package enum HostileInput {
+    /// Tenant file names that `TenantFileKey` must refuse with `badFileName`: the path, shell, control and
+    /// Unicode tables of tenant names (minus the two dotted names a file may have), plus hidden names,
+    /// `..` inside a name and a name one byte too long.
+    package static let fileKeys: [String] = traversal + controls + unicode
+        + separatorsAndShell.filter { $0 != "a.b" && $0 != "acme.localhost" }
+        + [".hidden", ".acme", ".", "..a", "a..b", "acme..", "a/", "/", "//", String(repeating: "a", count: 201)]
+
     /// Tenant names that `TenantID` must refuse with `badTenantName`, grouped by what they try.
     package static let tenantNames: [String] = traversal + separatorsAndShell + controls + unicode + shapes + lengths
 

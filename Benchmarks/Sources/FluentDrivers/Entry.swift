@@ -68,7 +68,7 @@ struct Entry {
 
     static func run(
         plan: Plan,
-        tenancy: Tenancy<SQLiteStore>,
+        tenancy: Tenancy,
         databases: Databases,
         directory: String,
         logger: Logger
@@ -112,7 +112,7 @@ struct Entry {
         progress("· creating \(coldTenants.count + 1) tenants of \(Schema.noteCount) notes ")
         func stockCopy(of tenant: TenantID) throws -> String {
             let path = directory + "/stock/\(tenant).sqlite"
-            try FileManager.default.copyItem(atPath: tenancy.store.databasePath(for: tenant), toPath: path)
+            try FileManager.default.copyItem(atPath: tenancy.store(as: SQLiteStore.self).databasePath(for: tenant), toPath: path)
             return path
         }
         var coldPaths: [String] = []
@@ -180,10 +180,11 @@ struct Entry {
         // The routing baseline: Tenanted's own Fluent SQLite driver on a pool of the `direct`
         // tenant's file opened straight from the store, outside the registry: no routing database,
         // no `Tenant` scope or lease, no record guard. A new database per call, as the registry makes.
-        let directPool = try await tenancy.store.open(direct)
+        let store = try tenancy.store(as: SQLiteStore.self)
+        let directPool = try await store.open(direct)
         let plain = DatabaseConfigurationFactory.sqlite(.memory).make()
         func directDatabase() -> any Database {
-            tenancy.store.makeDatabase(
+            store.makeDatabase(
                 for: directPool, tenant: direct,
                 context: DatabaseContext(configuration: plain, logger: logger, eventLoop: eventLoops.any()))
         }
@@ -225,10 +226,10 @@ struct Entry {
                 return (settings, comparisons, allocations.compactMap { $0 })
             }
         } catch {
-            await tenancy.store.close(directPool)
+            await store.close(directPool)
             throw error
         }
-        await tenancy.store.close(directPool)
+        await store.close(directPool)
         guard tenancy.pools.openCount == 1 else {
             throw BenchmarkError("the warm workloads left \(tenancy.pools.openCount) pools open instead of 1")
         }

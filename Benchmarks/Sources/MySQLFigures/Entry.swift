@@ -107,7 +107,7 @@ struct Entry {
         databases.database(logger: Logger(label: "bench"), on: MultiThreadedEventLoopGroup.singleton.any()) as! any SQLDatabase
     }
 
-    static func cleanUp(_ databases: Databases, _ tenancy: Tenancy<MySQLStore>, _ raw: RawMySQL) async {
+    static func cleanUp(_ databases: Databases, _ tenancy: Tenancy, _ raw: RawMySQL) async {
         for tenant in (try? await tenancy.tenants()) ?? [] { try? await tenancy.destroyTenant(tenant) }
         await databases.shutdownAsync()
         await tenancy.shutdown()

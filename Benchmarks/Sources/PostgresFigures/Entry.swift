@@ -114,7 +114,7 @@ struct Entry {
         databases.database(logger: Logger(label: "bench"), on: MultiThreadedEventLoopGroup.singleton.any()) as! any SQLDatabase
     }
 
-    static func cleanUp(_ databases: Databases, _ tenancy: Tenancy<PostgresStore>, _ raw: RawPostgres) async {
+    static func cleanUp(_ databases: Databases, _ tenancy: Tenancy, _ raw: RawPostgres) async {
         for tenant in (try? await tenancy.tenants()) ?? [] { try? await tenancy.destroyTenant(tenant) }
         await databases.shutdownAsync()
         await tenancy.shutdown()

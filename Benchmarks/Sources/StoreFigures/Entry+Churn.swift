@@ -33,7 +33,7 @@ extension Entry {
                     tenanted: { call in
                         let id = call % ManyTenants.taskCount + 1
                         try await tenancy.withTenant(tenants[sequence[call]]) {
-                            try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                            try await tenancy.currentPool(as: SQLitePool.self).read { try await Schema.selectTask($0, id: id) }
                         }
                     },
                     baseline: { call in

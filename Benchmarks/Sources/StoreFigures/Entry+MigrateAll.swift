@@ -15,7 +15,7 @@ extension Entry {
     /// goes first alternates.
     static func migrateAll(plan: Plan, many: ManyTenants, baseline: Baseline, logger: Logger) async throws -> [Figure] {
         var figures: [Figure] = []
-        let concurrency = Tenancy<SQLiteStore>.Configuration().defaultConcurrency
+        let concurrency = Tenancy.Configuration().defaultConcurrency
         var first = 0
         func timed(
             _ name: String, tenanted: () async throws -> Void, baseline: () async throws -> Void
@@ -79,7 +79,7 @@ extension Entry {
 
     /// Runs `body`, then shuts `tenancy` down, whether `body` throws or not.
     static func withShutdown<Result>(
-        _ tenancy: Tenancy<SQLiteStore>, _ body: () async throws -> Result
+        _ tenancy: Tenancy, _ body: () async throws -> Result
     ) async throws -> Result {
         let outcome: Swift.Result<Result, any Error>
         do {

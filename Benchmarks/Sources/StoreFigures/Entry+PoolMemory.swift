@@ -32,7 +32,7 @@ extension Entry {
             func openPools(_ tenants: ArraySlice<TenantID>) async throws {
                 for tenant in tenants {
                     try await tenancy.withTenant(tenant) {
-                        try await tenancy.currentPool().read { try await Schema.selectTask($0, id: 1) }
+                        try await tenancy.currentPool(as: SQLitePool.self).read { try await Schema.selectTask($0, id: 1) }
                     }
                 }
             }

@@ -53,7 +53,7 @@ struct Entry {
     static func run(
         plan: Plan,
         options: Options,
-        tenancy: Tenancy<SQLiteStore>,
+        tenancy: Tenancy,
         opened: OpenCounter,
         baseline: Baseline,
         directory: String,
@@ -72,14 +72,14 @@ struct Entry {
         // Seed the tenants through a Tenancy of their own, so the measured one has no seed step.
         let hot = try TenantID("hot")
         let coldTenants = try (0..<plan.coldTenants).map { try TenantID(String(format: "cold-%03d", $0)) }
-        let seeding = try Tenancy(store: tenancy.store, migrator: try Schema.migrator(), seed: { _, pool in
+        let seeding = try Tenancy(store: try tenancy.store(as: SQLiteStore.self), migrator: try Schema.migrator(), seed: { _, pool in
             try await pool.write { try await Schema.seed($0) }
         }, logger: logger)
         progress("· seeding \(coldTenants.count + 1) tenants of \(BenchmarkSchema.taskCount) tasks ")
         // The baseline works on copies of the very files Tenanted created.
         func baselineCopy(of tenant: TenantID) throws -> String {
             let path = directory + "/baseline/\(tenant).sqlite"
-            try FileManager.default.copyItem(atPath: tenancy.store.databasePath(for: tenant), toPath: path)
+            try FileManager.default.copyItem(atPath: tenancy.store(as: SQLiteStore.self).databasePath(for: tenant), toPath: path)
             return path
         }
         var coldPaths: [String] = []
@@ -104,7 +104,7 @@ struct Entry {
                 tenanted: { call in
                     let id = ids[call % ids.count]
                     try await tenancy.withTenant(coldTenants[call % coldTenants.count]) {
-                        try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                        try await tenancy.currentPool(as: SQLitePool.self).read { try await Schema.selectTask($0, id: id) }
                     }
                 },
                 baseline: { call in
@@ -139,7 +139,7 @@ struct Entry {
                     tenanted: { call in
                         let id = ids[call % ids.count]
                         try await tenancy.withTenant(hot) {
-                            try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                            try await tenancy.currentPool(as: SQLitePool.self).read { try await Schema.selectTask($0, id: id) }
                         }
                     },
                     baseline: { call in
@@ -156,7 +156,7 @@ struct Entry {
                         warmup: plan.pkSelectWarmup,
                         tenanted: { call in
                             let id = ids[call % ids.count]
-                            try await tenancy.currentPool().read { try await Schema.selectTask($0, id: id) }
+                            try await tenancy.currentPool(as: SQLitePool.self).read { try await Schema.selectTask($0, id: id) }
                         },
                         baseline: { call in
                             try await Schema.selectTask(connection, id: ids[call % ids.count])

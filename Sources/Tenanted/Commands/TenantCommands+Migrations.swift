@@ -32,8 +32,8 @@ extension TenantCommands {
         parallel: Int?,
         json: Bool,
         verb: String,
-        one: (any AnyTenancy, TenantID) async throws -> TenantMigrationResult.Outcome,
-        all: (any AnyTenancy, Int?, (@Sendable (MigrationProgress) -> Void)?) async throws -> MigrationReport
+        one: (Tenancy, TenantID) async throws -> TenantMigrationResult.Outcome,
+        all: (Tenancy, Int?, (@Sendable (MigrationProgress) -> Void)?) async throws -> MigrationReport
     ) async throws {
         if let parallel, parallel < 1 {
             throw TenantedError(.invalidConfiguration, "--parallel must be at least 1, got \(parallel)")

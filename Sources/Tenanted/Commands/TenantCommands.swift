@@ -46,7 +46,7 @@ public struct TenantCommands: Sendable {
     }
 
     /// The tenancy the commands act on.
-    public let tenancy: any AnyTenancy
+    public let tenancy: Tenancy
     /// Where they write.
     public let output: Output
     /// Where `TENANT` is read. Default: the process's environment.
@@ -54,7 +54,7 @@ public struct TenantCommands: Sendable {
 
     /// Commands over `tenancy`; every parameter but the first has the default its property states
     /// (`nil`: the process's environment).
-    public init(tenancy: any AnyTenancy, output: Output = .standard, environment: [String: String]? = nil) {
+    public init(tenancy: Tenancy, output: Output = .standard, environment: [String: String]? = nil) {
         self.tenancy = tenancy
         self.output = output
         self.environment = environment ?? ProcessInfo.processInfo.environment

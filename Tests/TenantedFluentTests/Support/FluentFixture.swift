@@ -14,13 +14,13 @@ import Testing
 final class FluentFixture: Sendable {
     let directory: TemporaryDirectory
     let migrations: TenantMigrations
-    let tenancy: Tenancy<SQLiteStore>
+    let tenancy: Tenancy
     let databases: Databases
     let eventLoop: any EventLoop
 
     init(
         migrations: TenantMigrations = .base(),
-        configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+        configuration: Tenancy.Configuration = .init(),
         directory: TemporaryDirectory? = nil
     ) throws {
         self.directory = try directory ?? TemporaryDirectory()
@@ -54,7 +54,7 @@ final class FluentFixture: Sendable {
 /// Runs `body` with a fixture and always shuts it down.
 func withFluent(
     migrations: TenantMigrations = .base(),
-    configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+    configuration: Tenancy.Configuration = .init(),
     tenants: [String] = ["acme", "globex"],
     _ body: (FluentFixture) async throws -> Void
 ) async throws {

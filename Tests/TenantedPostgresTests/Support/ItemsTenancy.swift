@@ -9,19 +9,21 @@ import TenantedTestSupport
 /// A tenancy over a test store whose tenants have one table, `items (id, value)`, reached through
 /// Fluent's routing database as an app would. Two of them over one catalog stand for two processes.
 final class ItemsTenancy: Sendable {
-    let tenancy: Tenancy<PostgresStore>
+    let tenancy: Tenancy
+    let store: PostgresStore
     let databases: Databases
 
     init(stores: PostgresTestStores) throws {
         let migrations = TenantMigrations()
         migrations.add(CreateItems())
-        tenancy = try Tenancy(store: stores.makeStore(), migrations: migrations, logger: .silent)
-        databases = Databases(threadPool: .singleton, on: tenancy.store.eventLoopGroup)
+        store = try stores.makeStore()
+        tenancy = try Tenancy(store: store, migrations: migrations, logger: .silent)
+        databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
         databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
     }
 
     func db() -> any SQLDatabase {
-        databases.database(logger: .silent, on: tenancy.store.eventLoopGroup.any()) as! any SQLDatabase
+        databases.database(logger: .silent, on: store.eventLoopGroup.any()) as! any SQLDatabase
     }
 
     func insert(_ value: Int, into tenant: TenantID) async throws {
@@ -52,5 +54,12 @@ struct CreateItems: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema("items").delete()
+    }
+}
+
+extension Tenancy {
+    /// The tenancy's store as the `PostgresStore` every tenancy of these tests has.
+    var typedStore: PostgresStore {
+        get throws { try store(as: PostgresStore.self) }
     }
 }

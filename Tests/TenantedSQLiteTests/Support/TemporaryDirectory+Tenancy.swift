@@ -7,11 +7,11 @@ import Testing
 extension TemporaryDirectory {
     /// Runs `body` with a tenancy over a store rooted in this directory, and always shuts it down.
     func withTenancy(
-        _ configuration: Tenancy<SQLiteStore>.Configuration = .init(),
+        _ configuration: Tenancy.Configuration = .init(),
         migrator: SQLMigrator? = .base,
-        seed: Tenancy<SQLiteStore>.Seed? = nil,
+        seed: TenantSeed<SQLitePool>? = nil,
         delegate: any TenancyDelegate = NoTenancyDelegate(),
-        _ body: (Tenancy<SQLiteStore>) async throws -> Void
+        _ body: (Tenancy) async throws -> Void
     ) async throws {
         let tenancy = try Tenancy(
             store: try store(),
@@ -34,4 +34,11 @@ extension TemporaryDirectory {
 /// The pool of the current tenant scope.
 func currentPool(sourceLocation: SourceLocation = #_sourceLocation) throws -> SQLitePool {
     try #require(Tenant.lease?.pool as? SQLitePool, sourceLocation: sourceLocation)
+}
+
+extension Tenancy {
+    /// The tenancy's store as the `SQLiteStore` every tenancy of these tests has.
+    var typedStore: SQLiteStore {
+        get throws { try store(as: SQLiteStore.self) }
+    }
 }

@@ -52,7 +52,7 @@ final class DemoServer: Sendable {
         self.port = port
     }
 
-    var tenancy: any AnyTenancy { app.tenanted.tenancy! }
+    var tenancy: Tenancy { app.tenanted.tenancy! }
 
     func request(_ path: String, host: String) async throws -> RawHTTPResponse {
         try await request("GET", path, host: host)

@@ -11,7 +11,7 @@ func configure(_ app: Application) async throws {
     if Environment.get("TUTORIAL_NEW_MIGRATION") != nil { migrations.add(CreateTag()) }
     if Environment.get("TUTORIAL_MISPLACED_MIGRATION") != nil { app.migrations.add(CreateTag()) }
     let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: app.directory.workingDirectory)), migrations: migrations)
-    app.tenanted.use(tenancy)                                  // req.db is now the request's tenant
+    try app.tenanted.use(tenancy)                                  // req.db is now the request's tenant
     app.asyncCommands.use(TenantsCommand(), as: "tenants")     // swift run App tenants …
 
     let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: "example.com")))
