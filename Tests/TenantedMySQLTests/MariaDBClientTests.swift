@@ -113,14 +113,39 @@ struct MariaDBClientTests {
         }
     }
 
-    @Test func tlsRequiredAgainstAServerWithoutTLSFails() async throws {
+    @Test(.enabled(if: MySQLTestServer.tlsCA == nil, "TENANTED_MYSQL_TLS_CA is set: the server offers TLS, so the no-TLS case cannot run"))
+    func tlsRequiredAgainstAServerWithoutTLSFails() async throws {
         var configuration = try MySQLTestServer.configuration()
         configuration.tlsMode = .required
-        // The throwaway test server has no certificate: a client that requires TLS must refuse to go on
-        // in plain text.
-        await #expect(throws: MariaDBError.self) {
+        // A server without a certificate: a client that requires TLS must refuse to go on in plain text.
+        let error = try await #require(throws: MariaDBError.self) {
             _ = try await MariaDBConnection.connect(configuration: configuration)
         }
+        #expect(error.number == 2026)
+    }
+
+    @Test(.enabled(if: MySQLTestServer.tlsCA != nil, "TENANTED_MYSQL_TLS_CA is not set: TLS tests skipped (scripts/test sets it when openssl is installed)"))
+    func tlsModesFromTheURL() async throws {
+        let url = try #require(MySQLTestServer.url), ca = try #require(MySQLTestServer.tlsCA)
+        let separator = url.contains("?") ? "&" : "?"
+        func cipher(_ query: String) async throws -> String? {
+            let connection = try await MariaDBConnection.connect(configuration: try MariaDBConfiguration(url: url + separator + query))
+            let cipher = try await connection.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'").rows.first?["Value"]?.string
+            await connection.close()
+            return cipher
+        }
+        // Plain by default; encrypted when the URL asks, with and without checking the certificate.
+        let plain = try await MariaDBConnection.connect(configuration: try MariaDBConfiguration(url: url))
+        #expect(try await plain.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'").rows.first?["Value"]?.string == "")
+        await plain.close()
+        #expect(try await cipher("ssl-mode=REQUIRED")?.isEmpty == false)
+        #expect(try await cipher("ssl-mode=VERIFY_CA&ssl-ca=\(ca)")?.isEmpty == false)
+        #expect(try await cipher("ssl-mode=VERIFY_IDENTITY&ssl-ca=\(ca)")?.isEmpty == false)
+        // A certificate no trusted CA signed is refused.
+        let untrusted = try await #require(throws: MariaDBError.self) {
+            _ = try await cipher("ssl-mode=VERIFY_CA&ssl-ca=/etc/ssl/certs/ca-certificates.crt")
+        }
+        #expect(untrusted.operation == .connect)
     }
 
     @Test func poolLimitsAndReusesConnections() async throws {

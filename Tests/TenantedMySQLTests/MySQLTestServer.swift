@@ -10,6 +10,9 @@ import Testing
 enum MySQLTestServer {
     static let url = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
+    /// The CA of the test server's certificate, when it offers TLS (scripts/test sets it).
+    static let tlsCA = ProcessInfo.processInfo.environment["TENANTED_MYSQL_TLS_CA"].flatMap { $0.isEmpty ? nil : $0 }
+
     static let unsetReason: Comment = "TENANTED_MYSQL_URL is not set: MySQL tests skipped (scripts/test starts a throwaway MariaDB server when mariadb-server is installed)"
 
     static func configuration() throws -> MariaDBConfiguration {
