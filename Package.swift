@@ -253,6 +253,7 @@ let package = Package(
             name: "TenantedFluentTests",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedTestSupport", "TenantedStoreConformance",
+                "TenantedTesting",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -293,6 +294,7 @@ let package = Package(
             name: "TenantedVaporTests",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
+                "TenantedTesting",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),

@@ -146,6 +146,13 @@ struct DemoOptions {
         return value.lowercased()
     }
 
+    /// Where tenants' files live: beside the database for SQLite (`<storage>/tenants/<name>/files`),
+    /// under the storage root for PostgreSQL (`<storage>/files/<name>`).
+    func tenantFiles() throws -> TenantFiles {
+        let root = storage.hasSuffix("/") ? String(storage.dropLast()) : storage
+        return try TenantFiles(root: store == .sqlite ? root + "/tenants/%{tenant}/files" : root + "/files/%{tenant}")
+    }
+
     /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
     func sqliteStore() throws -> SQLiteStore {
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)

@@ -50,15 +50,18 @@ enum TenantedDemo {
     }
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
+        let services = DemoServices(files: try options.tenantFiles(), broadcaster: TenantBroadcaster())
         let tenancy: Tenancy
         switch options.store {
         case .sqlite:
-            tenancy = try use(try options.sqliteStore(), on: app, options)
+            tenancy = try use(try options.sqliteStore(), on: app, options, services)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
-            tenancy = try use(try options.postgresStore(), on: app, options)
+            tenancy = try use(try options.postgresStore(), on: app, options, services)
         case .mysql:
-            tenancy = try use(try options.mysqlStore(), on: app, options)
+            tenancy = try use(try options.mysqlStore(), on: app, options, services)
         }
+        app.tenanted.files = services.files
+        app.storage[DemoServices.Key.self] = services
         app.asyncCommands.use(TenantsCommand(), as: "tenants")
         // Fluent's `migrate` runs without a tenant, so against the tenanted default it cannot work:
         // `tenants migrate` replaces it.
@@ -67,7 +70,7 @@ enum TenantedDemo {
 
         app.middleware = Middlewares()
         app.middleware.use(JSONErrorMiddleware())
-        try routes(app, baseDomain: options.baseDomain)
+        try routes(app, baseDomain: options.baseDomain, services: services)
 
         if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
             for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }
@@ -84,11 +87,16 @@ enum TenantedDemo {
     }
 
     /// Registers a tenancy over `store` with the demo's migrations.
-    static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy {
+    static func use<Store: FluentTenantStore>(
+        _ store: Store, on app: Application, _ options: DemoOptions, _ services: DemoServices
+    ) throws -> Tenancy {
         let migrations = TenantMigrations()
         migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
+        // A destroyed tenant's files go after its database, and its live sockets close.
+        services.files.removeOnDestroy(&configuration.hooks)
+        services.broadcaster.closeOnDestroy(&configuration.hooks)
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)
         try app.tenanted.use(tenancy)
         return tenancy

@@ -18,20 +18,37 @@ extension RoutesBuilder {
     /// }
     /// ```
     ///
-    /// A request without a tenant (or whose tenant is gone) is closed with a policy-violation code.
+    /// A request without a tenant is refused before the upgrade, with a 404 (as an unknown tenant is
+    /// by ``TenantMiddleware``); one whose tenant is gone by the time the handler runs is closed
+    /// with a policy-violation code.
     @discardableResult
     public func tenantWebSocket(
         _ path: PathComponent...,
         maxFrameSize: WebSocketMaxFrameSize = .default,
         onUpgrade: @escaping @Sendable (Request, WebSocket) async -> Void
     ) -> Route {
-        webSocket(path, maxFrameSize: maxFrameSize) { request, socket in
-            do {
-                try await request.withTenant { await onUpgrade(request, socket) }
-            } catch {
-                request.logger.report(error: error)
-                try? await socket.close(code: .policyViolation)
+        // Refused in the route, before any upgrade: a throwing `shouldUpgrade` leaves the client
+        // without an answer.
+        on(.GET, path) { request -> Response in
+            guard request.tenant != nil else { throw TenantNotFound() }
+            return request.webSocket(maxFrameSize: maxFrameSize) { request, socket in
+                await runInTenant(request, socket, onUpgrade)
             }
         }
+    }
+}
+
+/// Runs a websocket handler in the upgrading request's tenant; closes the socket when the tenant is
+/// gone by then.
+private func runInTenant(
+    _ request: Request,
+    _ socket: WebSocket,
+    _ onUpgrade: @escaping @Sendable (Request, WebSocket) async -> Void
+) async {
+    do {
+        try await request.withTenant { await onUpgrade(request, socket) }
+    } catch {
+        request.logger.report(error: error)
+        try? await socket.close(code: .policyViolation)
     }
 }
