@@ -2,8 +2,11 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedDemoSupport
 import TenantedFluentPostgres
+import TenantedMySQL
 import TenantedPostgres
+import TenantedFluentMySQL
 import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedVapor
@@ -73,16 +76,9 @@ enum TenantedDemo {
         try routes(app, baseDomain: options.baseDomain, services: services)
 
         if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
-            for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }
+            for name in DemoEnvironment.seededTenants { try await tenancy.createTenant(TenantID(name)) }
             let port = value(of: "--port", in: app.environment.arguments) ?? "8080"
-            let base = options.baseDomain
-            let lines = """
-            Created tenants acme and globex. Try:
-              curl -H 'Content-Type: application/json' -d '{"title": "hello", "body": "from acme"}' http://acme.\(base):\(port)/notes
-              curl http://acme.\(base):\(port)/notes http://globex.\(base):\(port)/notes
-
-            """
-            FileHandle.standardOutput.write(Data(lines.utf8))
+            FileHandle.standardOutput.write(Data(DemoEnvironment.seededMessage(baseDomain: options.baseDomain, port: port).utf8))
         }
     }
 

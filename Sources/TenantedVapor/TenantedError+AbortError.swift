@@ -6,22 +6,13 @@ extension TenantedError: AbortError {
     /// or tenant it cannot reach does not exist); 404 for `fileNotFound` and 400 for `badFileName`
     /// (a tenant file); 503 for `pendingMigrations`, `poolLimitReached` and `shutdown`; 500 otherwise.
     public var status: HTTPResponseStatus {
-        switch code {
-        case .noTenant, .tenantNotFound, .badTenantName, .wrongTenant, .badReference, .fileNotFound: .notFound
-        case .badFileName: .badRequest
-        case .pendingMigrations, .poolLimitReached, .shutdown: .serviceUnavailable
-        default: .internalServerError
-        }
+        HTTPResponseStatus(statusCode: httpStatusCode)
     }
 
-    /// A short reason without tenant names or detail: `"tenant not found"` for the 404s, the
-    /// status's phrase otherwise. For `pendingMigrations`, ``TenantMiddleware`` logs the full story
+    /// A short reason without tenant names or detail: `"tenant not found"` for the tenant 404s,
+    /// `"file not found"` / `"invalid file name"` for tenant files, the status's phrase otherwise. For `pendingMigrations`, ``TenantMiddleware`` logs the full story
     /// (code, tenant, pending migration names, `tenants migrate`).
     public var reason: String {
-        switch code {
-        case .fileNotFound: "file not found"
-        case .badFileName: "invalid file name"
-        default: status == .notFound ? "tenant not found" : status.reasonPhrase
-        }
+        httpReason ?? status.reasonPhrase
     }
 }

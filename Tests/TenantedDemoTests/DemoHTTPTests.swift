@@ -3,25 +3,54 @@ import Tenanted
 import TenantedTestSupport
 import Testing
 
-/// End to end against the demo's real HTTP server on a loopback port.
+/// End to end against both demos' real HTTP servers, as child processes on a loopback port: one
+/// script, two executables (`tenanted-demo` on Vapor, `tenanted-hummingbird-demo` on Hummingbird).
 @Suite struct DemoHTTPTests {
-    @Test func everyRouteWorksAndTwoTenantsStayIsolated() async throws {
-        try await withDemoServer { server in try await exerciseEveryRoute(server) }
+    /// A started `serve` of `demo` over a fresh storage (or a fresh PostgreSQL prefix), with `acme`
+    /// and `globex` created by `tenants create`; always stopped, and its PostgreSQL tenants destroyed.
+    func withServer(_ demo: Demo, environment: [String: String] = [:], tenants: [String] = ["acme", "globex"], _ body: (DemoServerProcess, DemoProcess, TemporaryDirectory) async throws -> Void) async throws {
+        try #require(demo.isBuilt, "build \(demo) first (scripts/test does)")
+        let directory = try TemporaryDirectory()
+        let command = DemoProcess(storage: directory.appending("storage"), demo: demo)
+        for name in tenants {
+            let created = try await command.run(["tenants", "create", name], environment: environment)
+            try #require(created.status == 0, "\(created.stderr)")
+        }
+        let server = try await DemoServerProcess.start(storage: directory.appending("storage"), environment: environment, demo: demo)
+        do {
+            try await body(server, command, directory)
+        } catch {
+            await server.stop()
+            throw error
+        }
+        #expect(await server.stop() != nil, "SIGTERM stopped the server")
+        if environment["TENANTED_STORE", default: "sqlite"] != "sqlite" {
+            let listed = try await command.run(["tenants", "list"], environment: environment)
+            for name in listed.stdout.split(whereSeparator: \.isWhitespace) {
+                _ = try await command.run(["tenants", "destroy", String(name)], environment: environment)
+            }
+        }
+    }
+
+    @Test(arguments: Demo.allCases)
+    func everyRouteWorksAndTwoTenantsStayIsolated(demo: Demo) async throws {
+        try await withServer(demo) { server, _, _ in try await exerciseEveryRoute(server) }
     }
 
     /// The same HTTP interface with `TENANTED_STORE=postgres-database`, `postgres-schema` and
     /// `postgres-schema-shared`.
     @Test(
         .enabled(if: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"]?.isEmpty == false, "TENANTED_POSTGRES_URL is not set: PostgreSQL demo tests skipped"),
-        arguments: ["postgres-database", "postgres-schema", "postgres-schema-shared"]
+        arguments: Demo.allCases, ["postgres-database", "postgres-schema", "postgres-schema-shared"]
     )
-    func everyRouteWorksOnPostgreSQL(store: String) async throws {
-        try await everyRoute(store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
+    func everyRouteWorksOnPostgreSQL(demo: Demo, store: String) async throws {
+        try await everyRoute(demo, store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
     }
 
     static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
-    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant).
+    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant),
+    /// on `tenanted-demo` only: `tenanted-hummingbird-demo` refuses that store (TenantsCommandTests).
     @Test(.enabled(if: Self.mysqlURL != nil, "TENANTED_MYSQL_URL is not set: MySQL demo tests skipped"))
     func everyRouteWorksOnMySQL() async throws {
         let environment = [
@@ -29,9 +58,8 @@ import Testing
             "TENANTED_MYSQL_URL": try #require(Self.mysqlURL),
             "TENANTED_MYSQL_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
         ]
-        try await withDemoServer(environment: environment) { server in
+        try await withServer(.vapor, environment: environment) { server, _, _ in
             try await exerciseEveryRoute(server)
-            for name in ["acme", "globex"] { try await server.tenancy.destroyTenant(TenantID(name)) }
         }
     }
 
@@ -41,47 +69,47 @@ import Testing
     /// layouts that stay isolated there serve every route.
     @Test(
         .enabled(if: Self.pgbouncerTransactionURL != nil, "TENANTED_PGBOUNCER_TRANSACTION_URL is not set: PgBouncer demo tests skipped"),
-        arguments: ["postgres-database", "postgres-schema-shared"]
+        arguments: Demo.allCases, ["postgres-database", "postgres-schema-shared"]
     )
-    func everyRouteWorksBehindPgBouncerTransactionPooling(store: String) async throws {
-        try await everyRoute(store: store, url: try #require(Self.pgbouncerTransactionURL))
+    func everyRouteWorksBehindPgBouncerTransactionPooling(demo: Demo, store: String) async throws {
+        try await everyRoute(demo, store: store, url: try #require(Self.pgbouncerTransactionURL))
     }
 
     /// Behind the same PgBouncer, `postgres-schema` (a pool per tenant, `search_path` at connect)
     /// refuses to create a tenant, with one line naming the remedy, instead of using `public`.
-    @Test(.enabled(if: Self.pgbouncerTransactionURL != nil, "TENANTED_PGBOUNCER_TRANSACTION_URL is not set: PgBouncer demo tests skipped"))
-    func poolPerTenantSchemaIsRefusedBehindPgBouncer() async throws {
-        let server = try await DemoServer.start(environment: [
+    @Test(
+        .enabled(if: Self.pgbouncerTransactionURL != nil, "TENANTED_PGBOUNCER_TRANSACTION_URL is not set: PgBouncer demo tests skipped"),
+        arguments: Demo.allCases
+    )
+    func poolPerTenantSchemaIsRefusedBehindPgBouncer(demo: Demo) async throws {
+        let environment = [
             "TENANTED_STORE": "postgres-schema",
             "TENANTED_POSTGRES_URL": try #require(Self.pgbouncerTransactionURL),
             "TENANTED_POSTGRES_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
-        ], configure: { _ in })
-        do {
-            try await server.tenancy.createTenant(TenantID("acme"))
-            Issue.record("creating a tenant through PgBouncer with postgres-schema must be refused")
-        } catch let error as TenantedError {
-            #expect(error.code == .invalidConfiguration, "\(error)")
-            #expect(error.description.contains("postgres-schema-shared"), "\(error)")
+        ]
+        try await withServer(demo, environment: environment, tenants: []) { server, command, _ in
+            let created = try await command.run(["tenants", "create", "acme"], environment: environment)
+            #expect(created.status == 1, "creating a tenant through PgBouncer with postgres-schema must be refused")
+            #expect(created.stderr.contains("error: invalidConfiguration:"), "\(created.stderr)")
+            #expect(created.stderr.contains("postgres-schema-shared"), "\(created.stderr)")
+            #expect(try await command.run(["tenants", "list"], environment: environment).stdout == "")
+            #expect(try await server.request("GET", "/notes", host: "acme.localhost").status == 404)
         }
-        #expect(try await server.tenancy.tenants().isEmpty)
-        #expect(try await server.request("/notes", host: "acme.localhost").status == 404)
-        await server.stop()
     }
 
-    private func everyRoute(store: String, url: String) async throws {
+    private func everyRoute(_ demo: Demo, store: String, url: String) async throws {
         let environment = [
             "TENANTED_STORE": store,
             "TENANTED_POSTGRES_URL": url,
             "TENANTED_POSTGRES_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
         ]
-        try await withDemoServer(environment: environment) { server in
+        try await withServer(demo, environment: environment) { server, _, _ in
             try await exerciseEveryRoute(server)
-            for name in ["acme", "globex"] { try await server.tenancy.destroyTenant(TenantID(name)) }
         }
     }
 
-    private func exerciseEveryRoute(_ server: DemoServer) async throws {
-        #expect(try await server.request("/health", host: "localhost").status == 200)
+    private func exerciseEveryRoute(_ server: DemoServerProcess) async throws {
+        #expect(try await server.request("GET", "/health", host: "localhost").status == 200)
 
         let created = try await server.request("POST", "/notes", host: "acme.localhost", json: #"{"title": "hello", "body": "from acme"}"#)
         #expect(created.status == 201)
@@ -92,18 +120,18 @@ import Testing
         #expect(note["createdAt"] != nil)
         let id = try #require(note["id"] as? String)
 
-        let acme = try await server.request("/notes", host: "acme.localhost:8080")
+        let acme = try await server.request("GET", "/notes", host: "acme.localhost:8080")
         #expect(acme.status == 200)
         #expect((acme.json as? [[String: Any]])?.map { $0["title"] as? String } == ["hello"])
-        let globex = try await server.request("/notes", host: "globex.localhost")
+        let globex = try await server.request("GET", "/notes", host: "globex.localhost")
         #expect(globex.status == 200)
         #expect((globex.json as? [Any])?.isEmpty == true)
 
-        #expect(try await server.request("/notes/\(id)", host: "acme.localhost").status == 200)
+        #expect(try await server.request("GET", "/notes/\(id)", host: "acme.localhost").status == 200)
         // The same id in the other tenant does not exist.
-        #expect(try await server.request("/notes/\(id)", host: "globex.localhost").status == 404)
-        #expect(try await server.request("/notes/\(UUID())", host: "acme.localhost").status == 404)
-        #expect(try await server.request("/notes/not-a-uuid", host: "acme.localhost").status == 404)
+        #expect(try await server.request("GET", "/notes/\(id)", host: "globex.localhost").status == 404)
+        #expect(try await server.request("GET", "/notes/\(UUID())", host: "acme.localhost").status == 404)
+        #expect(try await server.request("GET", "/notes/not-a-uuid", host: "acme.localhost").status == 404)
 
         let patched = try await server.request("PATCH", "/notes/\(id)", host: "acme.localhost", json: #"{"title": "edited"}"#)
         #expect(patched.status == 200)
@@ -115,7 +143,7 @@ import Testing
 
         #expect(try await server.request("DELETE", "/notes/\(id)", host: "globex.localhost").status == 404)
         #expect(try await server.request("DELETE", "/notes/\(id)", host: "acme.localhost").status == 204)
-        #expect(try await server.request("/notes/\(id)", host: "acme.localhost").status == 404)
+        #expect(try await server.request("GET", "/notes/\(id)", host: "acme.localhost").status == 404)
     }
 
     @Test func theHostTableIsLargeEnoughToMeanSomething() {
@@ -125,12 +153,12 @@ import Testing
     /// Issue 7, test 3 (hosts): every hostile `Host` of the table, on every tenanted route, is a 404
     /// that does not echo it (or a 400 / a closed connection when the HTTP parser refuses it first),
     /// and the storage directory (scanned from its parent) is exactly as before.
-    @Test func hostileHostsAre404WithoutEchoingTheHostAndTouchNoFile() async throws {
-        try await withDemoServer { server in
-            // `kilo` makes the KELVIN SIGN look-alike `\u{212A}ilo` a real target.
-            try await server.tenancy.createTenant(TenantID("kilo"), ifNotExists: false)
-            #expect(try await server.request("/notes", host: "kilo.localhost").status == 200, "the control request")
-            let before = server.directory.contents()
+    @Test(arguments: Demo.allCases)
+    func hostileHostsAre404WithoutEchoingTheHostAndTouchNoFile(demo: Demo) async throws {
+        // `kilo` makes the KELVIN SIGN look-alike `\u{212A}ilo` a real target.
+        try await withServer(demo, tenants: ["acme", "globex", "kilo"]) { server, command, directory in
+            #expect(try await server.request("GET", "/notes", host: "kilo.localhost").status == 200, "the control request")
+            let before = directory.contents()
             for host in HostileInput.hosts {
                 let shown = String(decoding: host, as: UTF8.self).debugDescription
                 for (method, path) in [("GET", "/notes"), ("POST", "/notes"), ("GET", "/notes/\(UUID())")] {
@@ -152,9 +180,9 @@ import Testing
                     if text.count > 3 { #expect(!response.body.contains(text), "the body must not echo Host: \(shown)") }
                 }
             }
-            #expect(server.directory.contents() == before, "a hostile Host created or removed a file")
-            #expect(try await server.tenancy.tenants().map(\.rawValue) == ["acme", "globex", "kilo"])
-            #expect(try await server.request("/health", host: "localhost").status == 200)
+            #expect(directory.contents() == before, "a hostile Host created or removed a file")
+            #expect(try await command.run(["tenants", "list"]).stdout == "acme\nglobex\nkilo\n")
+            #expect(try await server.request("GET", "/health", host: "localhost").status == 200)
         }
     }
 }

@@ -6,10 +6,10 @@ import Glibc
 
 /// A minimal websocket client over a plain TCP socket, so a test can send the upgrade with any
 /// `Host` header (`acme.localhost` does not resolve here) and read the server's text frames.
-final class RawWebSocket: @unchecked Sendable {
-    struct Refused: Error, CustomStringConvertible {
-        let status: Int
-        var description: String { "the upgrade was refused with \(status)" }
+package final class RawWebSocket: @unchecked Sendable {
+    package struct Refused: Error, CustomStringConvertible {
+        package let status: Int
+        package var description: String { "the upgrade was refused with \(status)" }
     }
 
     private let fd: Int32
@@ -23,7 +23,7 @@ final class RawWebSocket: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Opens `path` on the loopback `port` with `host`; throws ``Refused`` when the answer is not a 101.
-    static func connect(port: Int, path: String, host: String) async throws -> RawWebSocket {
+    package static func connect(port: Int, path: String, host: String) async throws -> RawWebSocket {
         try await blocking {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw RawHTTP.Failure(description: "socket: \(errno)") }
@@ -67,7 +67,7 @@ final class RawWebSocket: @unchecked Sendable {
     }
 
     /// The next text frame's text, or `nil` when the server closed the socket (a close frame or EOF).
-    func nextText() async throws -> String? {
+    package func nextText() async throws -> String? {
         try await Self.blocking { try self.readText() }
     }
 
