@@ -19,6 +19,9 @@ let package = Package(
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
+        .library(name: "MariaDBClient", targets: ["MariaDBClient"]),
+        .library(name: "TenantedMySQL", targets: ["TenantedMySQL"]),
+        .library(name: "TenantedFluentMySQL", targets: ["TenantedFluentMySQL"]),
         .library(name: "TenantedHummingbird", targets: ["TenantedHummingbird"]),
         .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
@@ -155,6 +158,33 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // MariaDB Connector/C (Debian: libmariadb-dev), the C library under MariaDBClient.
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+        // A MySQL / MariaDB client over Connector/C: blocking calls on a thread pool, async API,
+        // prepared statements, typed rows. Knows no Tenanted.
+        .target(
+            name: "MariaDBClient",
+            dependencies: [
+                "CMariaDB",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The MySQL / MariaDB store: a database per tenant. Knows no ORM.
+        .target(
+            name: "TenantedMySQL",
+            dependencies: [
+                "Tenanted", "MariaDBClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Hummingbird: request context, middleware, typed pool access, websockets, the `tenants`
         // commands (swift-argument-parser), the tenancy as a ServiceLifecycle service. No Fluent.
         .target(
@@ -169,11 +199,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The MySQL store's Fluent adapter: an SQLKit dialect and FluentSQL's converters over the client.
+        .target(
+            name: "TenantedFluentMySQL",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "FluentSQL", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // What the two demos share and no framework owns: their environment and the stores it names.
         .target(
             name: "TenantedDemoSupport",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedPostgres",
+                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL",
             ],
             swiftSettings: strictSettings
         ),
@@ -202,7 +245,7 @@ let package = Package(
             name: "TenantedDemo",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
-                "TenantedFluentPostgres", "TenantedDemoSupport",
+                "TenantedFluentPostgres", "TenantedMySQL", "TenantedFluentMySQL", "TenantedDemoSupport",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -273,6 +316,19 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedMySQLTests",
+            dependencies: [
+                "Tenanted", "TenantedFluent", "TenantedMySQL", "TenantedFluentMySQL", "MariaDBClient", "TenantedTestSupport",
+                "TenantedStoreConformance",
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

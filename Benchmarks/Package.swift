@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "fluent-drivers", targets: ["FluentDrivers"]),
         .executable(name: "http-notes", targets: ["HTTPNotes"]),
         .executable(name: "postgres-figures", targets: ["PostgresFigures"]),
+        .executable(name: "mysql-figures", targets: ["MySQLFigures"]),
     ],
     dependencies: [
         .package(name: "tenanted", path: "../"),
@@ -124,6 +125,23 @@ let package = Package(
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Workload 8: the MySQL store (TENANTED_MYSQL_URL) against the bare MariaDB client on one connection.
+        .executableTarget(
+            name: "MySQLFigures",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Tenanted", package: "tenanted"),
+                .product(name: "TenantedFluent", package: "tenanted"),
+                .product(name: "TenantedMySQL", package: "tenanted"),
+                .product(name: "TenantedFluentMySQL", package: "tenanted"),
+                .product(name: "MariaDBClient", package: "tenanted"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

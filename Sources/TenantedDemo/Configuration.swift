@@ -1,6 +1,7 @@
 import Foundation
 import Tenanted
 import TenantedDemoSupport
+import TenantedMySQL
 import TenantedPostgres
 import TenantedSQLite
 
@@ -69,4 +70,7 @@ struct DemoOptions {
 
     /// The PostgreSQL store for ``store``.
     func postgresStore() throws -> PostgresStore { try environment.postgresStore() }
+
+    /// The MySQL store for ``store`` `mysql`.
+    func mysqlStore() throws -> MySQLStore { try environment.mysqlStore() }
 }

@@ -4,13 +4,15 @@ import Tenanted
 import TenantedFluent
 import TenantedDemoSupport
 import TenantedFluentPostgres
+import TenantedMySQL
 import TenantedPostgres
+import TenantedFluentMySQL
 import TenantedFluentSQLite
 import TenantedSQLite
 import TenantedVapor
 import Vapor
 
-/// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL, `TENANTED_STORE`).
+/// `tenanted-demo`: a multi-tenant notes service on the SQLite store (or PostgreSQL or MySQL, `TENANTED_STORE`).
 ///
 /// - `tenanted-demo [serve] [--hostname H] [--port P] [--base-domain D] [--no-seed]`
 /// - `tenanted-demo tenants list|create|destroy|migrate|rollback|status|move|backup|restore|clone|suspend|resume …`
@@ -58,6 +60,8 @@ enum TenantedDemo {
             tenancy = try use(try options.sqliteStore(), on: app, options, services)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
             tenancy = try use(try options.postgresStore(), on: app, options, services)
+        case .mysql:
+            tenancy = try use(try options.mysqlStore(), on: app, options, services)
         }
         app.tenanted.files = services.files
         app.storage[DemoServices.Key.self] = services

@@ -1,5 +1,6 @@
 import Foundation
 public import Tenanted
+public import TenantedMySQL
 public import TenantedPostgres
 public import TenantedSQLite
 
@@ -17,6 +18,10 @@ public struct DemoEnvironment: Sendable {
     public var postgresServers: [PostgresServer] = []
     /// `TENANTED_POSTGRES_PREFIX`: the tenant database or schema name prefix. Default: `demo_`.
     public var postgresPrefix = "demo_"
+    /// `TENANTED_MYSQL_URL` (`mysql://user:password@host:port/db`): the server of the MySQL store.
+    public var mysqlURL: String?
+    /// `TENANTED_MYSQL_PREFIX`: the tenant database name prefix. Default: `demo_`.
+    public var mysqlPrefix = "demo_"
     /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
     /// tests can kill a demo in the middle of `tenants create` and race two `tenants migrate`.
     /// Default: none.
@@ -34,6 +39,9 @@ public struct DemoEnvironment: Sendable {
         /// A PostgreSQL schema per tenant over one shared pool, `SET LOCAL search_path` in every
         /// transaction: the schema layout that is safe behind PgBouncer's transaction pooling.
         case postgresSchemaShared = "postgres-schema-shared"
+        /// A MySQL or MariaDB database per tenant (`tenanted-demo` only: the Hummingbird demo
+        /// refuses it, the MySQL store has no plain-SQL migrator yet).
+        case mysql
     }
 
     /// The defaults of every property.
@@ -60,7 +68,14 @@ public struct DemoEnvironment: Sendable {
             }
             self.store = store
         }
-        if store != .sqlite {
+        if store == .mysql {
+            guard let url = environment["TENANTED_MYSQL_URL"], !url.isEmpty else {
+                throw TenantedError(.invalidConfiguration, "TENANTED_STORE=mysql needs TENANTED_MYSQL_URL (mysql://USER:PASSWORD@HOST:PORT/DATABASE)")
+            }
+            mysqlURL = url
+            if let prefix = environment["TENANTED_MYSQL_PREFIX"], !prefix.isEmpty { mysqlPrefix = prefix }
+            _ = try mysqlStore()  // reports a bad URL or prefix now, with exit status 64
+        } else if store != .sqlite {
             postgresServers = try Self.postgresServers(environment)
             if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { postgresPrefix = prefix }
             _ = try postgresStore()  // reports a bad prefix now, with exit status 64
@@ -100,7 +115,7 @@ public struct DemoEnvironment: Sendable {
     }
 
     /// Where tenants' files live: beside the database for SQLite (`<storage>/tenants/<name>/files`),
-    /// under the storage root for PostgreSQL (`<storage>/files/<name>`).
+    /// under the storage root for PostgreSQL and MySQL (`<storage>/files/<name>`).
     public func tenantFiles() throws -> TenantFiles {
         let root = storage.hasSuffix("/") ? String(storage.dropLast()) : storage
         return try TenantFiles(root: store == .sqlite ? root + "/tenants/%{tenant}/files" : root + "/files/%{tenant}")
@@ -118,9 +133,14 @@ public struct DemoEnvironment: Sendable {
         let layout: PostgresStore.Layout = switch store {
         case .postgresDatabase: .databasePerTenant()
         case .postgresSchemaShared: .schemaPerTenant(.sharedPool)
-        case .postgresSchema, .sqlite: .schemaPerTenant()
+        case .postgresSchema, .sqlite, .mysql: .schemaPerTenant()
         }
         return try PostgresStore(configuration: .init(servers: postgresServers, layout: layout, prefix: postgresPrefix))
+    }
+
+    /// The MySQL store on ``mysqlURL``, for ``store`` `mysql`.
+    public func mysqlStore() throws -> MySQLStore {
+        try MySQLStore(configuration: .init(url: mysqlURL ?? "", prefix: mysqlPrefix))
     }
 
     /// What `serve` prints after seeding `acme` and `globex` on a first start.

@@ -10,10 +10,12 @@ import TenantedSQLite
 /// The demo's tenancy, on the store `TENANTED_STORE` names, with the notes schema in plain SQL.
 enum DemoTenancy: TenancyProvider {
     /// The environment of the process.
-    /// - Throws: `ExitCode(64)` after printing the bad value.
+    /// - Throws: `ExitCode(64)` after printing the bad value, or for `TENANTED_STORE=mysql`.
     static func environment() throws -> DemoEnvironment {
         do {
-            return try DemoEnvironment(ProcessInfo.processInfo.environment)
+            let environment = try DemoEnvironment(ProcessInfo.processInfo.environment)
+            if environment.store == .mysql { throw mysqlRefused }
+            return environment
         } catch {
             throw TenantedHummingbirdDemo.fail(error, status: 64)
         }
@@ -26,8 +28,16 @@ enum DemoTenancy: TenancyProvider {
             return try make(environment.sqliteStore(), migrator: try SQLiteMigrator(NoteSchema.migrations), environment, logger: logger)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
             return try make(environment.postgresStore(), migrator: try PostgresMigrator(NoteSchema.migrations), environment, logger: logger)
+        case .mysql:
+            throw mysqlRefused
         }
     }
+
+    /// The MySQL store has no plain-SQL migrator or public connection access yet: `tenanted-demo`
+    /// (Fluent) serves it, this demo does not.
+    static let mysqlRefused = TenantedError(
+        .invalidConfiguration, "TENANTED_STORE=mysql is served by tenanted-demo only; this demo runs on sqlite or postgres-*"
+    )
 
     private static func make<Store: TenantStore, Migrator: TenantMigrator>(
         _ store: Store, migrator: Migrator, _ environment: DemoEnvironment, logger: Logger

@@ -1,4 +1,4 @@
-public import Tenanted
+import Tenanted
 public import Testing
 
 /// A tenant of its own for each test: created in the suite's tenancy (``TenancyTrait``) with a

@@ -11,14 +11,30 @@ struct CrossProcessTests {
     static let postgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let secondPostgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
 
-    /// The stores to run against: SQLite always, PostgreSQL when its URL is set (else the skip is said).
+    static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The stores to run against: SQLite always, PostgreSQL and MySQL when their URLs are set (else
+    /// the skip is said).
     static let stores: [String] = {
-        guard postgresURL != nil else {
+        var stores = ["sqlite"]
+        if postgresURL != nil {
+            stores += ["postgres-database", "postgres-schema", "postgres-schema-shared"]
+        } else {
             print("CrossProcessTests: TENANTED_POSTGRES_URL is not set: the PostgreSQL cases are skipped")
-            return ["sqlite"]
         }
-        return ["sqlite", "postgres-database", "postgres-schema", "postgres-schema-shared"]
+        if mysqlURL != nil {
+            stores.append("mysql")
+        } else {
+            print("CrossProcessTests: TENANTED_MYSQL_URL is not set: the MySQL cases are skipped")
+        }
+        return stores
     }()
+
+    /// Each demo with each store it serves: `tenanted-hummingbird-demo` refuses `mysql`, so the
+    /// MySQL cases run on `tenanted-demo` only.
+    static let demosAndStores: [(Demo, String)] = Demo.allCases.flatMap { demo in
+        stores.filter { demo == .vapor || $0 != "mysql" }.map { (demo, $0) }
+    }
 
     /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
     /// commands share.
@@ -33,7 +49,10 @@ struct CrossProcessTests {
             self.demo = demo
             directory = try TemporaryDirectory()
             var environment = ["TENANTED_STORE": store]
-            if store != "sqlite" {
+            if store == "mysql" {
+                environment["TENANTED_MYSQL_PREFIX"] = "x" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
+                environment["TENANTED_MYSQL_URL"] = CrossProcessTests.mysqlURL ?? ""
+            } else if store != "sqlite" {
                 environment["TENANTED_POSTGRES_PREFIX"] = "x" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_"
                 if let servers {
                     environment["TENANTED_POSTGRES_SERVERS"] = servers.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
@@ -61,7 +80,7 @@ struct CrossProcessTests {
         }
     }
 
-    @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: Demo.allCases, stores)
+    @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: demosAndStores)
     func destroyAndRecreate(demo: Demo, store: String) async throws {
         let deployment = try Deployment(demo: demo, store: store)
         for name in ["acme", "globex"] {
@@ -102,7 +121,7 @@ struct CrossProcessTests {
         await deployment.cleanUp()
     }
 
-    @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: Demo.allCases, stores)
+    @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: demosAndStores)
     func writesDuringDestroy(demo: Demo, store: String) async throws {
         let deployment = try Deployment(demo: demo, store: store)
         let created = try await deployment.tenants("create", "globex")

@@ -49,6 +49,22 @@ import Testing
         try await everyRoute(demo, store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
     }
 
+    static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant),
+    /// on `tenanted-demo` only: `tenanted-hummingbird-demo` refuses that store (TenantsCommandTests).
+    @Test(.enabled(if: Self.mysqlURL != nil, "TENANTED_MYSQL_URL is not set: MySQL demo tests skipped"))
+    func everyRouteWorksOnMySQL() async throws {
+        let environment = [
+            "TENANTED_STORE": "mysql",
+            "TENANTED_MYSQL_URL": try #require(Self.mysqlURL),
+            "TENANTED_MYSQL_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
+        ]
+        try await withServer(.vapor, environment: environment) { server, _, _ in
+            try await exerciseEveryRoute(server)
+        }
+    }
+
     static let pgbouncerTransactionURL = ProcessInfo.processInfo.environment["TENANTED_PGBOUNCER_TRANSACTION_URL"].flatMap { $0.isEmpty ? nil : $0 }
 
     /// Behind PgBouncer in transaction pooling (`ignore_startup_parameters = search_path`): the

@@ -17,6 +17,10 @@ struct ModuleGraphTests {
         // Stores: the core and their driver, no ORM.
         "TenantedSQLite": ["Tenanted", "SQLiteNIO", "NIOCore", "NIOPosix", "DequeModule"],
         "TenantedPostgres": ["Tenanted", "PostgresNIO", "NIOCore", "NIOPosix", "NIOSSL"],
+        "TenantedMySQL": ["Tenanted", "MariaDBClient", "NIOCore", "NIOPosix"],
+        // The MySQL store's driver: a client over MariaDB Connector/C (a system library); knows no Tenanted.
+        "CMariaDB": [],
+        "MariaDBClient": ["CMariaDB", "NIOPosix"],
         // Fluent: the core and FluentKit, no store, no web framework.
         "TenantedFluent": ["Tenanted", "FluentKit", "SQLKit", "NIOCore"],
         // A store's Fluent adapter: Fluent, that store and its driver.
@@ -25,18 +29,19 @@ struct ModuleGraphTests {
             "Tenanted", "TenantedFluent", "TenantedPostgres", "FluentKit", "FluentPostgresDriver", "PostgresKit", "SQLKit", "PostgresNIO",
             "NIOCore", "NIOPosix",
         ],
+        "TenantedFluentMySQL": ["Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
         // The Hummingbird wing: Hummingbird, its websockets and swift-argument-parser; no ORM, no store, no other wing.
         "TenantedHummingbird": ["Tenanted", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
         // What the two demos share: the core and the stores, no framework and no ORM.
-        "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres"],
+        "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL"],
         // The testing traits: the core and Swift Testing.
         "TenantedTesting": ["Tenanted", "Testing"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
-            "TenantedVapor", "TenantedDemoSupport", "Vapor", "Fluent", "FluentKit", "NIOCore",
+            "TenantedMySQL", "TenantedFluentMySQL", "TenantedVapor", "TenantedDemoSupport", "Vapor", "Fluent", "FluentKit", "NIOCore",
         ],
         // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
         "TenantedHummingbirdDemo": [
