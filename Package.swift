@@ -19,8 +19,10 @@ let package = Package(
         .library(name: "TenantedVapor", targets: ["TenantedVapor"]),
         .library(name: "TenantedPostgres", targets: ["TenantedPostgres"]),
         .library(name: "TenantedFluentPostgres", targets: ["TenantedFluentPostgres"]),
+        .library(name: "TenantedHummingbird", targets: ["TenantedHummingbird"]),
         .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
+        .executable(name: "tenanted-hummingbird-demo", targets: ["TenantedHummingbirdDemo"]),
     ],
     traits: [
         .trait(
@@ -45,6 +47,11 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // No traits: the wing needs neither swift-configuration nor full Foundation.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         // Tests only: the stock driver serves the shared (untenanted) database in the Fluent tests.
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
@@ -148,6 +155,42 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Hummingbird: request context, middleware, typed pool access, websockets, the `tenants`
+        // commands (swift-argument-parser), the tenancy as a ServiceLifecycle service. No Fluent.
+        .target(
+            name: "TenantedHummingbird",
+            dependencies: [
+                "Tenanted",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // What the two demos share and no framework owns: their environment and the stores it names.
+        .target(
+            name: "TenantedDemoSupport",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedPostgres",
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The runnable example on Hummingbird: `swift run tenanted-hummingbird-demo`, the same
+        // interface as `tenanted-demo`.
+        .executableTarget(
+            name: "TenantedHummingbirdDemo",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Swift Testing traits for users' own tests: a throwaway tenancy per suite, a tenant per test.
         .target(
             name: "TenantedTesting",
@@ -159,7 +202,7 @@ let package = Package(
             name: "TenantedDemo",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
-                "TenantedFluentPostgres",
+                "TenantedFluentPostgres", "TenantedDemoSupport",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -210,6 +253,7 @@ let package = Package(
             name: "TenantedFluentTests",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedTestSupport", "TenantedStoreConformance",
+                "TenantedTesting",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "FluentSQL", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
@@ -237,10 +281,34 @@ let package = Package(
             name: "TenantedVaporTests",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
+                "TenantedTesting",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Both demo executables as real processes: one HTTP suite and one command suite, one interface.
+        .testTarget(
+            name: "TenantedDemoTests",
+            dependencies: ["Tenanted", "TenantedTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TenantedHummingbirdTests",
+            dependencies: [
+                "Tenanted", "TenantedSQLite", "TenantedHummingbird", "TenantedTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
     ],
     targets: [
         // What both executables share: timing, statistics, the schema, the command line, opening sqlite-nio.
@@ -94,12 +95,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Workload 6: the demo's `GET /notes/:id` (the `tenanted-demo` product of the root package,
-        // built by this package) against the same handler untenanted, under wrk on loopback.
+        // Workload 6: a demo's `GET /notes/:id` (the `tenanted-demo` or `tenanted-hummingbird-demo`
+        // product of the root package, built by this package) against the same handler untenanted on
+        // the same framework, under wrk on loopback.
         .executableTarget(
             name: "HTTPNotes",
             dependencies: [
                 "BenchmarkSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),

@@ -278,9 +278,14 @@ public final class Tenancy: Service, Sendable {
     /// and saying so is cheaper than finding out later.
     public func destroyTenant(_ tenant: TenantID) async throws {
         let hooks = configuration.hooks
-        try await pools.closing(tenant) {
+        if !hooks.beforeDestroy.isEmpty {
+            // Before this process's scopes of the tenant are waited for: a hook may end long-lived
+            // ones (live sockets) that would otherwise hold the destroy up.
             guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "destroyTenant") }
             try await TenancyHooks.run(hooks.beforeDestroy, tenant)
+        }
+        try await pools.closing(tenant) {
+            guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "destroyTenant") }
             try await store.destroy(tenant)
         }
         metrics.destroyed.increment()

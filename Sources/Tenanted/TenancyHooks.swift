@@ -39,7 +39,8 @@ public struct TenancyHooks: Sendable {
     public mutating func beforeCreate(_ hook: @escaping Hook) { beforeCreate.append(hook) }
     /// Runs after a tenant was created, migrated, seeded and made visible.
     public mutating func afterCreate(_ hook: @escaping Hook) { afterCreate.append(hook) }
-    /// Runs before a tenant is destroyed; throw to keep it.
+    /// Runs before a tenant is destroyed, before the destroy waits for this process's scopes of the
+    /// tenant to end (so it can end long-lived ones, such as live sockets); throw to keep the tenant.
     public mutating func beforeDestroy(_ hook: @escaping Hook) { beforeDestroy.append(hook) }
     /// Runs after a tenant's database was deleted.
     public mutating func afterDestroy(_ hook: @escaping Hook) { afterDestroy.append(hook) }

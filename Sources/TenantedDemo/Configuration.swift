@@ -1,48 +1,30 @@
 import Foundation
 import Tenanted
-import TenantedFluentPostgres
+import TenantedDemoSupport
 import TenantedPostgres
-import TenantedFluentSQLite
 import TenantedSQLite
 
 /// The demo's own options, taken out of the command line before Vapor parses the rest
-/// (`serve --hostname --port` are Vapor's).
+/// (`serve --hostname --port` are Vapor's), and its environment (``DemoEnvironment``, shared with
+/// `tenanted-hummingbird-demo`).
 struct DemoOptions {
     /// `--base-domain D`: tenants are `<name>.D`. Default: `localhost`.
     var baseDomain = "localhost"
     /// `--no-seed`: do not create `acme` and `globex` on a first start.
     var seed = true
-    /// `TENANTED_STORAGE`: the storage root. Default: `./storage`.
-    var storage = "./storage"
-    /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
-    var maximumPools = 50
-    /// `TENANTED_STORE`: where tenants live. Default: ``StoreKind/sqlite``.
-    var store = StoreKind.sqlite
-    /// `TENANTED_POSTGRES_URL` (one server, named `server1`) or `TENANTED_POSTGRES_SERVERS`
-    /// (`name=url,name=url`): the PostgreSQL servers of the PostgreSQL stores.
-    var postgresServers: [PostgresServer] = []
-    /// `TENANTED_POSTGRES_PREFIX`: the tenant database or schema name prefix. Default: `demo_`.
-    var postgresPrefix = "demo_"
+    /// `TENANTED_*`: the storage, the store and its servers.
+    var environment = DemoEnvironment()
 
-    /// The stores the demo runs on.
-    enum StoreKind: String, CaseIterable {
-        /// A SQLite file per tenant under ``DemoOptions/storage``.
-        case sqlite
-        /// A PostgreSQL database per tenant.
-        case postgresDatabase = "postgres-database"
-        /// A PostgreSQL schema per tenant, a pool per tenant with `search_path` at connect. Refused
-        /// (fail closed) behind a pooler that drops `search_path`.
-        case postgresSchema = "postgres-schema"
-        /// A PostgreSQL schema per tenant over one shared pool, `SET LOCAL search_path` in every
-        /// transaction: the schema layout that is safe behind PgBouncer's transaction pooling.
-        case postgresSchemaShared = "postgres-schema-shared"
+    typealias StoreKind = DemoEnvironment.StoreKind
+
+    /// `TENANTED_STORAGE`: the storage root.
+    var storage: String {
+        get { environment.storage }
+        set { environment.storage = newValue }
     }
-
-    /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
-    /// tests can kill the demo in the middle of `tenants create` and race two `tenants migrate`.
-    /// It also turns off creating tenants from a template, so each create runs the migration.
-    /// Default: none.
-    var migrationDelay: Duration?
+    var maximumPools: Int { environment.maximumPools }
+    var store: StoreKind { environment.store }
+    var migrationDelay: Duration? { environment.migrationDelay }
 
     /// Removes the demo's options from `arguments` and reads the environment.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` for a bad value.
@@ -58,11 +40,11 @@ struct DemoOptions {
                 guard next < arguments.endIndex else {
                     throw TenantedError(.invalidConfiguration, "--base-domain needs a value, e.g. --base-domain localhost")
                 }
-                options.baseDomain = try validDomain(arguments[next])
+                options.baseDomain = try DemoEnvironment.validDomain(arguments[next])
                 index = arguments.index(after: next)
                 continue
             case let value where value.hasPrefix("--base-domain="):
-                options.baseDomain = try validDomain(String(value.dropFirst("--base-domain=".count)))
+                options.baseDomain = try DemoEnvironment.validDomain(String(value.dropFirst("--base-domain=".count)))
             case "--no-seed":
                 options.seed = false
             default:
@@ -75,77 +57,16 @@ struct DemoOptions {
             remaining.insert("serve", at: min(1, remaining.count))
         }
         arguments = remaining
-        if let storage = environment["TENANTED_STORAGE"] {
-            guard !storage.isEmpty, !storage.contains("\0") else {
-                throw TenantedError(.invalidConfiguration, "TENANTED_STORAGE must be a directory path")
-            }
-            options.storage = storage
-        }
-        if let pools = environment["TENANTED_MAX_POOLS"] {
-            guard let value = Int(pools), value >= 1 else {
-                throw TenantedError(.invalidConfiguration, "TENANTED_MAX_POOLS must be a whole number of at least 1")
-            }
-            options.maximumPools = value
-        }
-        if let kind = environment["TENANTED_STORE"], !kind.isEmpty {
-            guard let store = StoreKind(rawValue: kind) else {
-                throw TenantedError(.invalidConfiguration, "TENANTED_STORE must be one of \(StoreKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            options.store = store
-        }
-        if options.store != .sqlite {
-            options.postgresServers = try postgresServers(environment)
-            if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { options.postgresPrefix = prefix }
-            _ = try options.postgresStore()  // reports a bad prefix now, with exit status 64
-        }
-        if let delay = environment["TENANTED_DEMO_MIGRATION_DELAY_MS"] {
-            guard let milliseconds = Int(delay), milliseconds >= 0 else {
-                throw TenantedError(.invalidConfiguration, "TENANTED_DEMO_MIGRATION_DELAY_MS must be a whole number of milliseconds")
-            }
-            options.migrationDelay = .milliseconds(milliseconds)
-        }
+        options.environment = try DemoEnvironment(environment)
         return options
     }
 
-    /// The servers named by `TENANTED_POSTGRES_SERVERS` (`name=url,…`), else `TENANTED_POSTGRES_URL`.
-    static func postgresServers(_ environment: [String: String]) throws -> [PostgresServer] {
-        if let list = environment["TENANTED_POSTGRES_SERVERS"], !list.isEmpty {
-            return try list.split(separator: ",").map { entry in
-                let parts = entry.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2 else {
-                    throw TenantedError(.invalidConfiguration, "TENANTED_POSTGRES_SERVERS must be name=url pairs separated by commas")
-                }
-                return try PostgresServer(name: String(parts[0]), url: String(parts[1]))
-            }
-        }
-        guard let url = environment["TENANTED_POSTGRES_URL"], !url.isEmpty else {
-            throw TenantedError(.invalidConfiguration, "TENANTED_STORE=postgres-… needs TENANTED_POSTGRES_URL (postgres://USER@HOST:PORT/DATABASE) or TENANTED_POSTGRES_SERVERS")
-        }
-        return [try PostgresServer(name: "server1", url: url)]
-    }
-
-    /// A host name: labels of letters, digits and `-`, joined by dots.
-    static func validDomain(_ value: String) throws -> String {
-        guard ASCIIAllowlist.isHostName(value) else {
-            throw TenantedError(.invalidConfiguration, "--base-domain must be a host name such as localhost or example.com")
-        }
-        return value.lowercased()
-    }
+    /// Where tenants' files live (``DemoEnvironment/tenantFiles()``).
+    func tenantFiles() throws -> TenantFiles { try environment.tenantFiles() }
 
     /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
-    func sqliteStore() throws -> SQLiteStore {
-        try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-        return try SQLiteStore(configuration: .init(root: storage, pathTemplate: "tenants/%{tenant}/main.sqlite3"))
-    }
+    func sqliteStore() throws -> SQLiteStore { try environment.sqliteStore() }
 
-    /// The PostgreSQL store on ``postgresServers``, for ``store`` `postgres-database`, `postgres-schema`
-    /// or `postgres-schema-shared`.
-    func postgresStore() throws -> PostgresStore {
-        let layout: PostgresStore.Layout = switch store {
-        case .postgresDatabase: .databasePerTenant()
-        case .postgresSchemaShared: .schemaPerTenant(.sharedPool)
-        case .postgresSchema, .sqlite: .schemaPerTenant()
-        }
-        return try PostgresStore(configuration: .init(servers: postgresServers, layout: layout, prefix: postgresPrefix))
-    }
+    /// The PostgreSQL store for ``store``.
+    func postgresStore() throws -> PostgresStore { try environment.postgresStore() }
 }

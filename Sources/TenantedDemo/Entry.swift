@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Tenanted
 import TenantedFluent
+import TenantedDemoSupport
 import TenantedFluentPostgres
 import TenantedPostgres
 import TenantedFluentSQLite
@@ -50,13 +51,16 @@ enum TenantedDemo {
     }
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
+        let services = DemoServices(files: try options.tenantFiles(), broadcaster: TenantBroadcaster())
         let tenancy: Tenancy
         switch options.store {
         case .sqlite:
-            tenancy = try use(try options.sqliteStore(), on: app, options)
+            tenancy = try use(try options.sqliteStore(), on: app, options, services)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
-            tenancy = try use(try options.postgresStore(), on: app, options)
+            tenancy = try use(try options.postgresStore(), on: app, options, services)
         }
+        app.tenanted.files = services.files
+        app.storage[DemoServices.Key.self] = services
         app.asyncCommands.use(TenantsCommand(), as: "tenants")
         // Fluent's `migrate` runs without a tenant, so against the tenanted default it cannot work:
         // `tenants migrate` replaces it.
@@ -65,28 +69,26 @@ enum TenantedDemo {
 
         app.middleware = Middlewares()
         app.middleware.use(JSONErrorMiddleware())
-        try routes(app, baseDomain: options.baseDomain)
+        try routes(app, baseDomain: options.baseDomain, services: services)
 
         if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
-            for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }
+            for name in DemoEnvironment.seededTenants { try await tenancy.createTenant(TenantID(name)) }
             let port = value(of: "--port", in: app.environment.arguments) ?? "8080"
-            let base = options.baseDomain
-            let lines = """
-            Created tenants acme and globex. Try:
-              curl -H 'Content-Type: application/json' -d '{"title": "hello", "body": "from acme"}' http://acme.\(base):\(port)/notes
-              curl http://acme.\(base):\(port)/notes http://globex.\(base):\(port)/notes
-
-            """
-            FileHandle.standardOutput.write(Data(lines.utf8))
+            FileHandle.standardOutput.write(Data(DemoEnvironment.seededMessage(baseDomain: options.baseDomain, port: port).utf8))
         }
     }
 
     /// Registers a tenancy over `store` with the demo's migrations.
-    static func use<Store: FluentTenantStore>(_ store: Store, on app: Application, _ options: DemoOptions) throws -> Tenancy {
+    static func use<Store: FluentTenantStore>(
+        _ store: Store, on app: Application, _ options: DemoOptions, _ services: DemoServices
+    ) throws -> Tenancy {
         let migrations = TenantMigrations()
         migrations.add(options.migrationDelay.map { PausedMigration(base: CreateNotes(), pause: $0) } ?? CreateNotes())
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
+        // A destroyed tenant's files go after its database, and its live sockets close.
+        services.files.removeOnDestroy(&configuration.hooks)
+        services.broadcaster.closeOnDestroy(&configuration.hooks)
         // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
         configuration.createsFromTemplate = options.migrationDelay == nil
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)

@@ -4,17 +4,18 @@ import Foundation
 import TenantedVapor
 import Vapor
 
-/// The demo's HTTP interface. `/health` is untenanted; `/notes…` runs in the tenant named by the
-/// first label of the host under the base domain.
-func routes(_ app: Application, baseDomain: String) throws {
+/// The demo's HTTP interface. `/health` is untenanted; everything else runs in the tenant named by
+/// the first label of the host under the base domain.
+func routes(_ app: Application, baseDomain: String, services: DemoServices) throws {
     app.get("health") { _ in "ok" }
 
     let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: baseDomain)))
     let notes = tenanted.grouped("notes")
+    let live = LiveNotes(broadcaster: services.broadcaster, baseDomain: baseDomain)
 
-    notes.get { req async throws -> [Note] in
+    notes.get { req async throws -> [NoteView] in
         _ = try req.requireTenant()
-        return try await Note.query(on: req.db).sort(\.$createdAt).all()
+        return try await Note.query(on: req.db).sort(\.$createdAt).all().map { try live.view($0, for: req) }
     }
 
     notes.post { req async throws -> Response in
@@ -23,14 +24,16 @@ func routes(_ app: Application, baseDomain: String) throws {
         guard let title = input.title, !title.isEmpty else { throw Abort(.badRequest, reason: "title is required") }
         let note = Note(title: title, body: input.body ?? "")
         try await note.create(on: req.db)
-        return try await note.encodeResponse(status: .created, for: req)
+        let view = try live.view(note, for: req)
+        try live.publish(.created, view)
+        return try await view.encodeResponse(status: .created, for: req)
     }
 
-    notes.get(":id") { req async throws -> Note in
-        try await find(req)
+    notes.get(":id") { req async throws -> NoteView in
+        try live.view(try await find(req), for: req)
     }
 
-    notes.patch(":id") { req async throws -> Note in
+    notes.patch(":id") { req async throws -> NoteView in
         let note = try await find(req)
         let input = try req.content.decode(NoteInput.self)
         if let title = input.title {
@@ -39,25 +42,70 @@ func routes(_ app: Application, baseDomain: String) throws {
         }
         if let body = input.body { note.body = body }
         try await note.save(on: req.db)
-        return note
+        let view = try live.view(note, for: req)
+        try live.publish(.updated, view)
+        return view
     }
 
     notes.delete(":id") { req async throws -> HTTPStatus in
-        try await find(req).delete(on: req.db)
+        let note = try await find(req)
+        let view = try live.view(note, for: req)
+        try await note.delete(on: req.db)
+        try live.publish(.deleted, view)
         return .noContent
     }
 
-    // A live feed: each text frame becomes a note, answered with the tenant's note count. It closes
-    // when the tenant is suspended or destroyed (by any process).
-    tenanted.tenantWebSocket("live") { req, ws in
-        ws.onText { ws, text in
-            let reply = (try? await req.withTenant {
-                try await Note(title: text, body: "").create(on: req.db)
-                return "\(try await Note.query(on: req.db).count())"
-            }) ?? "failed"
-            try? await ws.send(reply)
-        }
-        try? await ws.send("ready")
+    // The tenant's note count, through the tenant-scoped cache (5 seconds).
+    tenanted.get("stats") { req async throws -> Stats in
+        let tenant = try req.requireTenant()
+        let cache = try req.tenantCache
+        if let count = try await cache.get("notes-count", as: Int.self) { return Stats(tenant: tenant.rawValue, notes: count) }
+        let count = try await Note.query(on: req.db).count()
+        try await cache.set("notes-count", to: count, expiresIn: .seconds(5))
+        return Stats(tenant: tenant.rawValue, notes: count)
+    }
+
+    try fileRoutes(tenanted.grouped("files"))
+
+    // Live note events of the request's tenant; no tenant or an unknown one is refused before the
+    // upgrade, and the socket closes when the tenant is suspended or destroyed (by any process).
+    tenanted.tenantWebSocket("live") { _, socket in
+        guard let events = try? services.broadcaster.subscribe() else { return }
+        await socket.relay(events)
+    }
+}
+
+/// `PUT|GET|DELETE /files/:name` and `GET /files`: the tenant's files, streamed in and out.
+private func fileRoutes(_ files: any RoutesBuilder) throws {
+    files.on(.PUT, ":name", body: .stream) { req async throws -> Response in
+        _ = try req.requireTenant()
+        let name = req.parameters.get("name") ?? ""
+        let size = try await req.tenantFiles.write(name, chunks: req.body.map { Array($0.readableBytesView) })
+        return try await FileInfo(name: name, size: size).encodeResponse(status: .created, for: req)
+    }
+    files.get(":name") { req async throws -> Response in
+        _ = try req.requireTenant()
+        let reader = try req.tenantFiles.read(req.parameters.get("name") ?? "", chunkSize: 64 * 1024)
+        let body = Response.Body(asyncStream: { writer in
+            do {
+                for try await chunk in reader { try await writer.write(.buffer(ByteBuffer(bytes: chunk))) }
+                try await writer.write(.end)
+            } catch {
+                try await writer.write(.error(error))
+            }
+        }, count: reader.size)
+        var headers = HTTPHeaders()
+        headers.contentType = .binary
+        return Response(status: .ok, headers: headers, body: body)
+    }
+    files.get { req async throws -> [String] in
+        _ = try req.requireTenant()
+        return try await req.tenantFiles.list().map(\.rawValue)
+    }
+    files.delete(":name") { req async throws -> HTTPStatus in
+        _ = try req.requireTenant()
+        try await req.tenantFiles.delete(req.parameters.get("name") ?? "")
+        return .noContent
     }
 }
 

@@ -36,24 +36,25 @@ extension DatabaseConfigurationFactory {
     /// Shutting the routing driver down (Vapor does at application shutdown) shuts `tenancy` down:
     /// every pool is closed once its leases end. `Databases` makes the driver on first use and shuts
     /// down only drivers it made, so also run `tenancy` in your `ServiceGroup` or call
-    /// `tenancy.shutdown()` (idempotent).
+    /// `tenancy.shutdown()` (idempotent). With `shutsDown: false` the driver leaves the tenancy
+    /// running: for a tenancy whose life something else owns (a `ServiceGroup`, a test trait).
     ///
     /// A tenancy whose store has no Fluent adapter (import `TenantedFluentSQLite` or
     /// `TenantedFluentPostgres` for the built-in stores) gives a database whose every operation
     /// fails with ``Tenanted/TenantedError/Code/misuse``; ``Tenanted/Tenancy/requireFluentStore()``
     /// says so at configuration time.
-    public static func tenanted(_ tenancy: Tenancy) -> Self {
+    public static func tenanted(_ tenancy: Tenancy, shutsDown: Bool = true) -> Self {
         .init {
             do throws(TenantedError) {
-                return try routingConfiguration(tenancy, store: tenancy.requireFluentStore())
+                return try routingConfiguration(tenancy, store: tenancy.requireFluentStore(), shutsDown: shutsDown)
             } catch {
                 return UnroutableConfiguration(error: error)
             }
         }
     }
 
-    private static func routingConfiguration<Store: FluentTenantStore>(_ tenancy: Tenancy, store: Store) -> any DatabaseConfiguration {
-        TenantRoutingConfiguration(tenancy: tenancy, store: store)
+    private static func routingConfiguration<Store: FluentTenantStore>(_ tenancy: Tenancy, store: Store, shutsDown: Bool) -> any DatabaseConfiguration {
+        TenantRoutingConfiguration(tenancy: tenancy, store: store, shutsDown: shutsDown)
     }
 }
 
@@ -76,10 +77,11 @@ extension Tenancy {
 struct TenantRoutingConfiguration<Store: FluentTenantStore>: DatabaseConfiguration {
     let tenancy: Tenancy
     let store: Store
+    let shutsDown: Bool
     /// Model middleware registered with `databases.middleware.use(_:on:)`.
     var middleware: [any AnyModelMiddleware] = []
 
     func makeDriver(for databases: Databases) -> any DatabaseDriver {
-        TenantRoutingDriver(tenancy: tenancy, store: store)
+        TenantRoutingDriver(tenancy: tenancy, store: store, shutsDown: shutsDown)
     }
 }

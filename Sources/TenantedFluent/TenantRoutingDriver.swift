@@ -7,6 +7,8 @@ import Tenanted
 struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
     let tenancy: Tenancy
     let store: Store
+    /// Whether shutting the driver down shuts the tenancy down.
+    let shutsDown: Bool
 
     func makeDatabase(with context: DatabaseContext) -> any Database {
         let tenancy = self.tenancy, store = self.store
@@ -37,12 +39,14 @@ struct TenantRoutingDriver<Store: FluentTenantStore>: DatabaseDriver {
     /// every request touching `req.db` also needs, until the last tenant scope ended. Vapor's async
     /// lifecycle calls ``shutdownAsync()``, which waits.
     func shutdown() {
+        guard shutsDown else { return }
         let tenancy = self.tenancy
         Task { await tenancy.shutdown() }
     }
 
 
     func shutdownAsync() async {
+        guard shutsDown else { return }
         await tenancy.shutdown()
     }
 

@@ -124,6 +124,9 @@ final class PlacementWatcher: Sendable {
             do {
                 try await store.ensureCatalog()
                 try await store.client(.catalog).withConnection { connection in
+                    guard try await Self.reachesServerDirectly(connection, port: store.catalogServer.port, logger: logger) else {
+                        throw NotificationsDoNotArrive()
+                    }
                     try await connection.listen(on: PlacementChannel.name) { notifications in
                         try await resynchronise(on: connection)
                         markStarted()
@@ -133,7 +136,7 @@ final class PlacementWatcher: Sendable {
                 }
             } catch is NotificationsDoNotArrive {
                 logger.warning(
-                    "notifications from the catalog server do not arrive (is the catalog behind a transaction pooler?); reading tenant changes from the catalog every \(Self.pollInterval) instead"
+                    "the catalog server is reached through a pooler or proxy, or its notifications do not arrive; reading tenant changes from the catalog every \(Self.pollInterval) instead"
                 )
                 markStarted()
                 await poll(store)
@@ -148,6 +151,20 @@ final class PlacementWatcher: Sendable {
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(2))
         }
+    }
+
+    /// Whether `connection` reaches the PostgreSQL server itself: the port the server says it
+    /// listens on is the one dialled. Through a pooler or a proxy (PgBouncer, a port forward) it is
+    /// not — and a `LISTEN` sent there stays on a pooled server session, whose notifications then
+    /// reach other clients' connections (which postgres-nio does not accept: it stops the process).
+    /// So the watcher never listens there; it reads the catalog instead.
+    static func reachesServerDirectly(_ connection: PostgresConnection, port: Int, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT inet_server_port()", logger: logger)
+        for try await serverPort in rows.decode(Int?.self) {
+            // No port: a Unix-domain socket, which is the server's own.
+            return serverPort.map { $0 == port } ?? true
+        }
+        return false
     }
 
     /// Handles notifications until the connection ends, after checking that one sent to itself

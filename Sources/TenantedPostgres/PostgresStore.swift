@@ -224,6 +224,17 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         }
         let pool = try await openPool(tenant, object: object, on: try server(named: placement.server), generation: placement.generation)
         watcher.register(pool)
+        // A change announced between the placement read and the register found no pool here to
+        // invalidate: read the placement again now that the watcher knows the pool. Without this, a
+        // pool opened on a database another process has just dropped stays "current", and its first
+        // query waits for ever on a client retrying a connection that cannot succeed.
+        await verify(pool)
+        if !pool.isCurrent {
+            watcher.unregister(pool)
+            await pool.close()
+            if pool.currentValidity == .gone { throw TenantedError.notFound(tenant, "open") }
+            throw TenantedError(.storeFailure, "tenant '\(tenant)' moved while its pool opened; retry", tenant: tenant)
+        }
         return pool
     }
 

@@ -9,9 +9,13 @@ public import Tenanted
 /// is applied exactly once even when two processes migrate the same tenant at the same time, and a
 /// migration that fails leaves the tenant at the previous one.
 ///
+/// The migrations one ``migrate(_:tenant:)`` applies form a **batch**; ``revertLastBatch(_:tenant:)``
+/// runs the `revert` statements of the last batch's migrations, newest first, in one transaction.
+///
 /// ```swift
 /// let schema = try SQLiteMigrator([
-///     .init(name: "create_notes", statements: ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"]),
+///     .init(name: "create_notes", statements: ["CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"],
+///           revert: ["DROP TABLE notes"]),
 /// ])
 /// let tenancy = try Tenancy(store: try SQLiteStore(), migrator: schema)
 /// ```
@@ -19,18 +23,7 @@ public struct SQLiteMigrator: TenantMigrator {
     public typealias Pool = SQLitePool
 
     /// One named step of the schema.
-    public struct Migration: Sendable {
-        /// The migration's name, recorded once applied. Never rename an applied migration.
-        public var name: String
-        /// The SQL statements, run in order in one transaction.
-        public var statements: [String]
-
-        /// Creates a migration.
-        public init(name: String, statements: [String]) {
-            self.name = name
-            self.statements = statements
-        }
-    }
+    public typealias Migration = SQLMigration
 
     /// The table that records applied migrations.
     public static let table = "_tenanted_migrations"
@@ -41,15 +34,7 @@ public struct SQLiteMigrator: TenantMigrator {
     /// Creates a migrator.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` for an empty or duplicate name.
     public init(_ migrations: [Migration]) throws(TenantedError) {
-        var seen: Set<String> = []
-        for migration in migrations {
-            if migration.name.isEmpty {
-                throw TenantedError(.invalidConfiguration, "a migration has an empty name")
-            }
-            if !seen.insert(migration.name).inserted {
-                throw TenantedError(.invalidConfiguration, "two migrations are named '\(migration.name)'")
-            }
-        }
+        try SQLMigration.validate(migrations)
         self.migrations = migrations
     }
 
@@ -69,17 +54,22 @@ public struct SQLiteMigrator: TenantMigrator {
 
     public func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
         try await pool.write { connection in
-            _ = try await connection.query("CREATE TABLE IF NOT EXISTS \(Self.table) (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            try await Self.createTable(on: connection)
             var names: [String] = []
+            var batch: Int?
             for migration in migrations {
                 _ = try await connection.query("BEGIN IMMEDIATE")
                 do {
                     let done = try await connection.query("SELECT 1 FROM \(Self.table) WHERE name = ?", [.text(migration.name)])
                     if done.isEmpty {
                         for statement in migration.statements { _ = try await connection.query(statement) }
+                        if batch == nil {
+                            let last = try await connection.query("SELECT COALESCE(MAX(batch), 0) FROM \(Self.table)")
+                            batch = (last.first?.columns.first?.data.integer ?? 0) + 1
+                        }
                         _ = try await connection.query(
-                            "INSERT INTO \(Self.table) (name, applied_at) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                            [.text(migration.name)]
+                            "INSERT INTO \(Self.table) (name, applied_at, batch) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)",
+                            [.text(migration.name), .integer(batch ?? 1)]
                         )
                         names.append(migration.name)
                     }
@@ -93,6 +83,53 @@ public struct SQLiteMigrator: TenantMigrator {
                 }
             }
             return names
+        }
+    }
+
+    /// Reverts the last batch in one `BEGIN IMMEDIATE` transaction: each migration's `revert`
+    /// statements, newest first, and its row.
+    /// - Throws: ``TenantedError/Code/invalidConfiguration`` (nothing changed) when a migration of the
+    ///   batch has no `revert` or is not registered; ``TenantedError/Code/migrationFailed`` when a
+    ///   statement fails (nothing changed either).
+    public func revertLastBatch(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+        try await pool.write { connection in
+            try await Self.createTable(on: connection)
+            _ = try await connection.query("BEGIN IMMEDIATE")
+            do {
+                let rows = try await connection.query(
+                    "SELECT name FROM \(Self.table) WHERE batch = (SELECT MAX(batch) FROM \(Self.table))"
+                )
+                let names = Set(rows.compactMap { $0.columns.first?.data.string })
+                let steps = try SQLMigration.reverting(names, of: migrations, tenant: tenant)
+                for step in steps {
+                    do {
+                        for statement in step.statements { _ = try await connection.query(statement) }
+                        _ = try await connection.query("DELETE FROM \(Self.table) WHERE name = ?", [.text(step.name)])
+                    } catch {
+                        throw TenantedError(
+                            .migrationFailed, "reverting migration '\(step.name)' of tenant '\(tenant)' failed",
+                            tenant: tenant, underlying: error
+                        )
+                    }
+                }
+                _ = try await connection.query("COMMIT")
+                return steps.map(\.name)
+            } catch {
+                _ = try? await connection.query("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Creates the migration log, or adds the `batch` column to a log written before batches existed
+    /// (its rows then form batch 1).
+    private static func createTable(on connection: SQLiteConnection) async throws {
+        _ = try await connection.query(
+            "CREATE TABLE IF NOT EXISTS \(table) (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL, batch INTEGER NOT NULL DEFAULT 1)"
+        )
+        let column = try await connection.query("SELECT 1 FROM pragma_table_info('\(table)') WHERE name = 'batch'")
+        if column.isEmpty {
+            _ = try await connection.query("ALTER TABLE \(table) ADD COLUMN batch INTEGER NOT NULL DEFAULT 1")
         }
     }
 

@@ -24,14 +24,18 @@ extension Application {
         /// databases), so that it ends by saying that tenant migrations are `tenants migrate`
         /// instead of silently leaving every tenant behind.
         ///
-        /// - Parameter id: the routing database's ID. Default: `.tenanted`.
+        /// - Parameters:
+        ///   - id: the routing database's ID. Default: `.tenanted`.
+        ///   - shutsDownWithApplication: whether the application's shutdown shuts the tenancy down.
+        ///     Default: `true`. Pass `false` when something else owns the tenancy's life — a
+        ///     `ServiceGroup`, or TenantedTesting's `.tenancy` trait that outlives each test's app.
         /// - Throws: ``Tenanted/TenantedError/Code/misuse`` when the tenancy's store has no Fluent
         ///   adapter (import `TenantedFluentSQLite` or `TenantedFluentPostgres`).
-        public func use(_ tenancy: Tenancy, as id: DatabaseID = .tenanted) throws(TenantedError) {
+        public func use(_ tenancy: Tenancy, as id: DatabaseID = .tenanted, shutsDownWithApplication: Bool = true) throws(TenantedError) {
             _ = try tenancy.requireFluentStore()
             application.storage[Key.self] = tenancy
-            application.databases.use(.tenanted(tenancy), as: id, isDefault: true)
-            application.lifecycle.use(TenancyLifecycle(tenancy: tenancy))
+            application.databases.use(.tenanted(tenancy, shutsDown: shutsDownWithApplication), as: id, isDefault: true)
+            if shutsDownWithApplication { application.lifecycle.use(TenancyLifecycle(tenancy: tenancy)) }
             // `databases` has just made Fluent register `migrate` (it does so on first use).
             if let migrate = application.asyncCommands.commands["migrate"], !(migrate is SharedMigrateCommand) {
                 application.asyncCommands.use(SharedMigrateCommand(fluent: migrate), as: "migrate")
@@ -39,7 +43,7 @@ extension Application {
         }
 
         /// The configured tenancy, or `nil`.
-        public var tenancy: (Tenancy)? { application.storage[Key.self] }
+        public var tenancy: Tenancy? { application.storage[Key.self] }
 
         /// The configured tenancy.
         /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when `use(_:as:)` was not called.

@@ -66,26 +66,8 @@ public struct TenantMiddleware: AsyncMiddleware {
         } catch let error as TenantedError where error.code == .tenantNotFound && error.tenant == tenant {
             throw TenantNotFound()
         } catch let error as TenantedError where error.code == .pendingMigrations && error.tenant == tenant {
-            await Self.logPendingMigrations(error, of: tenant, in: tenancy, logger: request.logger)
+            await tenancy.logPendingMigrations(error, of: tenant, logger: request.logger)
             throw error
         }
-    }
-
-    /// Logs what an operator needs to fix a `pendingMigrations` 503: the code, the tenant, the names
-    /// of the pending migrations and the command that applies them. The client gets only
-    /// "Service Unavailable"; Vapor's `ErrorMiddleware` logs no more than that.
-    ///
-    /// The names come from the tenant's migration log (``Tenanted/Tenancy/migrationStatus(_:)``,
-    /// on a pool of its own): a read per failed request, only while the tenant is behind.
-    static func logPendingMigrations(_ error: TenantedError, of tenant: TenantID, in tenancy: Tenancy, logger: Logger) async {
-        let pending = (try? await tenancy.migrationStatus(tenant).pending) ?? []
-        // Without the names (the log could not be read), the error's own message: the first name and the count.
-        let what = pending.isEmpty
-            ? error.message
-            : "tenant '\(tenant)' has \(pending.count) pending migration(s): \(pending.joined(separator: ", "))"
-        logger.error(
-            "\(error.code): \(what); run `tenants migrate` to apply them (requests get 503 until then)",
-            metadata: ["code": "\(error.code)", "pending": .array(pending.map { .string($0) })]
-        )
     }
 }

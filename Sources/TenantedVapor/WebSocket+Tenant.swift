@@ -18,7 +18,9 @@ extension RoutesBuilder {
     /// }
     /// ```
     ///
-    /// A request without a tenant (or whose tenant is gone) is closed with a policy-violation code.
+    /// A request without a tenant is refused before the upgrade, with a 404 (as an unknown tenant is
+    /// by ``TenantMiddleware``); one whose tenant is gone by the time the handler runs is closed
+    /// with a policy-violation code.
     ///
     /// While the socket is open, its tenant is entered again once a second (a lease: a `stat` on
     /// SQLite, no I/O on PostgreSQL): once the tenant is suspended or destroyed — by this process or
@@ -30,16 +32,33 @@ extension RoutesBuilder {
         maxFrameSize: WebSocketMaxFrameSize = .default,
         onUpgrade: @escaping @Sendable (Request, WebSocket) async -> Void
     ) -> Route {
-        webSocket(path, maxFrameSize: maxFrameSize) { request, socket in
-            do {
-                try await request.withTenant { await onUpgrade(request, socket) }
-            } catch {
-                request.logger.report(error: error)
-                try? await socket.close(code: .policyViolation)
-                return
+        // Refused in the route, before any upgrade: a throwing `shouldUpgrade` leaves the client
+        // without an answer.
+        on(.GET, path) { request -> Response in
+            guard request.tenant != nil else { throw TenantNotFound() }
+            return request.webSocket(maxFrameSize: maxFrameSize) { request, socket in
+                await runInTenant(request, socket, onUpgrade)
             }
-            Task { await closeWhenTenantEnds(socket, of: request) }
         }
+    }
+}
+
+/// Runs a websocket handler in the upgrading request's tenant; closes the socket when the tenant is
+/// gone by then.
+private func runInTenant(
+    _ request: Request,
+    _ socket: WebSocket,
+    _ onUpgrade: @escaping @Sendable (Request, WebSocket) async -> Void
+) async {
+    // Watches the tenant beside the handler: a handler that runs as long as the socket (a relay)
+    // holds its lease all along, and must still see its socket closed on a suspension.
+    let watcher = Task { await closeWhenTenantEnds(socket, of: request) }
+    do {
+        try await request.withTenant { await onUpgrade(request, socket) }
+    } catch {
+        watcher.cancel()
+        request.logger.report(error: error)
+        try? await socket.close(code: .policyViolation)
     }
 }
 
@@ -48,7 +67,7 @@ extension RoutesBuilder {
 private func closeWhenTenantEnds(_ socket: WebSocket, of request: Request) async {
     while !socket.isClosed {
         try? await Task.sleep(for: .seconds(1))
-        if socket.isClosed { return }
+        if socket.isClosed || Task.isCancelled { return }
         do {
             try await request.withTenant {}
         } catch let error as TenantedError where error.code == .tenantSuspended {

@@ -6,7 +6,7 @@ import Testing
 
 /// Two tenancies over one storage root stand for two processes: what one does to a tenant, the
 /// other sees before its next use of the tenant. (The same scenarios run with real processes of the
-/// demo in `TenantedVaporTests/CrossProcessTests`.)
+/// demos in `TenantedDemoTests/CrossProcessTests`.)
 @Suite("SQLite: every tenancy on a storage root sees every tenant change")
 struct CrossTenancyCoherenceTests {
     let directory: TemporaryDirectory

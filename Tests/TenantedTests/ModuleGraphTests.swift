@@ -27,12 +27,21 @@ struct ModuleGraphTests {
         ],
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
+        // The Hummingbird wing: Hummingbird, its websockets and swift-argument-parser; no ORM, no store, no other wing.
+        "TenantedHummingbird": ["Tenanted", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
+        // What the two demos share: the core and the stores, no framework and no ORM.
+        "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres"],
         // The testing traits: the core and Swift Testing.
         "TenantedTesting": ["Tenanted", "Testing"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
-            "TenantedVapor", "Vapor", "Fluent", "FluentKit", "NIOCore",
+            "TenantedVapor", "TenantedDemoSupport", "Vapor", "Fluent", "FluentKit", "NIOCore",
+        ],
+        // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
+        "TenantedHummingbirdDemo": [
+            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "Hummingbird",
+            "ArgumentParser", "SQLiteNIO", "PostgresNIO",
         ],
     ]
 

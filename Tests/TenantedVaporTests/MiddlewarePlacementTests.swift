@@ -5,6 +5,7 @@ import NIOCore
 import Tenanted
 @testable import TenantedDemo
 import TenantedVapor
+import TenantedTestSupport
 import Testing
 import Vapor
 

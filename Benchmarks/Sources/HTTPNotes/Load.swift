@@ -40,7 +40,7 @@ enum Load {
         var figures: [Figure] = []
     }
 
-    static func run(demo: String, options: Options) async throws {
+    static func run(demo: String, framework: Framework, options: Options) async throws {
         guard let wrk = executable("wrk") else {
             print("http: skipped (wrk is not installed; apt-get install -y wrk)")
             return
@@ -52,7 +52,7 @@ enum Load {
         report.loadAverage.append(loadAverage())
         try await withTemporaryDirectory(named: "http-notes") { directory in
             let storage = directory + "/storage"
-            let noteID = try await seed(demo: demo, storage: storage, tenants: plan.tenants, port: 18_081)
+            let noteID = try await seed(demo: demo, framework: framework, storage: storage, tenants: plan.tenants, port: 18_081)
             let baselineFile = directory + "/untenanted.sqlite3"
             try FileManager.default.copyItem(atPath: storage + "/tenants/t0000/main.sqlite3", toPath: baselineFile)
             let script = directory + "/notes.lua"
@@ -60,17 +60,17 @@ enum Load {
 
             let tenantedServer = ServerProcess(
                 executable: demo,
-                arguments: ["serve", "--env", "production", "--hostname", "127.0.0.1", "--port", "18082", "--no-seed"],
+                arguments: framework.serve + ["--hostname", "127.0.0.1", "--port", "18082", "--no-seed"],
                 environment: ["TENANTED_STORAGE": storage, "TENANTED_MAX_POOLS": "\(plan.tenants + 10)", "LOG_LEVEL": "warning"],
                 port: 18_082)
             let untenantedServer = ServerProcess(
                 executable: CommandLine.arguments[0],
-                arguments: ["serve", "--database", baselineFile, "--port", "18083"],
+                arguments: ["serve", "--database", baselineFile, "--port", "18083", "--framework", framework.rawValue],
                 environment: [:], port: 18_083)
             for round in 0..<plan.rounds {
                 for side in [round % 2, 1 - round % 2] {
                     let server = side == 0 ? tenantedServer : untenantedServer
-                    progress("· http: \(side == 0 ? "tenanted" : "untenanted") round \(round + 1)\n")
+                    progress("· http (\(framework)): \(side == 0 ? "tenanted" : "untenanted") round \(round + 1)\n")
                     let sample = try await server.running {
                         _ = try wrkRun(wrk, script: script, port: server.port, seconds: plan.warmupSeconds, plan: plan)
                         return try wrkRun(wrk, script: script, port: server.port, seconds: plan.seconds, plan: plan)
@@ -87,7 +87,8 @@ enum Load {
                     samples.reduce(0) { $0 + $1.p99Millis } / count)
         }
         let ours = total(report.tenanted), theirs = total(report.untenanted)
-        let name = "http_get_note_\(plan.tenants)_tenants"
+        // Vapor's figures keep their names; Hummingbird's say so.
+        let name = (framework == .vapor ? "http" : "http_hummingbird") + "_get_note_\(plan.tenants)_tenants"
         report.figures = [
             Figure(name: name + "_rps", value: ours.rps, unit: "req/s", baseline: theirs.rps, higherIsBetter: true),
             Figure(name: name + "_p50", value: ours.p50, unit: "ms", baseline: theirs.p50),
@@ -95,18 +96,18 @@ enum Load {
         ]
         report.loadAverage.append(loadAverage())
         print("")
-        try publish(report.figures, from: "http-notes", options: options)
+        try publish(report.figures, from: framework == .vapor ? "http-notes" : "http-notes-hummingbird", options: options)
         try writeResults(report, loadAverage: report.loadAverage, to: options.output)
     }
 
     /// Starts the demo once on an empty storage so that it creates `acme` (and `globex`), posts one
     /// note to acme, stops it, and copies acme's folder to tenants `t0000`…: every tenant then has
     /// the same note. Returns the note's id.
-    static func seed(demo: String, storage: String, tenants: Int, port: Int) async throws -> String {
+    static func seed(demo: String, framework: Framework, storage: String, tenants: Int, port: Int) async throws -> String {
         progress("· http: seeding \(tenants) tenants\n")
         let server = ServerProcess(
             executable: demo,
-            arguments: ["serve", "--env", "production", "--hostname", "127.0.0.1", "--port", "\(port)"],
+            arguments: framework.serve + ["--hostname", "127.0.0.1", "--port", "\(port)"],
             environment: ["TENANTED_STORAGE": storage, "LOG_LEVEL": "warning"], port: port)
         let created = try await server.running {
             try curl(["-sf", "-H", "Host: acme.localhost", "-H", "Content-Type: application/json",
@@ -167,5 +168,15 @@ enum Load {
             return Double(text.dropLast(suffix.count)).map { $0 * scale }
         }
         return nil
+    }
+}
+
+extension Framework {
+    /// The demo's `serve`, in production mode where the framework has one.
+    var serve: [String] {
+        switch self {
+        case .vapor: ["serve", "--env", "production"]
+        case .hummingbird: ["serve"]
+        }
     }
 }

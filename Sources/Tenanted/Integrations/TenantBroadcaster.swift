@@ -82,8 +82,9 @@ public final class TenantBroadcaster<Message: Sendable>: Sendable {
         state.withLock { $0.byTenant[tenant]?.count ?? 0 }
     }
 
-    /// Closes a tenant's subscriptions after it is destroyed by `hooks`' tenancy.
+    /// Closes a tenant's subscriptions when `hooks`' tenancy starts destroying it: a socket handler
+    /// that holds the tenant's scope for the socket's life then ends, so the destroy is not held up.
     public func closeOnDestroy(_ hooks: inout TenancyHooks) {
-        hooks.afterDestroy { [weak self] tenant in self?.close(tenant) }
+        hooks.beforeDestroy { [weak self] tenant in self?.close(tenant) }
     }
 }

@@ -186,6 +186,7 @@ public struct TenantFiles: Sendable {
     /// remove is not an error.
     public func removeAll(of tenant: TenantID) async throws {
         let folder = folder(of: tenant)
+        let tenantDepth = prefix.split(separator: "/", omittingEmptySubsequences: false).count - 1
         try await Self.blocking { () throws(TenantedError) in
             let directory = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard directory >= 0 else {
@@ -205,6 +206,13 @@ public struct TenantFiles: Sendable {
                 close(directory)
             }
             guard rmdir(folder) == 0 || errno == ENOENT else { throw Self.failure("remove a tenant's folder", errno) }
+            // The folders above it that are the tenant's alone (`storage/tenants/acme` of
+            // `storage/tenants/%{tenant}/files`) go too, once empty.
+            var components = folder.split(separator: "/", omittingEmptySubsequences: false)
+            while components.count > tenantDepth + 1 {
+                components.removeLast()
+                if rmdir(components.joined(separator: "/")) != 0 { break }
+            }
         }
     }
 

@@ -65,6 +65,11 @@ final class DemoServer: Sendable {
         )
     }
 
+    /// Sends `body` as-is (`application/octet-stream`), as `PUT /files/:name` takes it.
+    func request(_ method: String, _ path: String, host: String, body: String) async throws -> RawHTTPResponse {
+        try await RawHTTP.send(port: port, method: method, path: path, host: host, headers: [("Content-Type", "application/octet-stream")], body: body)
+    }
+
     func stop() async {
         await app.server.shutdown()
         try? await app.asyncShutdown()

@@ -6,14 +6,14 @@ import Glibc
 
 /// `tenanted-demo serve` as a real child process on a loopback port, the way a deployment runs it:
 /// several of these and `tenanted-demo tenants …` share one storage root or catalog.
-final class DemoServerProcess: @unchecked Sendable {
+package final class DemoServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only started in `start` and only signalled and waited for in `stop`,
     // which the owning test calls once, after every request.
     private let process: Process
     private let output: FileHandle
     /// The server's standard output and error.
-    let logPath: String
-    let port: Int
+    package let logPath: String
+    package let port: Int
 
     private init(process: Process, output: FileHandle, logPath: String, port: Int) {
         self.process = process
@@ -23,15 +23,15 @@ final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// Starts the server over `storage` with `environment` added, and returns once `/health` answers.
-    static func start(storage: String, environment extra: [String: String] = [:]) async throws -> DemoServerProcess {
+    package static func start(storage: String, environment extra: [String: String] = [:], demo: Demo = .vapor) async throws -> DemoServerProcess {
         var lastFailure = "not started"
         // A port found free can be taken before the server binds it: try another.
         for _ in 0..<5 {
             let port = try freePort()
-            let process = DemoProcess(storage: storage).process(
+            let process = DemoProcess(storage: storage, demo: demo).process(
                 ["serve", "--hostname", "127.0.0.1", "--port", "\(port)", "--no-seed"], environment: extra
             )
-            let log = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-demo-\(UUID().uuidString).log")
+            let log = FileManager.default.temporaryDirectory.appendingPathComponent("\(demo)-\(UUID().uuidString).log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             let output = try FileHandle(forWritingTo: log)
             process.standardOutput = output
@@ -49,10 +49,10 @@ final class DemoServerProcess: @unchecked Sendable {
             lastFailure = (try? String(contentsOf: log, encoding: .utf8)) ?? "no output"
             _ = await server.stop()
         }
-        throw RawHTTP.Failure(description: "tenanted-demo serve did not start: \(lastFailure.suffix(2000))")
+        throw RawHTTP.Failure(description: "\(demo) serve did not start: \(lastFailure.suffix(2000))")
     }
 
-    func request(_ method: String, _ path: String, host: String, json: String? = nil) async throws -> RawHTTPResponse {
+    package func request(_ method: String, _ path: String, host: String, json: String? = nil) async throws -> RawHTTPResponse {
         try await RawHTTP.send(
             port: port, method: method, path: path, host: host,
             headers: json == nil ? [] : [("Content-Type", "application/json")], body: json
@@ -60,21 +60,21 @@ final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// The titles of a tenant's notes, or `nil` with the status when the answer is not 200.
-    func titles(of tenant: String) async throws -> (status: Int, titles: [String]) {
+    package func titles(of tenant: String) async throws -> (status: Int, titles: [String]) {
         let response = try await request("GET", "/notes", host: "\(tenant).localhost")
         let titles = (response.json as? [[String: Any]])?.compactMap { $0["title"] as? String } ?? []
         return (response.status, titles.sorted())
     }
 
     /// Posts a note; returns the status.
-    func post(_ title: String, to tenant: String) async throws -> Int {
+    package func post(_ title: String, to tenant: String) async throws -> Int {
         try await request("POST", "/notes", host: "\(tenant).localhost", json: #"{"title": "\#(title)", "body": "b"}"#).status
     }
 
     /// Sends SIGTERM and waits up to 20 seconds; returns how long the process took to exit, or `nil`
     /// when it had to be killed or had already died (its log is printed then).
     @discardableResult
-    func stop() async -> Duration? {
+    package func stop() async -> Duration? {
         let process = self.process, output = self.output, logPath = self.logPath
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {

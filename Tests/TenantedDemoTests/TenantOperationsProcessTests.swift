@@ -1,15 +1,13 @@
 import Foundation
-import NIOCore
-import NIOPosix
 import Tenanted
 import TenantedTestSupport
 import Testing
-import Vapor
 
-/// Issue 18 with real processes of the built demo, real HTTP and a real websocket, for every store:
+/// Issue 18 with real processes of the built Vapor demo (whose `tenants` commands include the
+/// operations), real HTTP and a real websocket, for every store:
 /// suspend / resume seen by a running server, backup under a concurrent writer, restore with and
 /// without `--replace`, bad backups, clone isolation, and SIGKILL during restores and template creates.
-@Suite("Tenant operations between processes", .serialized, .enabled(if: DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)"))
+@Suite("Tenant operations between processes", .serialized, .enabled(if: Demo.vapor.isBuilt, "build tenanted-demo first (scripts/test does)"))
 struct TenantOperationsProcessTests {
     typealias Deployment = CrossProcessTests.Deployment
 
@@ -20,7 +18,7 @@ struct TenantOperationsProcessTests {
 
     @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: CrossProcessTests.stores)
     func suspendSeenByRunningServer(store: String) async throws {
-        let deployment = try Deployment(store: store)
+        let deployment = try Deployment(demo: .vapor, store: store)
         for name in ["acme", "globex"] {
             let created = try await deployment.tenants("create", name)
             try #require(created.status == 0, "\(created.stderr)")
@@ -31,15 +29,14 @@ struct TenantOperationsProcessTests {
         #expect(try await server.post("before", to: "acme") == 201)
 
         // A live websocket of acme: it must close once acme is suspended.
+        // `connect` returns once the server accepted the upgrade (a 101).
+        let socket = try await RawWebSocket.connect(port: server.port, path: "/live", host: "acme.localhost")
         let closed = Gate()
-        let greeted = Gate()
-        try await WebSocket.connect(
-            to: "ws://127.0.0.1:\(server.port)/live", headers: ["Host": "acme.localhost"], on: MultiThreadedEventLoopGroup.singleton.any()
-        ) { ws in
-            ws.onText { _, text in if text == "ready" { greeted.open() } }
-            ws.onClose.whenComplete { _ in closed.open() }
-        }.get()
-        #expect(await greeted.wait(atMost: .seconds(10)), "the websocket was accepted")
+        let reader = Task {
+            while (try? await socket.nextText()) != nil {}
+            closed.open()
+        }
+        defer { reader.cancel() }
 
         let suspended = try await deployment.tenants("suspend", "acme", "--reason", "unpaid-invoice")
         try #require(suspended.status == 0, "\(suspended.stderr)")
@@ -102,7 +99,7 @@ struct TenantOperationsProcessTests {
 
     @Test("a backup taken under a concurrent writer restores a prefix of the acknowledged writes", arguments: CrossProcessTests.stores)
     func backupUnderWriter(store: String) async throws {
-        let deployment = try Deployment(store: store)
+        let deployment = try Deployment(demo: .vapor, store: store)
         let created = try await deployment.tenants("create", "acme")
         try #require(created.status == 0, "\(created.stderr)")
         let server = try await deployment.startServer()
@@ -146,7 +143,7 @@ struct TenantOperationsProcessTests {
 
     @Test("restore over an existing tenant: refused without --replace, replaced with it; bad backups create nothing; clones are isolated", arguments: CrossProcessTests.stores)
     func restoreReplaceCloneAndBadBackups(store: String) async throws {
-        let deployment = try Deployment(store: store)
+        let deployment = try Deployment(demo: .vapor, store: store)
         let created = try await deployment.tenants("create", "acme")
         try #require(created.status == 0, "\(created.stderr)")
         let server = try await deployment.startServer()
@@ -192,7 +189,7 @@ struct TenantOperationsProcessTests {
 
     @Test("a restore or a template create killed at any point leaves the tenant absent or complete, never half-visible", arguments: CrossProcessTests.stores)
     func killedRestoresAndCreates(store: String) async throws {
-        let deployment = try Deployment(store: store)
+        let deployment = try Deployment(demo: .vapor, store: store)
         try #require(try await deployment.tenants("create", "source").status == 0)
         let server = try await deployment.startServer()
         var stopped = false

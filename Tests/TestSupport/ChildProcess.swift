@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import TenantedTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,19 +9,22 @@ import Glibc
 ///
 /// Every blocking call (waiting for the process, reading pipes) runs on a Dispatch thread, never on
 /// Swift's cooperative pool, which a waiting process would starve.
-final class ChildProcess: Sendable {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+package final class ChildProcess: Sendable {
+    package struct Run {
+        package let status: Int32
+        package let stdout: String
+        package let stderr: String
         /// Whether the process ended by a signal (a crash), not by `exit`.
-        let signalled: Bool
+        package let signalled: Bool
     }
 
-    struct Failure: Error, CustomStringConvertible { let description: String }
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+        package init(description: String) { self.description = description }
+    }
 
     /// Runs `executable arguments` in `directory` and waits for it to end.
-    static func run(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Run {
+    package static func run(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result {
@@ -53,7 +55,7 @@ final class ChildProcess: Sendable {
     }
 
     /// Starts `executable arguments` in `directory` without waiting; stop it with ``stop()``.
-    static func start(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) throws -> ChildProcess {
+    package static func start(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) throws -> ChildProcess {
         let process = try makeProcess(executable, arguments, environment, directory)
         let child = ChildProcess(process)
         let out = Pipe(), err = Pipe()
@@ -98,11 +100,11 @@ final class ChildProcess: Sendable {
     }
 
     /// What the process wrote so far, both streams.
-    var output: String { String(decoding: collected.value, as: UTF8.self) }
+    package var output: String { String(decoding: collected.value, as: UTF8.self) }
 
     /// Waits until `output` matches `pattern` (a regular expression) and returns its first capture
     /// group (or the whole match); fails when the process ends first or `timeout` passes.
-    func waitForOutput(matching pattern: String, timeout: Duration = .seconds(120)) async throws -> String {
+    package func waitForOutput(matching pattern: String, timeout: Duration = .seconds(120)) async throws -> String {
         let expression = try NSRegularExpression(pattern: pattern)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -121,7 +123,7 @@ final class ChildProcess: Sendable {
 
     /// Sends SIGINT (Vapor shuts down gracefully), waits up to 30 seconds, then SIGKILL; returns the status.
     @discardableResult
-    func stop() async -> Int32 {
+    package func stop() async -> Int32 {
         let process = self.process
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {

@@ -1,35 +1,61 @@
 import Dispatch
-import Foundation
+package import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The built `tenanted-demo` executable, run as a child process over one storage directory.
+/// The two demo executables: one interface (command line, environment, HTTP, output, exit codes) on
+/// two web frameworks. The end-to-end suites run against both.
+package enum Demo: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// `tenanted-demo`, on Vapor and Fluent.
+    case vapor = "tenanted-demo"
+    /// `tenanted-hummingbird-demo`, on Hummingbird with plain SQL.
+    case hummingbird = "tenanted-hummingbird-demo"
+
+    /// The built executable in the package's `.build/debug`.
+    package var executable: URL {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/\(rawValue)")
+    }
+
+    /// Whether ``executable`` exists (`swift build` or `scripts/test` builds both).
+    package var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: executable.path) }
+
+    package var description: String { rawValue }
+}
+
+/// A built demo executable (``Demo``), run as a child process over one storage directory.
 ///
 /// Everything blocking (starting, reading its output, waiting for it) runs on a Dispatch thread:
 /// waiting for a process on Swift's cooperative pool would starve the servers other tests run meanwhile.
-struct DemoProcess: Sendable {
-    struct Run {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+package struct DemoProcess: Sendable {
+    package struct Run {
+        package let status: Int32
+        package let stdout: String
+        package let stderr: String
         /// Whether the process died of the SIGKILL that ``DemoProcess/run(_:environment:killAfter:)`` sent.
-        let killed: Bool
+        package let killed: Bool
     }
 
-    static let executable: URL = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/tenanted-demo")
-    }()
+    /// `tenanted-demo`'s executable.
+    package static var executable: URL { Demo.vapor.executable }
 
-    static var isBuilt: Bool { FileManager.default.isExecutableFile(atPath: executable.path) }
+    /// Whether `tenanted-demo` is built.
+    package static var isBuilt: Bool { Demo.vapor.isBuilt }
 
     /// `TENANTED_STORAGE` of every run.
-    let storage: String
+    package let storage: String
+    /// Which executable runs.
+    package let demo: Demo
 
-    /// Runs `tenanted-demo arguments`; with `killAfter`, sends it SIGKILL after that long if it still runs.
-    func run(_ arguments: [String], environment extra: [String: String] = [:], killAfter: Duration? = nil) async throws -> Run {
+    /// The demo `demo` (default: `tenanted-demo`) over `storage`.
+    package init(storage: String, demo: Demo = .vapor) {
+        self.storage = storage
+        self.demo = demo
+    }
+
+    /// Runs the demo with `arguments`; with `killAfter`, sends it SIGKILL after that long if it still runs.
+    package func run(_ arguments: [String], environment extra: [String: String] = [:], killAfter: Duration? = nil) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try runBlocking(arguments, environment: extra, killAfter: killAfter) })
@@ -39,9 +65,9 @@ struct DemoProcess: Sendable {
 
     /// A process of the demo with `arguments`, over ``storage``, quiet (`LOG_LEVEL=warning`), with no
     /// inherited `TENANT`, and `extra` added to the environment; not started.
-    func process(_ arguments: [String], environment extra: [String: String]) -> Process {
+    package func process(_ arguments: [String], environment extra: [String: String]) -> Process {
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = demo.executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TENANTED_STORAGE"] = storage

@@ -6,14 +6,14 @@ import Glibc
 
 /// A deliberately dumb HTTP/1.1 client over a plain TCP socket, so tests can send any `Host` header
 /// (NUL bytes, 300 characters, `..`) to the real server exactly as written.
-struct RawHTTPResponse {
-    let status: Int
-    let body: String
+package struct RawHTTPResponse {
+    package let status: Int
+    package let body: String
     /// The header lines, as sent.
-    var head: String = ""
+    package var head: String = ""
 
     /// The value of the first header named `name` (case-insensitive), or `nil`.
-    func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         for line in head.split(separator: "\r\n").dropFirst() {
             let parts = line.split(separator: ":", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == name.lowercased() {
@@ -23,16 +23,19 @@ struct RawHTTPResponse {
         return nil
     }
 
-    var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
+    package var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.utf8)) }
 }
 
-enum RawHTTP {
-    struct Failure: Error, CustomStringConvertible { let description: String }
+package enum RawHTTP {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
+        package init(description: String) { self.description = description }
+    }
 
     /// Sends one request with `Connection: close` and reads the whole response, on a Dispatch thread:
     /// blocking socket calls on Swift's cooperative pool (two threads here) would starve the server
     /// under test.
-    static func send(
+    package static func send(
         port: Int,
         method: String = "GET",
         path: String,
@@ -101,7 +104,7 @@ enum RawHTTP {
         return RawHTTPResponse(status: code, body: body, head: head)
     }
 
-    static func send(port: Int, method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: String? = nil) async throws -> RawHTTPResponse {
+    package static func send(port: Int, method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: String? = nil) async throws -> RawHTTPResponse {
         try await send(port: port, method: method, path: path, host: Array(host.utf8), headers: headers, body: body)
     }
 }

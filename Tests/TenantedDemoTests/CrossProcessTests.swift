@@ -3,10 +3,10 @@ import Tenanted
 import TenantedTestSupport
 import Testing
 
-/// Issue 12: a deployment is several `tenanted-demo serve` processes plus `tenanted-demo tenants …`
-/// on one storage root or catalog. What the command does to a tenant, every server sees before its
-/// next request for it. Real processes of the built demo, real HTTP, for every store.
-@Suite("Every process sees every tenant change", .serialized, .enabled(if: DemoProcess.isBuilt, "build tenanted-demo first (scripts/test does)"))
+/// Issue 12: a deployment is several `serve` processes plus `tenants …` on one storage root or
+/// catalog. What the command does to a tenant, every server sees before its next request for it.
+/// Real processes of both built demos, real HTTP, for every store.
+@Suite("Every process sees every tenant change", .serialized, .enabled(if: Demo.allCases.allSatisfy(\.isBuilt), "build both demos first (scripts/test does)"))
 struct CrossProcessTests {
     static let postgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     static let secondPostgresURL = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL_2"].flatMap { $0.isEmpty ? nil : $0 }
@@ -23,12 +23,14 @@ struct CrossProcessTests {
     /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
     /// commands share.
     struct Deployment {
+        let demo: Demo
         let directory: TemporaryDirectory
         let environment: [String: String]
         var storage: String { directory.appending("storage") }
-        var command: DemoProcess { DemoProcess(storage: storage) }
+        var command: DemoProcess { DemoProcess(storage: storage, demo: demo) }
 
-        init(store: String, servers: [String: String]? = nil) throws {
+        init(demo: Demo, store: String, servers: [String: String]? = nil) throws {
+            self.demo = demo
             directory = try TemporaryDirectory()
             var environment = ["TENANTED_STORE": store]
             if store != "sqlite" {
@@ -47,7 +49,7 @@ struct CrossProcessTests {
         }
 
         func startServer() async throws -> DemoServerProcess {
-            try await DemoServerProcess.start(storage: storage, environment: environment)
+            try await DemoServerProcess.start(storage: storage, environment: environment, demo: demo)
         }
 
         /// Destroys whatever the test left (PostgreSQL databases and schemas outlive the directory).
@@ -59,9 +61,9 @@ struct CrossProcessTests {
         }
     }
 
-    @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: stores)
-    func destroyAndRecreate(store: String) async throws {
-        let deployment = try Deployment(store: store)
+    @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: Demo.allCases, stores)
+    func destroyAndRecreate(demo: Demo, store: String) async throws {
+        let deployment = try Deployment(demo: demo, store: store)
         for name in ["acme", "globex"] {
             let created = try await deployment.tenants("create", name)
             try #require(created.status == 0, "\(created.stderr)")
@@ -92,7 +94,7 @@ struct CrossProcessTests {
         let tookTwo = await two.stop()
         stopped = true
         #expect(tookOne != nil && tookTwo != nil, "SIGTERM stopped both servers (took \(String(describing: tookOne)), \(String(describing: tookTwo)))")
-        print("cross-process (\(store)): SIGTERM stopped the servers in \(tookOne.map { "\($0)" } ?? "-") and \(tookTwo.map { "\($0)" } ?? "-")")
+        print("cross-process (\(demo), \(store)): SIGTERM stopped the servers in \(tookOne.map { "\($0)" } ?? "-") and \(tookTwo.map { "\($0)" } ?? "-")")
 
         let restarted = try await deployment.startServer()
         #expect(try await restarted.titles(of: "globex").titles == ["new customer"], "the acknowledged write survived the restart")
@@ -100,9 +102,9 @@ struct CrossProcessTests {
         await deployment.cleanUp()
     }
 
-    @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: stores)
-    func writesDuringDestroy(store: String) async throws {
-        let deployment = try Deployment(store: store)
+    @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: Demo.allCases, stores)
+    func writesDuringDestroy(demo: Demo, store: String) async throws {
+        let deployment = try Deployment(demo: demo, store: store)
         let created = try await deployment.tenants("create", "globex")
         try #require(created.status == 0, "\(created.stderr)")
         let server = try await deployment.startServer()
@@ -132,7 +134,7 @@ struct CrossProcessTests {
         try #require(recreated.status == 0, "\(recreated.stderr)")
 
         let seen = Dictionary(grouping: statuses.value, by: { $0 }).mapValues(\.count)
-        print("cross-process (\(store)): writes during a destroy answered \(seen)")
+        print("cross-process (\(demo), \(store)): writes during a destroy answered \(seen)")
         #expect(Set(seen.keys).isSubset(of: [201, 404]), "every write was acknowledged or refused with 404: \(seen)")
         #expect(seen[201, default: 0] > 0 && seen[404, default: 0] > 0, "writes ran before and after the destroy: \(seen)")
         #expect(try await server.titles(of: "globex") == (200, []), "no write reached the re-created tenant")
@@ -144,10 +146,10 @@ struct CrossProcessTests {
     @Test(
         "a move from another process: reads go on with the data, writes after the move are acknowledged on the new server",
         .enabled(if: postgresURL != nil && secondPostgresURL != nil, "TENANTED_POSTGRES_URL and _2 are not both set: the move case is skipped"),
-        arguments: ["postgres-database", "postgres-schema", "postgres-schema-shared"]
+        arguments: Demo.allCases, ["postgres-database", "postgres-schema", "postgres-schema-shared"]
     )
-    func moveWhileServing(store: String) async throws {
-        let deployment = try Deployment(store: store, servers: ["one": Self.postgresURL ?? "", "two": Self.secondPostgresURL ?? ""])
+    func moveWhileServing(demo: Demo, store: String) async throws {
+        let deployment = try Deployment(demo: demo, store: store, servers: ["one": Self.postgresURL ?? "", "two": Self.secondPostgresURL ?? ""])
         let created = try await deployment.tenants("create", "acme")
         try #require(created.status == 0, "\(created.stderr)")
         let server = try await deployment.startServer()

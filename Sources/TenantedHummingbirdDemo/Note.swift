@@ -1,0 +1,43 @@
+import Foundation
+import Tenanted
+
+/// A note, as the API shows it: `{"id","title","body","tenant","createdAt"}`, as `tenanted-demo`.
+struct Note: Codable, Sendable {
+    var id: String
+    var title: String
+    var body: String
+    var tenant: String
+    /// ISO 8601, to the second (the stored value also has milliseconds, for ordering).
+    var createdAt: String
+}
+
+/// What `POST /notes` and `PATCH /notes/:id` accept.
+struct NoteInput: Decodable {
+    var title: String?
+    var body: String?
+}
+
+/// The tenant schema in plain SQL, the same statements on SQLite and PostgreSQL.
+enum NoteSchema {
+    /// Named as `tenanted-demo`'s Fluent migration, so `tenants status` prints the same.
+    static let migrations = [
+        SQLMigration(
+            name: "TenantedDemo.CreateNotes",
+            statements: ["CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT)"],
+            revert: ["DROP TABLE notes"]
+        )
+    ]
+
+    /// `created_at` as stored: ISO 8601 with milliseconds, so the text sorts in time order.
+    static func timestamp(_ date: Date = Date()) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// `created_at` as shown: to the second, as Vapor's ISO 8601 encoder shows a date.
+    static func shown(_ stored: String?) -> String {
+        guard let stored, let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(stored) else {
+            return stored ?? ""
+        }
+        return date.formatted(Date.ISO8601FormatStyle())
+    }
+}
