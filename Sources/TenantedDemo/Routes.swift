@@ -67,7 +67,8 @@ func routes(_ app: Application, baseDomain: String, services: DemoServices) thro
 
     try fileRoutes(tenanted.grouped("files"))
 
-    // Live note events of the request's tenant; no tenant or an unknown one is refused before the upgrade.
+    // Live note events of the request's tenant; no tenant or an unknown one is refused before the
+    // upgrade, and the socket closes when the tenant is suspended or destroyed (by any process).
     tenanted.tenantWebSocket("live") { _, socket in
         guard let events = try? services.broadcaster.subscribe() else { return }
         await socket.relay(events)

@@ -24,6 +24,7 @@ public struct DemoEnvironment: Sendable {
     public var mysqlPrefix = "demo_"
     /// `TENANTED_DEMO_MIGRATION_DELAY_MS`: a pause inside every tenant migration, so the reliability
     /// tests can kill a demo in the middle of `tenants create` and race two `tenants migrate`.
+    /// It also turns off creating tenants from a template, so each create runs the migration.
     /// Default: none.
     public var migrationDelay: Duration?
 

@@ -44,6 +44,8 @@ enum DemoTenancy: TenancyProvider {
     ) throws -> Tenancy where Migrator.Pool == Store.Pool {
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = environment.maximumPools
+        // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
+        configuration.createsFromTemplate = environment.migrationDelay == nil
         let schema: any TenantMigrator<Store.Pool> = environment.migrationDelay.map { PausedMigrator(base: migrator, pause: $0) } ?? migrator
         return try Tenancy(store: store, configuration: configuration, migrator: schema, logger: logger)
     }

@@ -123,7 +123,7 @@ struct Entry {
         //    same template file.
         if options.runs("create_tenant") {
             let migrating = try Tenancy(
-                store: tenancy.store, configuration: .init(createsFromTemplate: false), migrator: try Schema.migrator(), logger: logger
+                store: try tenancy.store(as: SQLiteStore.self), configuration: .init(createsFromTemplate: false), migrator: try Schema.migrator(), logger: logger
             )
             report.append(try await compare(
                 "create_tenant_migrated", rounds: plan.rounds, iterations: plan.createTenant, warmup: plan.createTenantWarmup,
