@@ -39,8 +39,11 @@ public struct TenantsCommand<Provider: TenancyProvider>: AsyncParsableCommand {
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "tenants",
-            abstract: "Create, list, migrate, roll back, move and destroy tenants.",
-            subcommands: [List.self, Create.self, Destroy.self, Migrate.self, Rollback.self, Status.self, Move.self]
+            abstract: "Create, list, migrate, roll back, seed, move, back up, restore, clone, suspend, resume and destroy tenants.",
+            subcommands: [
+                List.self, Create.self, Destroy.self, Migrate.self, Rollback.self, Status.self, Move.self,
+                Backup.self, Restore.self, Clone.self, Suspend.self, Resume.self, Seed.self,
+            ]
         )
     }
 

@@ -78,3 +78,18 @@ struct ResumeTenant: AsyncCommand {
         try await context.commands.resume(signature.name)
     }
 }
+
+struct SeedTenants: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "tenant", help: "The tenant to seed again (default: TENANT); omit with --all.")
+        var name: String?
+        @Flag(name: "all", help: "Seed every tenant again.")
+        var all: Bool
+    }
+
+    let help = "Runs the seed again on one tenant or on every tenant."
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        try await context.commands.seed(signature.name, all: signature.all)
+    }
+}

@@ -28,7 +28,7 @@ public import Vapor
 /// thrown after the line is printed, when you run the commands in process (in a test) or your own
 /// entry point reports errors itself.
 public struct TenantsCommand: AsyncCommandGroup {
-    public let help = "Create, list, migrate, roll back, move, back up, restore, clone, suspend, resume and destroy tenants."
+    public let help = "Create, list, migrate, roll back, seed, move, back up, restore, clone, suspend, resume and destroy tenants."
 
     /// Whether a failure ends the process with status 1 (the default) instead of throwing.
     public let exitsOnFailure: Bool
@@ -47,6 +47,7 @@ public struct TenantsCommand: AsyncCommandGroup {
             "clone": CloneTenant(),
             "suspend": SuspendTenant(),
             "resume": ResumeTenant(),
+            "seed": SeedTenants(),
         ]
     }
 

@@ -81,6 +81,21 @@ import Testing
             (["tenants", "migrate", "--parallel", "0"], [:]),
             (["tenants", "migrate", "--tenant", "nosuch"], [:]),
             (["tenants", "move", "acme", "--to", "two"], [:]),
+            // The operations (`{dir}` is each demo's own directory).
+            (["tenants", "backup", "acme", "--to", "{dir}/acme.backup"], [:]),
+            (["tenants", "backup", "acme", "--to", "{dir}/acme.backup"], [:]),
+            (["tenants", "backup", "acme"], [:]),
+            (["tenants", "restore", "copy", "--from", "{dir}/acme.backup"], [:]),
+            (["tenants", "restore", "copy", "--from", "{dir}/acme.backup"], [:]),
+            (["tenants", "restore", "other", "--from", "{dir}/nothing.backup"], [:]),
+            (["tenants", "clone", "acme", "twin"], [:]),
+            (["tenants", "suspend", "acme", "--reason", "maintenance"], [:]),
+            (["tenants", "status", "--json"], [:]),
+            (["tenants", "resume", "acme"], [:]),
+            (["tenants", "suspend", "nosuch"], [:]),
+            (["tenants", "seed", "--tenant", "acme"], [:]),
+            (["tenants", "seed"], [:]),
+            (["tenants", "list"], [:]),
             (["tenants", "destroy", "globex"], [:]),
             (["tenants", "destroy", "globex"], [:]),
             (["tenants", "list", "--json"], [:]),
@@ -91,7 +106,8 @@ import Testing
         for (arguments, environment) in script {
             var answers: [String] = []
             for (demo, storage) in zip(Demo.allCases, storages) {
-                let run = try await DemoProcess(storage: storage.appending("storage"), demo: demo).run(arguments, environment: environment)
+                let run = try await DemoProcess(storage: storage.appending("storage"), demo: demo)
+                    .run(arguments.map { $0.replacingOccurrences(of: "{dir}", with: storage.path) }, environment: environment)
                 // The program's name starts a configuration error's line; the rest is the same.
                 let errors = run.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") || $0.hasPrefix(demo.rawValue + ":") }
                     .map { $0.replacingOccurrences(of: demo.rawValue + ":", with: "<demo>:") }
