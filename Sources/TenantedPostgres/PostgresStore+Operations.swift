@@ -116,6 +116,16 @@ extension PostgresStore {
                     try await catalog.announce(tenant)
                     try await dropObject(object, on: server, tenant: tenant)
                     oldDropped = true
+                } else if try await isMarkedReady(object, on: server) {
+                    throw TenantedError(
+                        .tenantExists,
+                        "server '\(server.name)' already has a complete \(objectKind.lowercased()) '\(object)' that the placement catalog does not list; remove it or restore its catalog row",
+                        tenant: tenant
+                    )
+                } else {
+                    // An unlisted leftover of a restore killed after its rename: this process holds
+                    // the tenant's lock, so nobody is still working on it.
+                    try await dropObject(object, on: server, tenant: tenant)
                 }
                 try await renameObject(staging, to: object, on: server, tenant: tenant)
             } catch {
