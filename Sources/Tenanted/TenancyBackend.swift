@@ -42,8 +42,12 @@ struct TypedBackend<Store: TenantStore>: TenancyBackend {
     var poolType: Any.Type { Store.Pool.self }
 
     private func typed(_ pool: any Sendable) -> Store.Pool {
-        // Every erased pool came from `typedStore.open` or `typedStore.create`.
-        pool as! Store.Pool
+        // Every erased pool came from `typedStore.open` or `typedStore.create`: a pool of another type
+        // here is a bug in Tenanted, never caller input.
+        guard let typed = pool as? Store.Pool else {
+            preconditionFailure("Tenancy was handed a \(type(of: pool)), not its store's \(Store.Pool.self)")
+        }
+        return typed
     }
 
     func open(_ tenant: TenantID) async throws -> any Sendable { try await typedStore.open(tenant) }

@@ -98,36 +98,42 @@ enum MySQLDecodingError: Error, CustomStringConvertible {
 enum MySQLValueDecoder {
     static func decode<T: Decodable>(_ type: T.Type, from value: MariaDBValue, column: String) throws -> T {
         func mismatch() -> MySQLDecodingError { .mismatch(column: column, expected: "\(T.self)", found: kind(of: value)) }
+        // Each branch below runs only when `T` is the type it builds, so the cast never fails; if it
+        // ever did, the caller gets the mismatch error, not a crash.
+        func cast(_ decoded: Any) throws -> T {
+            guard let typed = decoded as? T else { throw mismatch() }
+            return typed
+        }
         if T.self == String.self {
             guard let text = value.string else { throw mismatch() }
-            return text as! T
+            return try cast(text)
         }
         if T.self == Int.self {
             guard let number = value.int64, let int = Int(exactly: number) else { throw mismatch() }
-            return int as! T
+            return try cast(int)
         }
         if T.self == UUID.self {
             switch value {
             case .bytes(let bytes) where bytes.count == 16:
-                return UUID(uuid: bytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }) as! T
+                return try cast(UUID(uuid: bytes.withUnsafeBytes { $0.loadUnaligned(as: uuid_t.self) }))
             case .text(let text):
                 guard let id = UUID(uuidString: text) else { throw mismatch() }
-                return id as! T
+                return try cast(id)
             default: throw mismatch()
             }
         }
         if T.self == Date.self {
-            if let date = value.date { return date as! T }
-            if let seconds = value.double, case .double = value { return Date(timeIntervalSince1970: seconds) as! T }
+            if let date = value.date { return try cast(date) }
+            if let seconds = value.double, case .double = value { return try cast(Date(timeIntervalSince1970: seconds)) }
             throw mismatch()
         }
         if T.self == Data.self {
             guard let bytes = value.bytes else { throw mismatch() }
-            return Data(bytes) as! T
+            return try cast(Data(bytes))
         }
         if T.self == Decimal.self {
             guard let decimal = value.decimal else { throw mismatch() }
-            return decimal as! T
+            return try cast(decimal)
         }
         do {
             return try T(from: ValueDecoder(value: value, column: column))
