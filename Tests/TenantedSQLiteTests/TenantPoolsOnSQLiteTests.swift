@@ -89,7 +89,7 @@ struct TenantPoolsOnSQLiteTests {
                         _ = try await connection.query("BEGIN IMMEDIATE")
                         _ = try await connection.query("INSERT INTO notes (id, body) VALUES (1, 'first')")
                         writing.open()
-                        _ = await otherOpened.wait(atMost: .seconds(20))
+                        _ = await otherOpened.wait(atMost: .seconds(50))
                         _ = try await connection.query(
                             "INSERT INTO notes (id, body) SELECT value, 'bulk' FROM (WITH RECURSIVE n(value) AS (SELECT 2 UNION ALL SELECT value + 1 FROM n WHERE value < 20000) SELECT value FROM n)"
                         )

@@ -4,9 +4,13 @@ package import Testing
 /// has not finished after `limit`, so a regression that hangs cannot hang the whole suite.
 ///
 /// On timeout the task is cancelled and left behind; the test fails through the recorded issue.
+///
+/// The default limit is generous on purpose: the guard tells a hang from slowness, and the whole
+/// suite runs at once on a two-core machine, where a test's few milliseconds of work can wait tens of
+/// seconds behind the others (CI once saw 20 seconds pass). A hang still fails, a minute later.
 package func withGuard<Result: Sendable>(
     _ what: String,
-    limit: Duration = .seconds(20),
+    limit: Duration = .seconds(60),
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: @escaping @Sendable () async throws -> Result
 ) async throws -> Result? {

@@ -1,5 +1,6 @@
 import TenantedTestSupport
 import Logging
+import NIOPosix
 import Tenanted
 import TenantedSQLite
 import Testing
@@ -13,8 +14,14 @@ extension TemporaryDirectory {
         delegate: any TenancyDelegate = NoTenancyDelegate(),
         _ body: (Tenancy) async throws -> Void
     ) async throws {
+        // A thread pool of the tenancy's own: the tests of the whole package run at once, and some
+        // block threads on purpose (busy timeouts, WAL checkpoints waiting for a loaded disk); on the
+        // shared two-thread pool, those waits queued this test's queries behind them.
+        let threads = NIOThreadPool(numberOfThreads: 4)
+        threads.start()
+        defer { threads.shutdownGracefully { _ in } }
         let tenancy = try Tenancy(
-            store: try store(),
+            store: try store { $0.threadPool = threads },
             configuration: configuration,
             migrator: migrator,
             seed: seed,
