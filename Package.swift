@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "TenantedFluentMySQL", targets: ["TenantedFluentMySQL"]),
         .library(name: "TenantedHummingbird", targets: ["TenantedHummingbird"]),
         .library(name: "TenantedTesting", targets: ["TenantedTesting"]),
+        .library(name: "TenantedAdmin", targets: ["TenantedAdmin"]),
         .executable(name: "tenanted-demo", targets: ["TenantedDemo"]),
         .executable(name: "tenanted-hummingbird-demo", targets: ["TenantedHummingbirdDemo"]),
     ],
@@ -52,6 +53,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The admin console's session signatures (HMAC-SHA256); Vapor already depends on it.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         // No traits: the wing needs neither swift-configuration nor full Foundation.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
@@ -59,6 +62,16 @@ let package = Package(
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
     ],
     targets: [
+        // The admin console: neutral pages and actions over a Tenancy; the wings mount it.
+        .target(
+            name: "TenantedAdmin",
+            dependencies: [
+                "Tenanted",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Core: no web framework, no ORM, no database driver.
         .target(
             name: "Tenanted",
@@ -116,6 +129,7 @@ let package = Package(
         .target(
             name: "TenantedVapor",
             dependencies: [
+                "TenantedAdmin",
                 // With the default trait SQLite, TenantedVapor re-exports the embedded store and its Fluent
                 // driver (Exports.swift), so the tutorial needs one product. Without it, no SQLite is linked.
                 "Tenanted", "TenantedFluent",
@@ -190,6 +204,7 @@ let package = Package(
         .target(
             name: "TenantedHummingbird",
             dependencies: [
+                "TenantedAdmin",
                 "Tenanted",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -216,7 +231,7 @@ let package = Package(
         .target(
             name: "TenantedDemoSupport",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL",
+                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedAdmin",
             ],
             swiftSettings: strictSettings
         ),
@@ -225,7 +240,7 @@ let package = Package(
         .executableTarget(
             name: "TenantedHummingbirdDemo",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport",
+                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -245,7 +260,7 @@ let package = Package(
             name: "TenantedDemo",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedPostgres",
-                "TenantedFluentPostgres", "TenantedMySQL", "TenantedFluentMySQL", "TenantedDemoSupport",
+                "TenantedFluentPostgres", "TenantedMySQL", "TenantedFluentMySQL", "TenantedDemoSupport", "TenantedAdmin",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),
                 .product(name: "FluentKit", package: "fluent-kit"),
@@ -347,6 +362,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Both demo executables as real processes: one HTTP suite and one command suite, one interface.
+        .testTarget(
+            name: "TenantedAdminTests",
+            dependencies: [
+                "Tenanted", "TenantedAdmin", "TenantedSQLite", "TenantedTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "TenantedDemoTests",
             dependencies: ["Tenanted", "TenantedTestSupport"],

@@ -134,6 +134,13 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     /// The number of open (or opening) pools.
     public var openCount: Int { state.withLock { $0.entries.count } }
 
+    /// A consistent picture of the registry now: pools by state, the capacity, and what happened since
+    /// it was made. It describes this process only: every process has its own registry.
+    public var snapshot: TenantPoolsSnapshot { state.withLock { $0.snapshot } }
+
+    /// The state of `tenant`'s pool in this process's registry.
+    public func poolState(of tenant: TenantID) -> TenantPoolState { state.withLock { $0.poolState(of: tenant) } }
+
     /// Admission timeouts running now: one per lease request queued at the hard limit, none once it
     /// is served, fails or is cancelled.
     var liveTimerCount: Int { background.withLock { $0.timers.count } }

@@ -96,6 +96,12 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Operations running beside the registry, per tenant (``beginOperation(_:)``).
     private(set) var operations: [TenantID: Int] = [:]
     private var shutdownWaiters: [DrainWaiter] = []
+    /// Pools started opening since the registry was made.
+    private(set) var opensSinceStart = 0
+    /// Pools closed to make room for another tenant since the registry was made.
+    private(set) var evictionsSinceStart = 0
+    /// Opens that took the registry above its capacity since it was made.
+    private(set) var overflowsSinceStart = 0
     private var tick: UInt64 = 0
     private var nextAdmissionID: UInt64 = 0
 
@@ -111,6 +117,35 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Tenants with an open or opening pool, least recently used first.
     var tenantsByRecency: [TenantID] {
         entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key)
+    }
+
+    /// What the registry holds now, for dashboards (``TenantPools/snapshot``).
+    var snapshot: TenantPoolsSnapshot {
+        var snapshot = TenantPoolsSnapshot(
+            capacity: capacity,
+            hardLimit: hardLimit,
+            opensSinceStart: opensSinceStart,
+            evictionsSinceStart: evictionsSinceStart,
+            overflowsSinceStart: overflowsSinceStart
+        )
+        for entry in entries.values {
+            switch entry.phase {
+            case .opening: snapshot.opening += 1
+            case .open: if entry.leases > 0 { snapshot.leased += 1 } else { snapshot.idle += 1 }
+            }
+        }
+        snapshot.waiting = admissions.count
+        snapshot.retiredLeased = retired.count
+        return snapshot
+    }
+
+    /// The state of `tenant`'s pool in the registry.
+    func poolState(of tenant: TenantID) -> TenantPoolState {
+        guard let entry = entries[tenant] else { return .closed }
+        switch entry.phase {
+        case .opening: return .opening
+        case .open: return entry.leases > 0 ? .leased(entry.leases) : .idle(since: entry.lastReleased)
+        }
     }
 
     private mutating func nextTick() -> UInt64 {
@@ -360,7 +395,11 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         let tick = nextTick()
         entries[tenant] = Entry(phase: .opening(waiters), id: tick, lastUse: tick)
         actions.open.append(tenant)
-        if entries.count > capacity { actions.overflow = entries.count }
+        opensSinceStart += 1
+        if entries.count > capacity {
+            actions.overflow = entries.count
+            overflowsSinceStart += 1
+        }
     }
 
     /// Evicts least recently used idle pools until `room` more fit under the capacity.
@@ -405,6 +444,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Removes an idle entry and schedules its pool to close.
     private mutating func remove(_ tenant: TenantID, reason: PoolCloseReason, into actions: inout Actions) {
         guard let entry = entries.removeValue(forKey: tenant), case .open(let pool) = entry.phase else { return }
+        if reason == .evicted { evictionsSinceStart += 1 }
         actions.close.append((tenant, pool, reason))
         resumeDrainIfDone(tenant, into: &actions)
     }

@@ -68,6 +68,15 @@ public protocol TenantStore: Sendable {
     func openIgnoringSuspension(_ tenant: TenantID) async throws -> Pool
     /// Creates `tenant` as a copy of `template`'s migrated database, then runs `prepare` (the seed).
     func create(_ tenant: TenantID, from template: TenantTemplate<Pool>, prepare: ((Pool) async throws -> Void)?) async throws
+
+    // Inventory (TenantStore+Inventory.swift has the documentation and the defaults).
+
+    /// One page of tenant names, ascending; see ``TenantListQuery``.
+    func tenants(matching query: TenantListQuery) async throws -> [TenantID]
+    /// How many tenants exist.
+    func tenantCount() async throws -> Int
+    /// The bytes `tenant`'s database takes on its server or disk, or `nil` when the store cannot tell.
+    func storageSize(of tenant: TenantID) async throws -> Int64?
 }
 
 extension TenantStore {
@@ -86,6 +95,10 @@ public protocol TenantPlacingStore: TenantStore {
     /// The server that holds `tenant`.
     /// - Throws: ``TenantedError/Code/tenantNotFound`` when there is no such tenant.
     func server(of tenant: TenantID) async throws -> String
+
+    /// How many tenants each server holds, by server name (servers without tenants may be absent).
+    /// The default asks ``server(of:)`` for every tenant; a store with a catalog answers in one query.
+    func tenantCountsByServer() async throws -> [String: Int]
 
     /// Copies `tenant` to `server`, verifies the copy, switches the placement to it, and deletes the
     /// old copy. The tenant refuses writes (reads go on) until the switch.

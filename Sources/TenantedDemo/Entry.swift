@@ -9,6 +9,7 @@ import TenantedPostgres
 import TenantedFluentMySQL
 import TenantedFluentSQLite
 import TenantedSQLite
+import TenantedAdmin
 import TenantedVapor
 import Vapor
 
@@ -74,6 +75,11 @@ enum TenantedDemo {
         app.middleware = Middlewares()
         app.middleware.use(JSONErrorMiddleware())
         try routes(app, baseDomain: options.baseDomain, services: services)
+        if let admin = options.environment.admin {
+            // On the bare base domain only: the console answers 404 on a tenant's host.
+            app.grouped(TenantMiddleware(resolver: try .subdomain(of: options.baseDomain)))
+                .addAdminConsole(AdminConsole(tenancy: tenancy, configuration: admin, logger: app.logger))
+        }
 
         if options.seed, isServe(app.environment.arguments), try await tenancy.tenants().isEmpty {
             for name in DemoEnvironment.seededTenants { try await tenancy.createTenant(TenantID(name)) }

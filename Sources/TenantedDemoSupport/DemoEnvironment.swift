@@ -1,5 +1,6 @@
 import Foundation
 public import Tenanted
+public import TenantedAdmin
 public import TenantedMySQL
 public import TenantedPostgres
 public import TenantedSQLite
@@ -27,6 +28,9 @@ public struct DemoEnvironment: Sendable {
     /// It also turns off creating tenants from a template, so each create runs the migration.
     /// Default: none.
     public var migrationDelay: Duration?
+    /// The admin console's configuration, from `TENANTED_ADMIN_TOKEN`; `nil` (no console, `/admin` is
+    /// a 404) when it is unset.
+    public var admin: AdminConsole.Configuration?
 
     /// The stores the demos run on.
     public enum StoreKind: String, CaseIterable, Sendable {
@@ -81,6 +85,7 @@ public struct DemoEnvironment: Sendable {
             if let prefix = environment["TENANTED_POSTGRES_PREFIX"], !prefix.isEmpty { postgresPrefix = prefix }
             _ = try postgresStore()  // reports a bad prefix now, with exit status 64
         }
+        admin = try AdminConsole.Configuration.fromEnvironment(environment)
         if let delay = environment["TENANTED_DEMO_MIGRATION_DELAY_MS"] {
             guard let milliseconds = Int(delay), milliseconds >= 0 else {
                 throw TenantedError(.invalidConfiguration, "TENANTED_DEMO_MIGRATION_DELAY_MS must be a whole number of milliseconds")

@@ -3,7 +3,9 @@ import Foundation
 import Hummingbird
 import Logging
 import Tenanted
+import TenantedAdmin
 import TenantedDemoSupport
+import TenantedHummingbird
 
 /// `serve [--hostname H] [--port P] [--base-domain D] [--no-seed]`, the default subcommand.
 struct Serve: AsyncParsableCommand {
@@ -29,8 +31,15 @@ struct Serve: AsyncParsableCommand {
                 for name in DemoEnvironment.seededTenants { try await tenancy.createTenant(TenantID(name)) }
                 FileHandle.standardOutput.write(Data(DemoEnvironment.seededMessage(baseDomain: domain, port: "\(port)").utf8))
             }
+            let router = try NoteRoutes.router(tenancy: tenancy, baseDomain: domain, store: environment.store)
+            if let admin = environment.admin {
+                // On the bare base domain only: the console answers 404 on a tenant's host.
+                router.group()
+                    .add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: domain)))
+                    .addAdminConsole(AdminConsole(tenancy: tenancy, configuration: admin, logger: logger))
+            }
             let app = Application(
-                router: try NoteRoutes.router(tenancy: tenancy, baseDomain: domain, store: environment.store),
+                router: router,
                 configuration: .init(address: .hostname(hostname, port: port), serverName: nil),
                 // The tenancy runs in the app's ServiceGroup: on SIGTERM or SIGINT the server stops
                 // first, then the tenancy closes every pool.

@@ -30,22 +30,26 @@ struct ModuleGraphTests {
             "NIOCore", "NIOPosix",
         ],
         "TenantedFluentMySQL": ["Tenanted", "TenantedFluent", "TenantedMySQL", "MariaDBClient", "FluentKit", "FluentSQL", "SQLKit", "NIOCore"],
-        // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
-        "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
-        // The Hummingbird wing: Hummingbird, its websockets and swift-argument-parser; no ORM, no store, no other wing.
-        "TenantedHummingbird": ["Tenanted", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
+        // The admin console: the core and swift-crypto's HMAC; no framework (each wing mounts it), no store.
+        "TenantedAdmin": ["Tenanted", "Crypto"],
+        // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports), the
+        // neutral admin console; no other wing.
+        "TenantedVapor": ["Tenanted", "TenantedAdmin", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
+        // The Hummingbird wing: Hummingbird, its websockets, swift-argument-parser and the neutral admin
+        // console; no ORM, no store, no other wing.
+        "TenantedHummingbird": ["Tenanted", "TenantedAdmin", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
         // What the two demos share: the core and the stores, no framework and no ORM.
-        "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL"],
+        "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedAdmin"],
         // The testing traits: the core and Swift Testing.
         "TenantedTesting": ["Tenanted", "Testing"],
         // The demo: the Vapor wing and every store.
         "TenantedDemo": [
             "Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "TenantedPostgres", "TenantedFluentPostgres",
-            "TenantedMySQL", "TenantedFluentMySQL", "TenantedVapor", "TenantedDemoSupport", "Vapor", "Fluent", "FluentKit", "NIOCore",
+            "TenantedMySQL", "TenantedFluentMySQL", "TenantedVapor", "TenantedDemoSupport", "TenantedAdmin", "Vapor", "Fluent", "FluentKit", "NIOCore",
         ],
         // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
         "TenantedHummingbirdDemo": [
-            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "Hummingbird",
+            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin", "Hummingbird",
             "ArgumentParser", "SQLiteNIO", "PostgresNIO",
         ],
     ]

@@ -28,7 +28,7 @@ enum UntenantedHummingbirdServer {
         let threads = NIOThreadPool.singleton
         var connections: [SQLiteConnection] = []
         for _ in 0..<max(2, System.coreCount) {
-            let connection = try await SQLiteConnection.open(storage: .file(path: database), threadPool: threads)
+            let connection = try await SQLiteConnection.open(storage: .file(path: database), threadPool: threads, on: MultiThreadedEventLoopGroup.singleton.any())
             for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=5000", "PRAGMA foreign_keys=ON"] {
                 _ = try await connection.query(pragma)
             }
