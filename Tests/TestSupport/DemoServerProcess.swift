@@ -103,6 +103,8 @@ package final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
+    package static func freeLoopbackPort() throws -> Int { try freePort() }
+
     private static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTP.Failure(description: "socket failed") }

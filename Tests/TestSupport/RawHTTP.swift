@@ -92,6 +92,9 @@ package enum RawHTTP {
             let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count <= 0 { break }
             response += buffer[0..<count]
+            // A server that keeps the connection open despite `Connection: close` (chromedriver
+            // does) has answered once its Content-Length is in.
+            if isComplete(response) { break }
         }
         let text = String(decoding: response, as: UTF8.self)
         guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first,
@@ -102,6 +105,19 @@ package enum RawHTTP {
         let body = separator.map { String(text[$0.upperBound...]) } ?? ""
         let head = separator.map { String(text[..<$0.lowerBound]) } ?? text
         return RawHTTPResponse(status: code, body: body, head: head)
+    }
+
+    /// Whether `response` holds a whole head and as many body bytes as its `Content-Length` says.
+    private static func isComplete(_ response: [UInt8]) -> Bool {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard response.count >= 4, let end = (0...(response.count - 4)).first(where: { response[$0..<$0 + 4].elementsEqual(separator) }) else {
+            return false
+        }
+        let head = String(decoding: response[..<end], as: UTF8.self).lowercased()
+        guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        else { return false }
+        return response.count - (end + 4) >= length
     }
 
     package static func send(port: Int, method: String = "GET", path: String, host: String, headers: [(String, String)] = [], body: String? = nil) async throws -> RawHTTPResponse {
