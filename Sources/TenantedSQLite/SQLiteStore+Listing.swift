@@ -9,11 +9,25 @@ extension SQLiteStore {
     /// Walks the template's components under the root and returns every ready tenant, and the
     /// tenants whose ready-lock was held (to ask again).
     func listTenants() throws -> (ready: [TenantID], held: [TenantID]) {
+        var found: [TenantID] = []
+        var held: [TenantID] = []
+        for (tenant, path) in try tenantCandidates() {
+            switch Self.readiness(path) {
+            case .ready: found.append(tenant)
+            case .held: held.append(tenant)
+            case .absent: break
+            }
+        }
+        return (found, held)
+    }
+
+    /// Every tenant whose database path exists in the directory tree, ready or not, with that path:
+    /// names only, no file is opened or locked.
+    func tenantCandidates() throws -> [(tenant: TenantID, path: String)] {
         let patterns = try template.components.indices.map { index in
             template.isLiteral(index) ? nil : try template.pattern(index)
         }
-        var found: [TenantID] = []
-        var held: [TenantID] = []
+        var found: [(tenant: TenantID, path: String)] = []
         func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
             let isLast = index == template.components.count - 1
             let children: [(String, [Substring])]
@@ -42,18 +56,14 @@ extension SQLiteStore {
                         let tenant = try? TenantID(String(first)),
                         databasePath(for: tenant) == path
                     else { continue }
-                    switch Self.readiness(path) {
-                    case .ready: found.append(tenant)
-                    case .held: held.append(tenant)
-                    case .absent: break
-                    }
+                    found.append((tenant, path))
                 } else {
                     try walk(path, index + 1, names)
                 }
             }
         }
         try walk(root, 0, [])
-        return (found, held)
+        return found
 
     }
 
