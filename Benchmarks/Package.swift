@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "http-notes", targets: ["HTTPNotes"]),
         .executable(name: "postgres-figures", targets: ["PostgresFigures"]),
         .executable(name: "mysql-figures", targets: ["MySQLFigures"]),
+        .executable(name: "admin-figures", targets: ["AdminFigures"]),
     ],
     dependencies: [
         .package(name: "tenanted", path: "../"),
@@ -64,6 +65,18 @@ let package = Package(
         .target(name: "AllocationCounter"),
         // The malloc heap in use (glibc's `mallinfo2`), for the memory per open pool; it replaces nothing.
         .target(name: "HeapUsage"),
+        // The admin console's page times and weight over 100,000 SQLite tenants.
+        .executableTarget(
+            name: "AdminFigures",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Tenanted", package: "tenanted"),
+                .product(name: "TenantedSQLite", package: "tenanted"),
+                .product(name: "TenantedAdmin", package: "tenanted"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "StoreFigures",
             dependencies: [

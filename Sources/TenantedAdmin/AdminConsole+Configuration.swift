@@ -6,6 +6,8 @@ extension AdminConsole {
         /// The environment variable that enables the console in the demos and in
         /// ``fromEnvironment(_:)``: the operators' token.
         public static let tokenVariable = "TENANTED_ADMIN_TOKEN"
+        /// The environment variable that moves the console from `/admin` (e.g. `/ops/admin`).
+        public static let pathVariable = "TENANTED_ADMIN_PATH"
         /// The shortest token accepted, in bytes.
         public static let minimumTokenLength = 16
 
@@ -59,14 +61,22 @@ extension AdminConsole {
             self.pageSize = pageSize
         }
 
-        /// The configuration from ``tokenVariable``, or `nil` when it is unset or empty (the console
-        /// is then off).
+        /// The configuration from ``tokenVariable`` and ``pathVariable``, or `nil` when the token is
+        /// unset or empty (the console is then off).
         ///
-        /// - Throws: ``TenantedError/Code/invalidConfiguration`` when the token is set but unusable.
+        /// - Parameter mountPath: the mount path when ``pathVariable`` is unset. Default: `/admin`.
+        /// - Throws: ``TenantedError/Code/invalidConfiguration``, naming the variable, when the token
+        ///   or the path is set but unusable (the message never repeats the token).
         public static func fromEnvironment(_ environment: [String: String], mountPath: String = "/admin") throws(TenantedError) -> Configuration? {
             guard let token = environment[tokenVariable], !token.isEmpty else { return nil }
+            let path = environment[pathVariable].flatMap { $0.isEmpty ? nil : $0 } ?? mountPath
             do {
-                return try Configuration(token: token, mountPath: mountPath)
+                _ = try Configuration(token: String(repeating: "x", count: minimumTokenLength), mountPath: path)
+            } catch {
+                throw TenantedError(.invalidConfiguration, "\(pathVariable): \(error.message)")
+            }
+            do {
+                return try Configuration(token: token, mountPath: path)
             } catch {
                 throw TenantedError(.invalidConfiguration, "\(tokenVariable): \(error.message)")
             }

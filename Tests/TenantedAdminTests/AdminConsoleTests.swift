@@ -1,5 +1,6 @@
 import Foundation
 import Tenanted
+import TenantedSQLite
 @testable import TenantedAdmin
 import TenantedTestSupport
 import Testing
@@ -28,6 +29,32 @@ struct AdminConsoleTests {
         #expect(error?.code == .invalidConfiguration)
         #expect(error?.message.hasPrefix("TENANTED_ADMIN_TOKEN: ") == true)
         #expect(error?.message.contains("tooshort") == false)
+        let moved = try AdminConsole.Configuration.fromEnvironment(["TENANTED_ADMIN_TOKEN": AdminFixture.token, "TENANTED_ADMIN_PATH": "/ops/admin"])
+        #expect(moved?.mountPath == "/ops/admin")
+        for path in ["admin", "/admin/", "/a b", "/../x"] {
+            let bad = #expect(throws: TenantedError.self) {
+                try AdminConsole.Configuration.fromEnvironment(["TENANTED_ADMIN_TOKEN": AdminFixture.token, "TENANTED_ADMIN_PATH": path])
+            }
+            #expect(bad?.message.hasPrefix("TENANTED_ADMIN_PATH: ") == true)
+        }
+    }
+
+    @Test("a console mounted elsewhere serves there only, and its cookie is limited to that path")
+    func otherMountPath() async throws {
+        let directory = try TemporaryDirectory()
+        let tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path, logger: .silent)), logger: .silent)
+        let console = AdminConsole(tenancy: tenancy, configuration: try .init(token: AdminFixture.token, mountPath: "/ops/admin"))
+        #expect(await console.respond(to: AdminRequest(method: "GET", path: "/admin", isTenantRequest: false)).status == 404)
+        let login = await console.respond(to: AdminRequest(method: "GET", path: "/ops/admin", isTenantRequest: false))
+        #expect(login.status == 401)
+        #expect(login.body.contains("action=\"/ops/admin/login\""))
+        let signedIn = await console.respond(to: AdminRequest(
+            method: "POST", path: "/ops/admin/login", contentType: "application/x-www-form-urlencoded",
+            body: Array("token=\(AdminFixture.token)".utf8), isTenantRequest: false
+        ))
+        #expect(signedIn.header("Location") == "/ops/admin")
+        #expect(signedIn.header("Set-Cookie")?.contains("; Path=/ops/admin;") == true)
+        await tenancy.shutdown()
     }
 
     @Test("unknown paths, paths outside the mount and any request on a tenant's host are 404, signed in or not")
