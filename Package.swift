@@ -352,7 +352,7 @@ let package = Package(
             name: "TenantedVaporTests",
             dependencies: [
                 "Tenanted", "TenantedSQLite", "TenantedFluent", "TenantedFluentSQLite", "TenantedVapor", "TenantedDemo", "TenantedTestSupport",
-                "TenantedTesting",
+                "TenantedTesting", "TenantedAdmin",
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "Fluent", package: "fluent"),

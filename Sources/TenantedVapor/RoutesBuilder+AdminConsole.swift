@@ -12,7 +12,7 @@ extension RoutesBuilder {
     ///
     /// ```swift
     /// let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: "example.com")))
-    /// if let configuration = try AdminConsole.Configuration.fromEnvironment(Environment.process.dictionary) {
+    /// if let configuration = try AdminConsole.Configuration.fromEnvironment(ProcessInfo.processInfo.environment) {
     ///     tenanted.addAdminConsole(AdminConsole(tenancy: tenancy, configuration: configuration))
     /// }
     /// ```
