@@ -67,6 +67,40 @@ package struct StoreConformance<Store: FluentTenantStore>: Sendable {
         }
     }
 
+    /// Paged listing (``TenantStore/tenants(matching:)``) equals the full listing's pages, with names
+    /// that sort differently bytewise and in a natural-language collation (`a-1`, `a1`, `a_b`, `ab`);
+    /// counts; sizes.
+    package func inventory() async throws {
+        try await withFixture { fixture in
+            let tenancy = fixture.tenancy
+            let names = ["a", "a-1", "a1", "a_b", "ab", "b", "b-2", "b10", "b9", "c", "dd", "z"]
+            for name in names { try await tenancy.createTenant(TenantID(name)) }
+            try await tenancy.destroyTenant(TenantID("b9"))
+            let all = try await tenancy.tenants()
+            #expect(all.map(\.rawValue) == names.filter { $0 != "b9" }, "\(name): the full listing")
+            var queries = [try TenantListQuery(limit: 1000)]
+            for limit in [1, 2, 3, 5] {
+                queries.append(try TenantListQuery(limit: limit))
+                for pivot in ["a", "a-1", "a1", "b", "b9", "c", "zz"] {
+                    queries.append(try TenantListQuery(after: TenantID(pivot), limit: limit))
+                    queries.append(try TenantListQuery(before: TenantID(pivot), limit: limit))
+                }
+                for prefix in ["a", "b", "b1", "a_", "q"] {
+                    queries.append(try TenantListQuery(prefix: prefix, limit: limit))
+                    queries.append(try TenantListQuery(prefix: prefix, after: TenantID("a"), limit: limit))
+                    queries.append(try TenantListQuery(prefix: prefix, before: TenantID("b10"), limit: limit))
+                }
+            }
+            for query in queries {
+                #expect(try await tenancy.tenants(matching: query) == query.page(of: all), "\(name): \(query)")
+            }
+            #expect(try await tenancy.tenantCount() == all.count, "\(name): the count")
+            if let size = try await tenancy.storageSize(of: TenantID("a")) {
+                #expect(size > 0, "\(name): a tenant's size")
+            }
+        }
+    }
+
     /// Migrations at create, pending detection at open, migrate-all, status, rollback, a failing tenant.
     package func migrations() async throws {
         let storeMaker = makeStore

@@ -20,6 +20,7 @@ import Testing
 
     @Test func lifecycle() async throws { try await conformance.lifecycle() }
     @Test func migrations() async throws { try await conformance.migrations() }
+    @Test func inventory() async throws { try await conformance.inventory() }
     @Test func isolation() async throws { try await conformance.isolation() }
     @Test func evictionUnderLoad() async throws { try await conformance.evictionUnderLoad() }
     @Test func concurrentCreate() async throws { try await conformance.concurrentCreate() }

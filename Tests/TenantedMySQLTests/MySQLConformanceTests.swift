@@ -12,6 +12,10 @@ struct MySQLConformanceTests {
         try await run { try await $0.lifecycle() }
     }
 
+    @Test func inventory() async throws {
+        try await run { try await $0.inventory() }
+    }
+
     @Test func migrations() async throws {
         try await run { try await $0.migrations() }
     }

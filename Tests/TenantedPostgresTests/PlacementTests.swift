@@ -21,6 +21,15 @@ struct PlacementTests {
                 perServer[try await fixture.tenancy.server(of: tenant), default: 0] += 1
             }
             #expect(perServer == ["primary": 2, "secondary": 2])
+            // The catalog's one-query count per server (the admin console's overview) agrees.
+            let store = try fixture.tenancy.store(as: PostgresStore.self)
+            #expect(try await store.tenantCountsByServer() == perServer)
+            // Sizes come from each tenant's own server.
+            for tenant in try await fixture.tenancy.tenants() {
+                #expect(try await fixture.tenancy.storageSize(of: tenant).map { $0 > 0 } == true, "\(tenant)")
+            }
+            let missing = await #expect(throws: TenantedError.self) { try await fixture.tenancy.storageSize(of: TenantID("nobody")) }
+            #expect(missing?.code == .tenantNotFound)
             // Each tenant really lives on its server: its database or schema is there, not on the other.
             for tenant in try await fixture.tenancy.tenants() {
                 let home = try await fixture.tenancy.server(of: tenant)

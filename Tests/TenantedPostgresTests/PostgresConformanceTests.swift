@@ -14,6 +14,10 @@ struct PostgresConformanceTests {
         try await run(layout) { try await $0.lifecycle() }
     }
 
+    @Test(arguments: TestLayout.allCases) func inventory(layout: TestLayout) async throws {
+        try await run(layout) { try await $0.inventory() }
+    }
+
     @Test(arguments: TestLayout.allCases) func migrations(layout: TestLayout) async throws {
         try await run(layout) { try await $0.migrations() }
     }
