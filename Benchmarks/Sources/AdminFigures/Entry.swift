@@ -48,7 +48,7 @@ struct Entry {
                         }
                     }
                 }
-                try await group.waitAll()
+                try await group.waitForAll()
             }
             report.createSeconds = nanoseconds(ContinuousClock.now - started) / 1e9
             progress("created \(total) tenants in \(Int(report.createSeconds)) s")
