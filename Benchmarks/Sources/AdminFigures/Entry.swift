@@ -25,6 +25,22 @@ struct Entry {
 
     static func main() async throws {
         let options = Options(name: "admin-figures")
+        let report = try await measure(options: options)
+        let baseline = report.listAll.map { $0.medianMicros / 1000 }
+        var figures = [
+            Figure(name: "admin_create_\(report.tenants)_tenants", value: report.createSeconds, unit: "s", baseline: nil),
+            Figure(name: "admin_tenants_page_bytes", value: Double(report.tenantsPageBytes), unit: "bytes", baseline: nil),
+        ]
+        for name in ["overview", "tenants_first_page", "tenants_middle_page", "tenants_prefix_search", "one_tenant"] {
+            guard let summary = report.pages[name] else { continue }
+            figures.append(Figure(name: "admin_\(name)_\(report.tenants)_median", value: summary.medianMicros / 1000, unit: "ms", baseline: baseline))
+        }
+        print("")
+        try publish(figures, from: "admin-figures", options: options)
+        try writeResults(report, loadAverage: report.loadAverage, to: options.output)
+    }
+
+    nonisolated static func measure(options: Options) async throws -> Report {
         var logger = Logger(label: "admin-figures")
         logger.logLevel = .warning
         var report = Report()
@@ -85,17 +101,6 @@ struct Entry {
             await tenancy.shutdown()
         }
         report.loadAverage.append(loadAverage())
-        let baseline = report.listAll.map { $0.medianMicros / 1000 }
-        var figures = [
-            Figure(name: "admin_create_\(report.tenants)_tenants", value: report.createSeconds, unit: "s", baseline: nil),
-            Figure(name: "admin_tenants_page_bytes", value: Double(report.tenantsPageBytes), unit: "bytes", baseline: nil),
-        ]
-        for name in ["overview", "tenants_first_page", "tenants_middle_page", "tenants_prefix_search", "one_tenant"] {
-            guard let summary = report.pages[name] else { continue }
-            figures.append(Figure(name: "admin_\(name)_\(report.tenants)_median", value: summary.medianMicros / 1000, unit: "ms", baseline: baseline))
-        }
-        print("")
-        try publish(figures, from: "admin-figures", options: options)
-        try writeResults(report, loadAverage: report.loadAverage, to: options.output)
+        return report
     }
 }
