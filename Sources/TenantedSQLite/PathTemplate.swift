@@ -95,6 +95,12 @@ struct PathTemplate: Sendable, Equatable {
     }
 
     /// Whether `component` has no token (so it is the same for every tenant).
+    /// Whether component `index` is the tenant's name and nothing else (`%{tenant}`): its directory
+    /// entries are then matched by the name rules alone, without a regular expression.
+    func isTenantOnly(_ index: Int) -> Bool {
+        components[index] == [.tenant]
+    }
+
     func isLiteral(_ index: Int) -> Bool {
         components[index].allSatisfy { if case .literal = $0 { return true } else { return false } }
     }

@@ -40,10 +40,16 @@ extension SQLiteStore {
                 case .failed(let code):
                     throw TenantedError(.storeFailure, "cannot list the tenants' directory (errno \(code))", detail: directory)
                 }
-                children = entries.compactMap { entry in
-                    guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
-                    let captured = match.output.dropFirst().compactMap(\.substring)
-                    return (entry, captured)
+                if template.isTenantOnly(index) {
+                    // The common layout (`tenants/%{tenant}/…`): 100,000 entries cost a name check
+                    // each rather than a regular-expression match (about ten times faster).
+                    children = entries.compactMap { entry in TenantID.isValid(entry) ? (entry, [entry[...]]) : nil }
+                } else {
+                    children = entries.compactMap { entry in
+                        guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
+                        let captured = match.output.dropFirst().compactMap(\.substring)
+                        return (entry, captured)
+                    }
                 }
             } else {
                 children = [(template.components(for: placeholder)[index], [])]

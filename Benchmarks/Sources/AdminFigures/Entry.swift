@@ -60,14 +60,14 @@ struct Entry {
                     group.addTask {
                         for index in stride(from: worker, to: total, by: 4) {
                             _ = try await tenancy.createTenant(TenantID(String(format: "tenant-%06d", index)))
-                            if index % 10_000 == 0 { progress("created \(index) tenants") }
+                            if index % 10_000 == 0 { progress("· admin: created \(index) tenants\n") }
                         }
                     }
                 }
                 try await group.waitForAll()
             }
             report.createSeconds = nanoseconds(ContinuousClock.now - started) / 1e9
-            progress("created \(total) tenants in \(Int(report.createSeconds)) s")
+            progress("· admin: created \(total) tenants in \(Int(report.createSeconds)) s\n")
 
             let console = AdminConsole(tenancy: tenancy, configuration: try .init(token: token), logger: logger)
             let login = await console.respond(to: AdminRequest(
@@ -93,10 +93,10 @@ struct Entry {
                     if name == "tenants_first_page" { report.tenantsPageBytes = response.body.utf8.count }
                 }
                 report.pages[name] = series.summary()
-                progress("\(name): \(Int(series.summary().medianMicros / 1000)) ms")
+                progress("· admin: \(name) \(Int(series.summary().medianMicros / 1000)) ms\n")
             }
             let listAll = Series()
-            try await listAll.run(iterations: samples, warmup: 1) { _ in _ = try await tenancy.tenants() }
+            try await listAll.run(iterations: 3, warmup: 0) { _ in _ = try await tenancy.tenants() }
             report.listAll = listAll.summary()
             await tenancy.shutdown()
         }
