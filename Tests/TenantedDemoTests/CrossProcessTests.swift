@@ -143,7 +143,10 @@ struct CrossProcessTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Destroy once writes are being acknowledged (on a loaded machine the first can take a while).
+        let acknowledging = ContinuousClock.now + .seconds(30)
+        while !statuses.value.contains(201), ContinuousClock.now < acknowledging { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(100))
         let destroyed = try await deployment.tenants("destroy", "globex")
         try #require(destroyed.status == 0, "\(destroyed.stderr)")
         try await Task.sleep(for: .milliseconds(200))
