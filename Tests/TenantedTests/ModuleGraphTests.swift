@@ -33,7 +33,7 @@ struct ModuleGraphTests {
         // The Vapor wing: Fluent and Vapor (and, by its default trait, the SQLite store it re-exports); no other wing.
         "TenantedVapor": ["Tenanted", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
         // The Hummingbird wing: Hummingbird, its websockets and swift-argument-parser; no ORM, no store, no other wing.
-        "TenantedHummingbird": ["Tenanted", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
+        "TenantedHummingbird": ["Tenanted", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "NIOWebSocket", "HTTPTypes", "ArgumentParser"],
         // What the two demos share: the core and the stores, no framework and no ORM.
         "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL"],
         // The testing traits: the core and Swift Testing.
@@ -45,8 +45,8 @@ struct ModuleGraphTests {
         ],
         // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
         "TenantedHummingbirdDemo": [
-            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "Hummingbird",
-            "ArgumentParser", "SQLiteNIO", "PostgresNIO",
+            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedHummingbird", "TenantedDemoSupport", "Hummingbird",
+            "HummingbirdWebSocket", "ArgumentParser", "SQLiteNIO", "PostgresNIO", "MariaDBClient",
         ],
     ]
 
