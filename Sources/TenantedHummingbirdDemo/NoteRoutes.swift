@@ -20,7 +20,7 @@ enum NoteRoutes {
 
         let tenanted = router.group().add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: baseDomain)))
         let notes = tenanted.group("notes")
-        let repository = NoteRepository(store: store)
+        let repository = noteRepository(for: store)
         let live = LiveNotes(broadcaster: services.broadcaster, baseDomain: baseDomain, port: port)
 
         notes.get { _, context in
@@ -90,7 +90,7 @@ enum NoteRoutes {
     }
 
     /// The note named by the `:id` parameter in the request's tenant; 404 when there is none.
-    private static func find(_ context: Context, _ repository: NoteRepository) async throws -> Note {
+    private static func find(_ context: Context, _ repository: any NoteRepository) async throws -> Note {
         _ = try context.requireTenant()
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
               let note = try await repository.find(id.uuidString, context)
