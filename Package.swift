@@ -208,6 +208,7 @@ let package = Package(
                 "Tenanted",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -240,8 +241,10 @@ let package = Package(
         .executableTarget(
             name: "TenantedHummingbirdDemo",
             dependencies: [
-                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin",
+                "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "MariaDBClient", "TenantedHummingbird", "TenantedDemoSupport",
+                "TenantedAdmin",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -62,9 +62,6 @@ struct DemoOptions {
         return options
     }
 
-    /// Where tenants' files live (``DemoEnvironment/tenantFiles()``).
-    func tenantFiles() throws -> TenantFiles { try environment.tenantFiles() }
-
     /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
     func sqliteStore() throws -> SQLiteStore { try environment.sqliteStore() }
 

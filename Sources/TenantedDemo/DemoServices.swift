@@ -1,13 +1,8 @@
-import Tenanted
+import TenantedDemoSupport
 import Vapor
 
-/// What the demo's routes share besides the database: the tenants' files and the live-update
-/// broadcaster (`GET /live`), each partitioned by tenant.
-struct DemoServices: Sendable {
-    let files: TenantFiles
-    let broadcaster: TenantBroadcaster<String>
-}
-
+// The demo's files and live-update broadcaster (``DemoServices``, shared with
+// `tenanted-hummingbird-demo`), kept in the application's storage.
 extension DemoServices {
     struct Key: StorageKey {
         typealias Value = DemoServices

@@ -54,7 +54,7 @@ enum TenantedDemo {
     }
 
     static func configure(_ app: Application, _ options: DemoOptions) async throws {
-        let services = DemoServices(files: try options.tenantFiles(), broadcaster: TenantBroadcaster())
+        let services = try DemoServices(options.environment)
         let tenancy: Tenancy
         switch options.store {
         case .sqlite:
@@ -72,6 +72,8 @@ enum TenantedDemo {
         app.asyncCommands.commands.removeValue(forKey: "migrate")
         app.commands.commands.removeValue(forKey: "migrate")
 
+        // Both demos encode JSON alike (sorted keys), so they answer with the same bytes.
+        ContentConfiguration.global.use(encoder: DemoServices.jsonEncoder(), for: .json)
         app.middleware = Middlewares()
         app.middleware.use(JSONErrorMiddleware())
         try routes(app, baseDomain: options.baseDomain, services: services)
@@ -97,8 +99,7 @@ enum TenantedDemo {
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = options.maximumPools
         // A destroyed tenant's files go after its database, and its live sockets close.
-        services.files.removeOnDestroy(&configuration.hooks)
-        services.broadcaster.closeOnDestroy(&configuration.hooks)
+        services.removeOnDestroy(&configuration.hooks)
         // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
         configuration.createsFromTemplate = options.migrationDelay == nil
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Tenanted
+import TenantedDemoSupport
 import TenantedVapor
 import Vapor
 
@@ -27,12 +28,7 @@ struct FileInfo: Content {
 
 /// Notes as views with their URLs, and the note events of `GET /live`.
 struct LiveNotes: Sendable {
-    enum Event: String, Encodable { case created, updated, deleted }
-
-    struct Message: Encodable {
-        let event: Event
-        let note: NoteView
-    }
+    typealias Event = DemoNoteMessage<NoteView>.Event
 
     let broadcaster: TenantBroadcaster<String>
     let baseDomain: String
@@ -41,10 +37,10 @@ struct LiveNotes: Sendable {
     func view(_ note: Note, for req: Request) throws -> NoteView {
         let tenant = try req.requireTenant()
         let port = req.application.http.server.shared.localAddress?.port ?? req.application.http.server.configuration.port
-        let links = try TenantURLTemplate("http://%{tenant}.\(baseDomain):\(port)")
+        let links = try DemoLinks(baseDomain: baseDomain, port: port)
         return NoteView(
             id: note.id, title: note.title, body: note.body, tenant: note.tenant ?? tenant, createdAt: note.createdAt,
-            url: links.url(for: tenant, path: "/notes/\(note.id?.uuidString ?? "")")
+            url: links.note(note.id?.uuidString ?? "", of: tenant)
         )
     }
 
@@ -53,7 +49,7 @@ struct LiveNotes: Sendable {
         let data = try ContentConfiguration.global.requireEncoder(for: .json)
         var buffer = ByteBuffer()
         var headers = HTTPHeaders()
-        try data.encode(Message(event: event, note: note), to: &buffer, headers: &headers)
+        try data.encode(DemoNoteMessage(event: event, note: note), to: &buffer, headers: &headers)
         try broadcaster.publish(String(buffer: buffer))
     }
 }

@@ -1,6 +1,7 @@
 import Fluent
 import FluentKit
 import Foundation
+import TenantedDemoSupport
 import TenantedVapor
 import Vapor
 
@@ -59,9 +60,10 @@ func routes(_ app: Application, baseDomain: String, services: DemoServices) thro
     tenanted.get("stats") { req async throws -> Stats in
         let tenant = try req.requireTenant()
         let cache = try req.tenantCache
-        if let count = try await cache.get("notes-count", as: Int.self) { return Stats(tenant: tenant.rawValue, notes: count) }
+        if let count = try await cache.get(DemoServices.statsCacheKey, as: Int.self) { return Stats(tenant: tenant.rawValue, notes: count) }
         let count = try await Note.query(on: req.db).count()
-        try await cache.set("notes-count", to: count, expiresIn: .seconds(5))
+        let lifetime = Int(DemoServices.statsLifetime.components.seconds)
+        try await cache.set(DemoServices.statsCacheKey, to: count, expiresIn: .seconds(lifetime))
         return Stats(tenant: tenant.rawValue, notes: count)
     }
 
@@ -85,7 +87,7 @@ private func fileRoutes(_ files: any RoutesBuilder) throws {
     }
     files.get(":name") { req async throws -> Response in
         _ = try req.requireTenant()
-        let reader = try req.tenantFiles.read(req.parameters.get("name") ?? "", chunkSize: 64 * 1024)
+        let reader = try req.tenantFiles.read(req.parameters.get("name") ?? "", chunkSize: DemoServices.fileChunkSize)
         let body = Response.Body(asyncStream: { writer in
             do {
                 for try await chunk in reader { try await writer.write(.buffer(ByteBuffer(bytes: chunk))) }
@@ -131,12 +133,14 @@ struct JSONErrorMiddleware: AsyncMiddleware {
         } catch {
             let status: HTTPResponseStatus
             let reason: String
-            if let abort = error as? any AbortError {
-                status = abort.status
-                reason = abort.reason
-            } else if error is DecodingError {
+            // A decoding error first: Vapor makes it an AbortError whose reason is the parser's
+            // message, which says nothing useful to a client (and tenanted-hummingbird-demo does not).
+            if error is DecodingError {
                 status = .badRequest
                 reason = "invalid JSON"
+            } else if let abort = error as? any AbortError {
+                status = abort.status
+                reason = abort.reason
             } else {
                 status = .internalServerError
                 reason = "internal error"

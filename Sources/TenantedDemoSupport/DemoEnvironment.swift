@@ -44,8 +44,8 @@ public struct DemoEnvironment: Sendable {
         /// A PostgreSQL schema per tenant over one shared pool, `SET LOCAL search_path` in every
         /// transaction: the schema layout that is safe behind PgBouncer's transaction pooling.
         case postgresSchemaShared = "postgres-schema-shared"
-        /// A MySQL or MariaDB database per tenant (`tenanted-demo` only: the Hummingbird demo
-        /// refuses it, the MySQL store has no plain-SQL migrator yet).
+        /// A MySQL or MariaDB database per tenant (Fluent's migrations in `tenanted-demo`,
+        /// `MySQLMigrator`'s plain SQL in `tenanted-hummingbird-demo`).
         case mysql
     }
 

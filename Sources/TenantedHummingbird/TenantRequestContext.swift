@@ -33,7 +33,8 @@ extension TenantRequestContext {
 
     /// The request's tenant's open pool, without a lookup: the lease ``TenantMiddleware`` holds for
     /// the request. `SQLitePool` on the SQLite store, `PostgresTenantPool` (whose `withConnection`
-    /// lends the PostgreSQL client's connections) on the PostgreSQL stores.
+    /// lends the PostgreSQL client's connections) on the PostgreSQL stores, `MySQLTenantPool` (whose
+    /// `withConnection` lends a MariaDB connection) on the MySQL store.
     ///
     /// ```swift
     /// router.get("notes") { _, context in

@@ -4,46 +4,41 @@ import Logging
 import Tenanted
 import TenantedDemoSupport
 import TenantedHummingbird
+import TenantedMySQL
 import TenantedPostgres
 import TenantedSQLite
 
 /// The demo's tenancy, on the store `TENANTED_STORE` names, with the notes schema in plain SQL.
 enum DemoTenancy: TenancyProvider {
     /// The environment of the process.
-    /// - Throws: `ExitCode(64)` after printing the bad value, or for `TENANTED_STORE=mysql`.
+    /// - Throws: `ExitCode(64)` after printing the bad value.
     static func environment() throws -> DemoEnvironment {
         do {
-            let environment = try DemoEnvironment(ProcessInfo.processInfo.environment)
-            if environment.store == .mysql { throw mysqlRefused }
-            return environment
+            return try DemoEnvironment(ProcessInfo.processInfo.environment)
         } catch {
             throw TenantedHummingbirdDemo.fail(error, status: 64)
         }
     }
 
     /// A tenancy over the store `environment` names.
-    static func make(_ environment: DemoEnvironment, logger: Logger) throws -> Tenancy {
+    /// A destroyed tenant's files go after its database and its live sockets close (`services`).
+    static func make(_ environment: DemoEnvironment, services: DemoServices, logger: Logger) throws -> Tenancy {
         switch environment.store {
         case .sqlite:
-            return try make(environment.sqliteStore(), migrator: try SQLiteMigrator(NoteSchema.migrations), environment, logger: logger)
+            return try make(environment.sqliteStore(), migrator: try SQLiteMigrator(NoteSchema.migrations), environment, services, logger: logger)
         case .postgresDatabase, .postgresSchema, .postgresSchemaShared:
-            return try make(environment.postgresStore(), migrator: try PostgresMigrator(NoteSchema.migrations), environment, logger: logger)
+            return try make(environment.postgresStore(), migrator: try PostgresMigrator(NoteSchema.migrations), environment, services, logger: logger)
         case .mysql:
-            throw mysqlRefused
+            return try make(environment.mysqlStore(), migrator: try MySQLMigrator(NoteSchema.mysqlMigrations), environment, services, logger: logger)
         }
     }
 
-    /// The MySQL store has no plain-SQL migrator or public connection access yet: `tenanted-demo`
-    /// (Fluent) serves it, this demo does not.
-    static let mysqlRefused = TenantedError(
-        .invalidConfiguration, "TENANTED_STORE=mysql is served by tenanted-demo only; this demo runs on sqlite or postgres-*"
-    )
-
     private static func make<Store: TenantStore, Migrator: TenantMigrator>(
-        _ store: Store, migrator: Migrator, _ environment: DemoEnvironment, logger: Logger
+        _ store: Store, migrator: Migrator, _ environment: DemoEnvironment, _ services: DemoServices, logger: Logger
     ) throws -> Tenancy where Migrator.Pool == Store.Pool {
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = environment.maximumPools
+        services.removeOnDestroy(&configuration.hooks)
         // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
         configuration.createsFromTemplate = environment.migrationDelay == nil
         let schema: any TenantMigrator<Store.Pool> = environment.migrationDelay.map { PausedMigrator(base: migrator, pause: $0) } ?? migrator
@@ -51,7 +46,8 @@ enum DemoTenancy: TenancyProvider {
     }
 
     static func withTenancy(_ body: (Tenancy) async throws -> Void) async throws {
-        let tenancy = try make(try environment(), logger: Logger(label: "tenanted-hummingbird-demo"))
+        let environment = try environment()
+        let tenancy = try make(environment, services: try DemoServices(environment), logger: Logger(label: "tenanted-hummingbird-demo"))
         do {
             try await body(tenancy)
         } catch {

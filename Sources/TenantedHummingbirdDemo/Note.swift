@@ -1,7 +1,8 @@
 import Foundation
 import Tenanted
 
-/// A note, as the API shows it: `{"id","title","body","tenant","createdAt"}`, as `tenanted-demo`.
+/// A note, as the API shows it: `{"id","title","body","tenant","createdAt","url"}`, as
+/// `tenanted-demo` shows it.
 struct Note: Codable, Sendable {
     var id: String
     var title: String
@@ -9,6 +10,8 @@ struct Note: Codable, Sendable {
     var tenant: String
     /// ISO 8601, to the second (the stored value also has milliseconds, for ordering).
     var createdAt: String
+    /// The note's absolute URL on its tenant's host (``DemoLinks``); not stored.
+    var url = ""
 }
 
 /// What `POST /notes` and `PATCH /notes/:id` accept.
@@ -17,13 +20,23 @@ struct NoteInput: Decodable {
     var body: String?
 }
 
-/// The tenant schema in plain SQL, the same statements on SQLite and PostgreSQL.
+/// The tenant schema in plain SQL, the same statements on SQLite and PostgreSQL; MySQL's key
+/// column needs a length.
 enum NoteSchema {
     /// Named as `tenanted-demo`'s Fluent migration, so `tenants status` prints the same.
     static let migrations = [
         SQLMigration(
             name: "TenantedDemo.CreateNotes",
             statements: ["CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT)"],
+            revert: ["DROP TABLE notes"]
+        )
+    ]
+
+    /// ``migrations`` for MySQL and MariaDB (a `TEXT` column cannot be a primary key there).
+    static let mysqlMigrations = [
+        SQLMigration(
+            name: "TenantedDemo.CreateNotes",
+            statements: ["CREATE TABLE notes (id VARCHAR(36) PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL, created_at VARCHAR(40)) ENGINE = InnoDB"],
             revert: ["DROP TABLE notes"]
         )
     ]

@@ -1,108 +1,32 @@
-import Foundation
-import Logging
-import PostgresNIO
-import SQLiteNIO
-import Tenanted
 import TenantedDemoSupport
 import TenantedHummingbird
-import TenantedPostgres
-import TenantedSQLite
 
-/// The notes of the request's tenant, in plain SQL on the tenant's pool, reached through the
-/// request context's lease (no lookup): `SQLitePool` or `PostgresTenantPool`.
-struct NoteRepository: Sendable {
-    let store: DemoEnvironment.StoreKind
-
-    private static let columns = "id, title, body, created_at"
-
-    func all(_ context: some TenantRequestContext) async throws -> [Note] {
-        let tenant = try context.requireTenant()
-        let sql = "SELECT \(Self.columns) FROM notes ORDER BY created_at, id"
-        if store == .sqlite {
-            return try await context.tenantPool(as: SQLitePool.self).read { connection in
-                try await connection.query(sql).map { Self.note($0, tenant) }
-            }
-        }
-        return try await context.tenantPool(as: PostgresTenantPool.self).withConnection { connection in
-            try await Self.notes(connection.query(PostgresQuery(unsafeSQL: sql), logger: Self.logger), tenant)
-        }
-    }
-
-    func find(_ id: String, _ context: some TenantRequestContext) async throws -> Note? {
-        let tenant = try context.requireTenant()
-        if store == .sqlite {
-            return try await context.tenantPool(as: SQLitePool.self).read { connection in
-                try await connection.query("SELECT \(Self.columns) FROM notes WHERE id = ?", [.text(id)]).first.map { Self.note($0, tenant) }
-            }
-        }
-        return try await context.tenantPool(as: PostgresTenantPool.self).withConnection { connection in
-            try await Self.notes(connection.query("SELECT id, title, body, created_at FROM notes WHERE id = \(id)", logger: Self.logger), tenant).first
-        }
-    }
-
-    func insert(_ note: Note, createdAt: String, _ context: some TenantRequestContext) async throws {
-        if store == .sqlite {
-            try await context.tenantPool(as: SQLitePool.self).write { connection in
-                _ = try await connection.query(
-                    "INSERT INTO notes (id, title, body, created_at) VALUES (?, ?, ?, ?)",
-                    [.text(note.id), .text(note.title), .text(note.body), .text(createdAt)]
-                )
-            }
-            return
-        }
-        _ = try await context.tenantPool(as: PostgresTenantPool.self).withConnection { connection in
-            try await connection.query(
-                "INSERT INTO notes (id, title, body, created_at) VALUES (\(note.id), \(note.title), \(note.body), \(createdAt))",
-                logger: Self.logger
-            )
-        }
-    }
-
-    func update(_ note: Note, _ context: some TenantRequestContext) async throws {
-        if store == .sqlite {
-            try await context.tenantPool(as: SQLitePool.self).write { connection in
-                _ = try await connection.query("UPDATE notes SET title = ?, body = ? WHERE id = ?", [.text(note.title), .text(note.body), .text(note.id)])
-            }
-            return
-        }
-        _ = try await context.tenantPool(as: PostgresTenantPool.self).withConnection { connection in
-            try await connection.query("UPDATE notes SET title = \(note.title), body = \(note.body) WHERE id = \(note.id)", logger: Self.logger)
-        }
-    }
-
+/// The notes of the request's tenant, in plain SQL on the tenant's pool, reached through the request
+/// context's lease (no lookup). One implementation per store: ``SQLiteNotes`` (`SQLitePool`),
+/// ``PostgresNotes`` (`PostgresTenantPool`) and ``MySQLNotes`` (`MySQLTenantPool`).
+protocol NoteRepository: Sendable {
+    /// Every note, oldest first.
+    func all(_ context: some TenantRequestContext) async throws -> [Note]
+    /// How many notes there are.
+    func count(_ context: some TenantRequestContext) async throws -> Int
+    /// The note `id`, or `nil`.
+    func find(_ id: String, _ context: some TenantRequestContext) async throws -> Note?
+    /// Stores a new note, created at `createdAt` (ISO 8601 with milliseconds).
+    func insert(_ note: Note, createdAt: String, _ context: some TenantRequestContext) async throws
+    /// Stores `note`'s title and body.
+    func update(_ note: Note, _ context: some TenantRequestContext) async throws
     /// Deletes the note; `false` when there was none.
-    func delete(_ id: String, _ context: some TenantRequestContext) async throws -> Bool {
-        if store == .sqlite {
-            return try await context.tenantPool(as: SQLitePool.self).write { connection in
-                let rows = try await connection.query("DELETE FROM notes WHERE id = ? RETURNING id", [.text(id)])
-                return !rows.isEmpty
-            }
-        }
-        return try await context.tenantPool(as: PostgresTenantPool.self).withConnection { connection in
-            let rows = try await connection.query("DELETE FROM notes WHERE id = \(id) RETURNING id", logger: Self.logger)
-            var deleted = false
-            for try await _ in rows { deleted = true }
-            return deleted
-        }
-    }
-
-    private static func note(_ row: SQLiteRow, _ tenant: TenantID) -> Note {
-        Note(
-            id: row.column("id")?.string ?? "",
-            title: row.column("title")?.string ?? "",
-            body: row.column("body")?.string ?? "",
-            tenant: tenant.description,
-            createdAt: NoteSchema.shown(row.column("created_at")?.string)
-        )
-    }
-
-    private static func notes(_ rows: PostgresRowSequence, _ tenant: TenantID) async throws -> [Note] {
-        var notes: [Note] = []
-        for try await (id, title, body, createdAt) in rows.decode((String, String, String, String?).self) {
-            notes.append(Note(id: id, title: title, body: body, tenant: tenant.description, createdAt: NoteSchema.shown(createdAt)))
-        }
-        return notes
-    }
-
-    static let logger = Logger(label: "tenanted-hummingbird-demo.notes")
+    func delete(_ id: String, _ context: some TenantRequestContext) async throws -> Bool
 }
+
+/// The repository of the store `kind`.
+func noteRepository(for kind: DemoEnvironment.StoreKind) -> any NoteRepository {
+    switch kind {
+    case .sqlite: SQLiteNotes()
+    case .postgresDatabase, .postgresSchema, .postgresSchemaShared: PostgresNotes()
+    case .mysql: MySQLNotes()
+    }
+}
+
+/// The columns every repository reads, in the order of `Note`'s stored fields.
+let noteColumns = "id, title, body, created_at"

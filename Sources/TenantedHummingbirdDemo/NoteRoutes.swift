@@ -1,25 +1,30 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Tenanted
 import TenantedDemoSupport
 import TenantedHummingbird
 
-/// The demo's HTTP interface, `tenanted-demo`'s: `/health` is untenanted; `/notes…` runs in the
-/// tenant named by the first label of the host under the base domain.
+/// The demo's HTTP interface, `tenanted-demo`'s: `/health` is untenanted; `/notes…`, `/stats`,
+/// `/files…` and `/live` run in the tenant named by the first label of the host under the base domain.
 enum NoteRoutes {
     typealias Context = BasicTenantRequestContext
 
-    static func router(tenancy: Tenancy, baseDomain: String, store: DemoEnvironment.StoreKind) throws -> Router<Context> {
+    static func router(
+        tenancy: Tenancy, baseDomain: String, store: DemoEnvironment.StoreKind, services: DemoServices, port: ListeningPort
+    ) throws -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: JSONErrorMiddleware())
         router.get("health") { _, _ in "ok" }
 
-        let notes = router.group("notes").add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: baseDomain)))
-        let repository = NoteRepository(store: store)
+        let tenanted = router.group().add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: baseDomain)))
+        let notes = tenanted.group("notes")
+        let repository = noteRepository(for: store)
+        let live = LiveNotes(broadcaster: services.broadcaster, baseDomain: baseDomain, port: port)
 
         notes.get { _, context in
-            try json(try await repository.all(context))
+            try json(try await repository.all(context).map { try live.view($0, context) })
         }
 
         notes.post { request, context in
@@ -29,11 +34,13 @@ enum NoteRoutes {
             let createdAt = NoteSchema.timestamp()
             let note = Note(id: UUID().uuidString, title: title, body: input.body ?? "", tenant: tenant.description, createdAt: NoteSchema.shown(createdAt))
             try await repository.insert(note, createdAt: createdAt, context)
-            return try json(note, status: .created)
+            let view = try live.view(note, context)
+            try live.publish(.created, view, context)
+            return try json(view, status: .created)
         }
 
         notes.get(":id") { _, context in
-            try json(try await find(context, repository))
+            try json(try live.view(try await find(context, repository), context))
         }
 
         notes.patch(":id") { request, context in
@@ -45,19 +52,45 @@ enum NoteRoutes {
             }
             if let body = input.body { note.body = body }
             try await repository.update(note, context)
-            return try json(note)
+            let view = try live.view(note, context)
+            try live.publish(.updated, view, context)
+            return try json(view)
         }
 
         notes.delete(":id") { _, context in
             let note = try await find(context, repository)
+            let view = try live.view(note, context)
             guard try await repository.delete(note.id, context) else { throw DemoError(.notFound, "note not found") }
+            try live.publish(.deleted, view, context)
             return Response(status: .noContent)
+        }
+
+        // The tenant's note count, through the tenant-scoped persist driver (5 seconds).
+        let persist = MemoryPersistDriver()
+        tenanted.get("stats") { _, context in
+            let tenant = try context.requireTenant()
+            let cache = try context.tenantPersist(persist)
+            if let count = try await cache.get(key: DemoServices.statsCacheKey, as: Int.self) {
+                return try json(DemoStats(tenant: tenant.rawValue, notes: count))
+            }
+            let count = try await repository.count(context)
+            try await cache.set(key: DemoServices.statsCacheKey, value: count, expires: DemoServices.statsLifetime)
+            return try json(DemoStats(tenant: tenant.rawValue, notes: count))
+        }
+
+        FileRoutes.add(to: tenanted.group("files"), files: services.files)
+
+        // Live note events of the request's tenant; no tenant or an unknown one is refused before the
+        // upgrade, and the socket closes when the tenant is suspended or destroyed (by any process).
+        tenanted.tenantWebSocket("live", tenancy: tenancy) { inbound, outbound, context in
+            guard let events = try? context.requestContext.subscribe(to: services.broadcaster) else { return }
+            await outbound.relay(events, inbound: inbound)
         }
         return router
     }
 
     /// The note named by the `:id` parameter in the request's tenant; 404 when there is none.
-    private static func find(_ context: Context, _ repository: NoteRepository) async throws -> Note {
+    private static func find(_ context: Context, _ repository: any NoteRepository) async throws -> Note {
         _ = try context.requireTenant()
         guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)),
               let note = try await repository.find(id.uuidString, context)
@@ -76,13 +109,13 @@ enum NoteRoutes {
         }
     }
 
+    /// `value` as JSON, encoded as `tenanted-demo` encodes it (``DemoServices/jsonEncoder()``), so
+    /// both demos answer with the same bytes.
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(
+        Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+            body: .init(byteBuffer: ByteBuffer(bytes: try DemoServices.jsonEncoder().encode(value)))
         )
     }
 }

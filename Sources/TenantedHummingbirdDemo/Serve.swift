@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Tenanted
 import TenantedAdmin
@@ -25,13 +26,15 @@ struct Serve: AsyncParsableCommand {
         }
         let environment = try DemoTenancy.environment()
         let logger = Logger(label: "tenanted-hummingbird-demo")
-        let tenancy = try DemoTenancy.make(environment, logger: logger)
+        let services = try DemoServices(environment)
+        let tenancy = try DemoTenancy.make(environment, services: services, logger: logger)
         do {
             if !noSeed, try await tenancy.tenants().isEmpty {
                 for name in DemoEnvironment.seededTenants { try await tenancy.createTenant(TenantID(name)) }
                 FileHandle.standardOutput.write(Data(DemoEnvironment.seededMessage(baseDomain: domain, port: "\(port)").utf8))
             }
-            let router = try NoteRoutes.router(tenancy: tenancy, baseDomain: domain, store: environment.store)
+            let listening = ListeningPort(port)
+            let router = try NoteRoutes.router(tenancy: tenancy, baseDomain: domain, store: environment.store, services: services, port: listening)
             if let admin = environment.admin {
                 // On the bare base domain only: the console answers 404 on a tenant's host.
                 router.group()
@@ -40,10 +43,12 @@ struct Serve: AsyncParsableCommand {
             }
             let app = Application(
                 router: router,
+                server: .http1WebSocketUpgrade(webSocketRouter: router),
                 configuration: .init(address: .hostname(hostname, port: port), serverName: nil),
                 // The tenancy runs in the app's ServiceGroup: on SIGTERM or SIGINT the server stops
                 // first, then the tenancy closes every pool.
                 services: [tenancy],
+                onServerRunning: { channel in listening.set(channel.localAddress?.port) },
                 logger: logger
             )
             try await app.runService()

@@ -1,4 +1,4 @@
-package import MariaDBClient
+public import MariaDBClient
 import Synchronization
 public import Tenanted
 
@@ -68,11 +68,18 @@ public final class MySQLTenantPool: Sendable {
         }
     }
 
-    /// Lends a connection to the tenant's database for `body`.
+    /// Lends a connection to the tenant's database for `body`: plain SQL for apps without an ORM
+    /// (``MySQLMigrator`` keeps their schema), and what an ORM adapter builds on.
+    ///
+    /// ```swift
+    /// let titles = try await tenancy.currentPool(as: MySQLTenantPool.self).withConnection { connection in
+    ///     try await connection.query("SELECT title FROM notes").rows.compactMap { $0["title"]?.string }
+    /// }
+    /// ```
     /// - Throws: ``Tenanted/TenantedError/Code/tenantNotFound`` when the tenant was destroyed (known
     ///   already, or learned from the catalog after an error a dropped database causes); else what
     ///   `body` throws.
-    package func withConnection<Result: Sendable>(_ body: (MariaDBConnection) async throws -> Result) async throws -> Result {
+    public func withConnection<Result: Sendable>(_ body: (MariaDBConnection) async throws -> Result) async throws -> Result {
         if currentValidity == .gone { throw goneError }
         do {
             return try await connections.withConnection(body)

@@ -30,11 +30,8 @@ struct CrossProcessTests {
         return stores
     }()
 
-    /// Each demo with each store it serves: `tenanted-hummingbird-demo` refuses `mysql`, so the
-    /// MySQL cases run on `tenanted-demo` only.
-    static let demosAndStores: [(Demo, String)] = Demo.allCases.flatMap { demo in
-        stores.filter { demo == .vapor || $0 != "mysql" }.map { (demo, $0) }
-    }
+    /// Each demo with each store: both serve every store.
+    static let demosAndStores: [(Demo, String)] = Demo.allCases.flatMap { demo in stores.map { (demo, $0) } }
 
     /// One deployment: a storage root (SQLite) or a unique prefix (PostgreSQL) that servers and
     /// commands share.

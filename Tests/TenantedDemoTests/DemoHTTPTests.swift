@@ -8,30 +8,8 @@ import Testing
 /// Serialized: every case starts servers and commands as processes; fourteen of them at once, beside
 /// the rest of the suite on two cores, left requests unanswered for 30 seconds.
 @Suite(.serialized) struct DemoHTTPTests {
-    /// A started `serve` of `demo` over a fresh storage (or a fresh PostgreSQL prefix), with `acme`
-    /// and `globex` created by `tenants create`; always stopped, and its PostgreSQL tenants destroyed.
     func withServer(_ demo: Demo, environment: [String: String] = [:], tenants: [String] = ["acme", "globex"], _ body: (DemoServerProcess, DemoProcess, TemporaryDirectory) async throws -> Void) async throws {
-        try #require(demo.isBuilt, "build \(demo) first (scripts/test does)")
-        let directory = try TemporaryDirectory()
-        let command = DemoProcess(storage: directory.appending("storage"), demo: demo)
-        for name in tenants {
-            let created = try await command.run(["tenants", "create", name], environment: environment)
-            try #require(created.status == 0, "\(created.stderr)")
-        }
-        let server = try await DemoServerProcess.start(storage: directory.appending("storage"), environment: environment, demo: demo)
-        do {
-            try await body(server, command, directory)
-        } catch {
-            await server.stop()
-            throw error
-        }
-        #expect(await server.stop() != nil, "SIGTERM stopped the server")
-        if environment["TENANTED_STORE", default: "sqlite"] != "sqlite" {
-            let listed = try await command.run(["tenants", "list"], environment: environment)
-            for name in listed.stdout.split(whereSeparator: \.isWhitespace) {
-                _ = try await command.run(["tenants", "destroy", String(name)], environment: environment)
-            }
-        }
+        try await withDemoServer(demo, environment: environment, tenants: tenants, body)
     }
 
     @Test(arguments: Demo.allCases)
@@ -49,18 +27,11 @@ import Testing
         try await everyRoute(demo, store: store, url: ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] ?? "")
     }
 
-    static let mysqlURL = ProcessInfo.processInfo.environment["TENANTED_MYSQL_URL"].flatMap { $0.isEmpty ? nil : $0 }
-
-    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant),
-    /// on `tenanted-demo` only: `tenanted-hummingbird-demo` refuses that store (TenantsCommandTests).
-    @Test(.enabled(if: Self.mysqlURL != nil, "TENANTED_MYSQL_URL is not set: MySQL demo tests skipped"))
-    func everyRouteWorksOnMySQL() async throws {
-        let environment = [
-            "TENANTED_STORE": "mysql",
-            "TENANTED_MYSQL_URL": try #require(Self.mysqlURL),
-            "TENANTED_MYSQL_PREFIX": "h" + UUID().uuidString.prefix(8).lowercased().filter(\.isHexDigit) + "_",
-        ]
-        try await withServer(.vapor, environment: environment) { server, _, _ in
+    /// The same HTTP interface with `TENANTED_STORE=mysql` (a MariaDB or MySQL database per tenant):
+    /// Fluent's migrations in `tenanted-demo`, `MySQLMigrator`'s plain SQL in `tenanted-hummingbird-demo`.
+    @Test(.enabled(if: DemoStore.mysqlURL != nil, "TENANTED_MYSQL_URL is not set: MySQL demo tests skipped"), arguments: Demo.allCases)
+    func everyRouteWorksOnMySQL(demo: Demo) async throws {
+        try await withServer(demo, environment: DemoStore.mysql(url: try #require(DemoStore.mysqlURL))) { server, _, _ in
             try await exerciseEveryRoute(server)
         }
     }

@@ -20,9 +20,9 @@ struct TenantOperationsProcessTests {
         stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("error:") }
     }
 
-    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Self.stores)
-    func suspendSeenByRunningServer(store: String) async throws {
-        let deployment = try CrossProcessTests.Deployment(demo: .vapor, store: store)
+    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Demo.allCases, Self.stores)
+    func suspendSeenByRunningServer(demo: Demo, store: String) async throws {
+        let deployment = try CrossProcessTests.Deployment(demo: demo, store: store)
         for name in ["acme", "globex"] {
             let created = try await deployment.tenants("create", name)
             try #require(created.status == 0, "\(created.stderr)")

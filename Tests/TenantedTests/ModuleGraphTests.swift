@@ -37,7 +37,7 @@ struct ModuleGraphTests {
         "TenantedVapor": ["Tenanted", "TenantedAdmin", "TenantedFluent", "TenantedSQLite", "TenantedFluentSQLite", "Vapor", "Fluent", "FluentKit", "NIOCore", "NIOWebSocket"],
         // The Hummingbird wing: Hummingbird, its websockets, swift-argument-parser and the neutral admin
         // console; no ORM, no store, no other wing.
-        "TenantedHummingbird": ["Tenanted", "TenantedAdmin", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "HTTPTypes", "ArgumentParser"],
+        "TenantedHummingbird": ["Tenanted", "TenantedAdmin", "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "NIOWebSocket", "HTTPTypes", "ArgumentParser"],
         // What the two demos share: the core and the stores, no framework and no ORM.
         "TenantedDemoSupport": ["Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedAdmin"],
         // The testing traits: the core and Swift Testing.
@@ -49,8 +49,8 @@ struct ModuleGraphTests {
         ],
         // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
         "TenantedHummingbirdDemo": [
-            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin", "Hummingbird",
-            "ArgumentParser", "SQLiteNIO", "PostgresNIO",
+            "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin",
+            "Hummingbird", "HummingbirdWebSocket", "ArgumentParser", "SQLiteNIO", "PostgresNIO", "MariaDBClient",
         ],
     ]
 

@@ -52,10 +52,11 @@ package final class DemoServerProcess: @unchecked Sendable {
         throw RawHTTP.Failure(description: "\(demo) serve did not start: \(lastFailure.suffix(2000))")
     }
 
-    package func request(_ method: String, _ path: String, host: String, json: String? = nil) async throws -> RawHTTPResponse {
+    /// Sends one request; `json` goes with `Content-Type: application/json`, `body` with none.
+    package func request(_ method: String, _ path: String, host: String, json: String? = nil, body: String? = nil) async throws -> RawHTTPResponse {
         try await RawHTTP.send(
             port: port, method: method, path: path, host: host,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json
+            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json ?? body
         )
     }
 
