@@ -235,15 +235,6 @@ struct TenantOperationsProcessTests {
                         try await Task.sleep(for: .milliseconds(100))
                         again = try await deployment.command.run(["tenants"] + arguments, environment: deployment.environment)
                     }
-                    if again.stderr.contains("that the placement catalog does not list") {
-                        // Open bug (stop note of 2026-11-25): a schema-layout restore killed after its
-                        // rename leaves a complete schema the catalog does not list, and the next
-                        // restore refuses it instead of recovering. Recorded, not hidden.
-                        withKnownIssue("a killed schema restore leaves an unlisted complete schema") {
-                            #expect(again.status == 0, "\(again.stderr)")
-                        }
-                        continue
-                    }
                     #expect(again.status == 0, "\(again.stderr)")
                     try #require(try await deployment.tenants("destroy", "victim").status == 0)
                 }
