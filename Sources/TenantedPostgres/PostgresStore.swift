@@ -348,8 +348,11 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     // MARK: Clients
 
     enum ClientRole: Hashable {
-        /// Catalog rows and per-tenant advisory locks, on the catalog server.
+        /// Catalog rows, on the catalog server.
         case catalog
+        /// The per-tenant advisory locks' transactions, on the catalog server (a pool of its own, so
+        /// an operation's catalog statements never wait behind the locks it holds).
+        case locks
         /// DDL and listings on a server: its maintenance (database layout) or tenants' database.
         case maintenance(String)
         /// The pool every tenant of a server shares in ``SchemaMode/sharedPool``.
@@ -369,7 +372,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             if let running = clients[role] { return running }
             let server: PostgresServer
             switch role {
-            case .catalog: server = catalogServer
+            case .catalog, .locks: server = catalogServer
             case .maintenance(let name), .shared(let name): server = servers[name]!
             }
             let client = PostgresClient(
