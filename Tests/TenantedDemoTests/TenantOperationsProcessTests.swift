@@ -153,9 +153,11 @@ struct TenantOperationsProcessTests {
         var stopped = false
         defer { if !stopped { Task { await server.stop() } } }
         #expect(try await server.post("original", to: "acme") == 201)
+        #expect(try await server.putFile("logo.txt", "acme logo", to: "acme") == 201)
         let file = deployment.directory.appending("acme.backup")
         try #require(try await deployment.tenants("backup", "acme", "--to", file).status == 0)
         #expect(try await server.post("later", to: "acme") == 201)
+        #expect(try await server.putFile("later.txt", "after the backup", to: "acme") == 201)
 
         let refused = try await deployment.tenants("restore", "acme", "--from", file)
         #expect(refused.status == 1)
@@ -164,6 +166,8 @@ struct TenantOperationsProcessTests {
         let replaced = try await deployment.tenants("restore", "acme", "--from", file, "--replace")
         try #require(replaced.status == 0, "\(replaced.stderr)")
         #expect(try await server.titles(of: "acme") == (200, ["original"]), "the running server serves the restored data at once")
+        #expect(try await server.file("logo.txt", of: "acme") == "acme logo", "the tenant's files travel with the backup")
+        #expect(try await server.file("later.txt", of: "acme") == nil, "and are the backup's set, exactly")
         #expect(try await server.post("after restore", to: "acme") == 201)
 
         // Bad backups: each refused in one line, nothing created.
@@ -184,6 +188,9 @@ struct TenantOperationsProcessTests {
         #expect(try await server.post("acme only", to: "acme") == 201)
         #expect(try await server.titles(of: "beta").titles == ["after restore", "beta only", "original"])
         #expect(try await server.titles(of: "acme").titles == ["acme only", "after restore", "original"])
+        #expect(try await server.file("logo.txt", of: "beta") == "acme logo", "a clone copies the files")
+        #expect(try await server.putFile("logo.txt", "beta logo", to: "beta") == 201)
+        #expect(try await server.file("logo.txt", of: "acme") == "acme logo", "and they are its own")
 
         #expect(await server.stop() != nil)
         stopped = true
