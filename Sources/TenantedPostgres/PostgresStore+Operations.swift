@@ -121,14 +121,7 @@ extension PostgresStore {
                 // The staging name is the tenant's own: a copy left by a killed restore is removed here.
                 try await dropObject(staging, on: server, tenant: tenant)
                 try await restoreStaging(payload, schema: archive.header.details["schema"], as: staging, on: server, tenant: tenant)
-                let pool = try await openPool(tenant, object: staging, on: server)
-                do {
-                    try await prepare(pool)
-                } catch {
-                    await close(pool)
-                    throw error
-                }
-                await close(pool)
+                try await withOwnPool(tenant, object: staging, on: server, prepare)
                 if replacing {
                     // Invisible, announced (every process drops its pools), then gone.
                     try await catalog.setNotReady(tenant)
@@ -271,14 +264,7 @@ extension PostgresStore {
         if case .databasePerTenant(let configured) = configuration.layout { base = configured } else { base = "template1" }
         try await createObject(building, on: server, tenant: tenant, template: base)
         do {
-            let pool = try await openPool(tenant, object: building, on: server)
-            do {
-                try await build(pool)
-            } catch {
-                await close(pool)
-                throw error
-            }
-            await close(pool)
+            try await withOwnPool(tenant, object: building, on: server, build)
             try await maintenance(server, "finishing the template '\(name)'", tenant) { client in
                 try await client.query(PostgresQuery(unsafeSQL: "COMMENT ON DATABASE \(PostgresSQL.identifier(building)) IS \(PostgresSQL.literal(templateMarker))"), logger: logger)
             }

@@ -102,14 +102,7 @@ extension PostgresStore {
         defer { unlink(file) }
         do {
             try await createObject(building, on: server, tenant: tenant)
-            let pool = try await openPool(tenant, object: building, on: server)
-            do {
-                try await build(pool)
-            } catch {
-                await close(pool)
-                throw error
-            }
-            await close(pool)
+            try await withOwnPool(tenant, object: building, on: server, build)
             try await ExternalTool.run(
                 pgDump,
                 arguments: ["--schema=\(building)", "--no-owner", "--inserts", "--file=\(file)"],

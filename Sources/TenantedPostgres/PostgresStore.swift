@@ -149,14 +149,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 let markedAlready = template != nil && !isDatabaseLayout && prepare == nil
                 try await createObject(object, on: server, tenant: tenant, template: template, markingReady: markedAlready)
                 if let prepare {
-                    let pool = try await openPool(tenant, object: object, on: server)
-                    do {
-                        try await prepare(pool)
-                    } catch {
-                        await close(pool)
-                        throw error
-                    }
-                    await close(pool)
+                    try await withOwnPool(tenant, object: object, on: server, prepare)
                 }
                 if !markedAlready { try await markReady(object, on: server, tenant: tenant, ready: true) }
                 try await catalog.setReady(tenant, server: server.name)
@@ -343,6 +336,19 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         )
 
 
+    }
+
+    /// Runs `body` on a pool of its own over `object` (a create's, a restore's, a template's), and
+    /// closes the pool after, also when `body` throws.
+    func withOwnPool(_ tenant: TenantID, object: String, on server: PostgresServer, _ body: (PostgresTenantPool) async throws -> Void) async throws {
+        let pool = try await openPool(tenant, object: object, on: server)
+        do {
+            try await body(pool)
+        } catch {
+            await close(pool)
+            throw error
+        }
+        await close(pool)
     }
 
     // MARK: Clients
