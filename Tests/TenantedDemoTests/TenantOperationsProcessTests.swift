@@ -10,9 +10,9 @@ import Testing
 struct TenantOperationsProcessTests {
     typealias Deployment = CrossProcessTests.Deployment
 
-    /// The stores that implement the operations: every store of ``CrossProcessTests/stores`` but
-    /// MySQL, which refuses them (`invalidConfiguration`, "MySQLStore cannot back up tenants") until
-    /// it implements them.
+    /// The stores that implement backup, restore and clone: every store of ``CrossProcessTests/stores``
+    /// but MySQL, which refuses them (`invalidConfiguration`, "MySQLStore cannot back up tenants")
+    /// until it implements them. Suspend and resume run on every store.
     static let stores = CrossProcessTests.stores.filter { $0 != "mysql" }
 
     /// The `error:` lines of a command's standard error (which also carries the libraries' log lines).
@@ -20,7 +20,7 @@ struct TenantOperationsProcessTests {
         stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("error:") }
     }
 
-    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Self.stores)
+    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: CrossProcessTests.stores)
     func suspendSeenByRunningServer(store: String) async throws {
         let deployment = try CrossProcessTests.Deployment(demo: .vapor, store: store)
         for name in ["acme", "globex"] {
@@ -76,7 +76,12 @@ struct TenantOperationsProcessTests {
         #expect(list.stdout == "[\"acme\",\"globex\"]\n", "list --json stays an array of names")
 
         let backup = try await deployment.tenants("backup", "acme", "--to", deployment.directory.appending("suspended.backup"))
-        #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
+        if store == "mysql" {
+            // MySQL does not back up yet: refused in one line, and the suspension is untouched.
+            #expect(backup.status == 1 && Self.errorLines(backup.stderr).first?.hasPrefix("error: invalidConfiguration:") == true, "\(backup.stderr)")
+        } else {
+            #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
+        }
 
         let resumed = try await deployment.tenants("resume", "acme")
         try #require(resumed.status == 0, "\(resumed.stderr)")
