@@ -104,14 +104,19 @@ extension TenantFiles {
     /// went (`nil` when it had none), for ``finishRestore(aside:)`` or ``undoRestore(for:aside:)``.
     func swapIn(_ staged: String, for tenant: TenantID) throws(TenantedError) -> String? {
         let folder = folder(of: tenant)
-        var aside: String? = folder + ".replaced-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        if rename(folder, aside!) != 0 {
-            guard errno == ENOENT else { throw Self.failure("move a tenant's files aside", errno) }
-            aside = nil
+        let candidate = folder + ".replaced-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        var aside: String?
+        if rename(folder, candidate) == 0 {
+            aside = candidate
+        } else if errno != ENOENT {
+            let code = errno
+            try? Self.removeFolder(staged)
+            throw Self.failure("move a tenant's files aside", code)
         }
         guard rename(staged, folder) == 0 else {
             let code = errno
             if let aside { rename(aside, folder) }
+            try? Self.removeFolder(staged)
             throw Self.failure("put restored files in place", code)
         }
         let parent = open(TenantFileSystem.parent(of: folder), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
