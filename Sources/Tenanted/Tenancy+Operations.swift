@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 
 extension Tenancy {
@@ -54,11 +55,24 @@ extension Tenancy {
     public func backup(_ tenant: TenantID, to path: String) async throws -> TenantBackupHeader {
         try Self.checkBackupDestination(path)
         guard try await store.exists(tenant) else { throw TenantedError.notFound(tenant, "backup") }
+        let files = configuration.files
         let header = try await pools.withOperation(on: tenant) {
             let migrations = try await appliedMigrationsIgnoringSuspension(tenant)
-            let header = TenantBackupHeader(store: store.backupKind, tenant: tenant, migrations: migrations)
+            var header = TenantBackupHeader(store: store.backupKind, tenant: tenant, migrations: migrations)
+            guard let files else {
+                try await store.backup(tenant, to: path, header: header)
+                return header
+            }
+            let folder = try Self.privateTemporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let section = folder + "/files.section"
+            // A private temporary file; the backup file itself gets the store's permissions.
+            header.filesSection = TenantBackupFilesSection(path: section) {
+                try files.writeBackupSection(of: tenant, to: section, permissions: .ownerOnly)
+            }
             try await store.backup(tenant, to: path, header: header)
-            return header
+            // What was written, as the file says.
+            return try TenantBackupArchive.open(path).header
         }
         logger.info("backed up tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
         return header
@@ -109,7 +123,7 @@ extension Tenancy {
         if !existed { try await TenancyHooks.run(configuration.hooks.beforeCreate, tenant) }
         let backend = self.backend
         let owner = ObjectIdentifier(pools)
-        let prepare: (any Sendable) async throws -> Void = { pool in
+        @Sendable func migrateRestored(_ pool: any Sendable) async throws {
             guard backend.hasMigrator else { return }
             try await Self.inScope(tenant, pool, owner: owner) {
                 if let registered {
@@ -124,12 +138,37 @@ extension Tenancy {
                 }
             }
         }
-        if replace {
-            try await pools.closing(tenant) {
-                try await backend.restore(tenant, from: archive, replace: true, prepare: prepare)
+        // Format 1 backups predate tenant files: they leave the tenant's files as they are.
+        let files = archive.header.format >= 2 ? configuration.files : nil
+        let swapped = RestoredFiles()
+        let prepare: (any Sendable) async throws -> Void = { pool in
+            try await migrateRestored(pool)
+            // Last, so nothing can fail after it but the store's own swap: the backup's files take the
+            // place of the tenant's before the tenant becomes visible.
+            if let files {
+                let aside = try await TenantFiles.blocking { () throws(TenantedError) in
+                    let staged = try files.stageRestore(of: archive, for: tenant)
+                    return try files.swapIn(staged, for: tenant)
+                }
+                swapped.record(aside: aside)
             }
-        } else {
-            try await backend.restore(tenant, from: archive, replace: false, prepare: prepare)
+        }
+        do {
+            if replace {
+                try await pools.closing(tenant) {
+                    try await backend.restore(tenant, from: archive, replace: true, prepare: prepare)
+                }
+            } else {
+                try await backend.restore(tenant, from: archive, replace: false, prepare: prepare)
+            }
+        } catch {
+            if let files, let aside = swapped.swapped {
+                _ = try? await TenantFiles.blocking { () throws(TenantedError) in files.undoRestore(for: tenant, aside: aside) }
+            }
+            throw error
+        }
+        if let files, let aside = swapped.swapped {
+            _ = try? await TenantFiles.blocking { () throws(TenantedError) in files.finishRestore(aside: aside) }
         }
         logger.info("restored tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "from": "\(header.tenant)", "replaced": "\(existed)"])
         delegate.tenantCreated(tenant)
@@ -236,6 +275,16 @@ extension Tenancy {
         }
         return String(cString: made)
     }
+}
+
+/// Whether a restore put the backup's files in place, and where the tenant's previous files went.
+private final class RestoredFiles: Sendable {
+    private let state = Mutex<String??>(nil)
+
+    func record(aside: String?) { state.withLock { $0 = .some(aside) } }
+
+    /// `nil` when nothing was swapped in; else the previous folder's place (itself `nil` when none).
+    var swapped: String?? { state.withLock { $0 } }
 }
 
 extension TenantedError {

@@ -36,6 +36,11 @@ public final class Tenancy: Service, Sendable {
         /// changes) instead of running every migration, when the migrator lists its migrations.
         /// Default: `true`.
         public var createsFromTemplate: Bool
+        /// The tenant file storage whose files travel with the tenant's data: ``Tenancy/backup(_:to:)``
+        /// includes a tenant's files, ``Tenancy/restore(_:from:replace:)`` brings them back and
+        /// ``Tenancy/clone(_:to:)`` copies them. Default: `nil` (backups hold the database alone).
+        /// Removing files on destroy is separate: ``TenantFiles/removeOnDestroy(_:)``.
+        public var files: TenantFiles?
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
@@ -43,13 +48,15 @@ public final class Tenancy: Service, Sendable {
             autoMigrate: Bool = false,
             defaultConcurrency: Int = 4,
             hooks: TenancyHooks = .init(),
-            createsFromTemplate: Bool = true
+            createsFromTemplate: Bool = true,
+            files: TenantFiles? = nil
         ) {
             self.pools = pools
             self.autoMigrate = autoMigrate
             self.defaultConcurrency = defaultConcurrency
             self.hooks = hooks
             self.createsFromTemplate = createsFromTemplate
+            self.files = files
         }
     }
 

@@ -95,6 +95,12 @@ package enum TenantFileSystem {
         if input < 0 { throw Failure("open a file to copy") }
         defer { close(input) }
         if lseek(input, off_t(offset), SEEK_SET) < 0 { throw Failure("seek in a file to copy") }
+        return try copy(fromDescriptor: input, length: length, to: destination)
+    }
+
+    /// Copies `length` bytes (all, when `nil`) from `input`'s current position to `destination`'s.
+    @discardableResult
+    package static func copy(fromDescriptor input: Int32, length: Int64? = nil, to destination: Int32) throws(Failure) -> Int64 {
         let size = 1 << 20
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
         defer { buffer.deallocate() }

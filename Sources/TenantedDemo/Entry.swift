@@ -100,6 +100,8 @@ enum TenantedDemo {
         configuration.pools.maximumOpenPools = options.maximumPools
         // A destroyed tenant's files go after its database, and its live sockets close.
         services.removeOnDestroy(&configuration.hooks)
+        // Its files travel with backups, restores and clones.
+        configuration.files = services.files
         // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
         configuration.createsFromTemplate = options.migrationDelay == nil
         let tenancy = try Tenancy(store: store, migrations: migrations, configuration: configuration, logger: app.logger)

@@ -39,6 +39,8 @@ enum DemoTenancy: TenancyProvider {
         var configuration = Tenancy.Configuration()
         configuration.pools.maximumOpenPools = environment.maximumPools
         services.removeOnDestroy(&configuration.hooks)
+        // Its files travel with backups, restores and clones.
+        configuration.files = services.files
         // With a migration delay every create runs the (slowed) migration, so tests can kill it inside.
         configuration.createsFromTemplate = environment.migrationDelay == nil
         let schema: any TenantMigrator<Store.Pool> = environment.migrationDelay.map { PausedMigrator(base: migrator, pause: $0) } ?? migrator

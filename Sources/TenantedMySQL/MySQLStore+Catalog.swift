@@ -9,6 +9,8 @@ struct CatalogRow: Sendable {
     let generation: Int64
     /// The store's change counter when the row was read.
     let version: Int64
+    /// The suspension reason ('' for none) while the tenant is suspended; `nil` when it is not.
+    var suspended: String? = nil
 }
 
 extension MySQLStore {
@@ -39,6 +41,8 @@ extension MySQLStore {
                 PRIMARY KEY (store_key, tenant)
             ) ENGINE = InnoDB
             """)
+        // Suspensions came with tenant operations: NULL while the tenant is not suspended.
+        try await connection.query("ALTER TABLE \(catalogTable) ADD COLUMN IF NOT EXISTS suspended TEXT NULL")
         try await connection.query("""
             CREATE TABLE IF NOT EXISTS \(versionTable) (
                 store_key VARCHAR(64) NOT NULL PRIMARY KEY,
@@ -87,7 +91,7 @@ extension MySQLStore {
     func catalogRow(of tenant: TenantID, on connection: MariaDBConnection) async throws -> CatalogRow? {
         let result = try await connection.query(
             """
-            SELECT t.ready AS ready, t.generation AS generation, COALESCE(v.version, 0) AS version
+            SELECT t.ready AS ready, t.generation AS generation, COALESCE(v.version, 0) AS version, t.suspended AS suspended
             FROM \(catalogTable) t LEFT JOIN \(versionTable) v ON v.store_key = t.store_key
             WHERE t.store_key = ? AND t.tenant = ?
             """,
@@ -95,7 +99,8 @@ extension MySQLStore {
         )
         guard let row = result.rows.first else { return nil }
         return CatalogRow(
-            ready: row["ready"]?.int64 == 1, generation: row["generation"]?.int64 ?? 0, version: row["version"]?.int64 ?? 0
+            ready: row["ready"]?.int64 == 1, generation: row["generation"]?.int64 ?? 0, version: row["version"]?.int64 ?? 0,
+            suspended: row["suspended"]?.string
         )
     }
 

@@ -177,6 +177,11 @@ public final class MySQLStore: TenantStore {
     }
 
     public func open(_ tenant: TenantID) async throws -> MySQLTenantPool {
+        try await open(tenant, ignoringSuspension: false)
+    }
+
+    /// Opens a registry pool; a suspended tenant is refused unless `ignoringSuspension`.
+    func open(_ tenant: TenantID, ignoringSuspension: Bool) async throws -> MySQLTenantPool {
         let database = try databaseName(of: tenant)
         watcher.start(self)
         let row = try await withCatalog { connection -> CatalogRow? in
@@ -186,6 +191,9 @@ public final class MySQLStore: TenantStore {
             return row
         }
         guard let row else { throw TenantedError.notFound(tenant, "open") }
+        if let reason = row.suspended, !ignoringSuspension {
+            throw TenantedError.suspended(tenant, reason: reason.isEmpty ? nil : reason)
+        }
         let pool = openPool(tenant, database: database, generation: row.generation, seenVersion: row.version)
         watcher.register(pool)
         return pool

@@ -181,7 +181,8 @@ extension PostgresStore {
     /// destroy and move of the tenant takes, in every process.
     ///
     /// The lock is transaction-scoped, taken and held in a transaction of its own that stays open
-    /// for the whole of `body` on a short-lived connection, while `body`'s catalog statements run,
+    /// for the whole of `body` on a connection of the locks' own pool (reused: connecting per
+    /// operation cost more than the rest of a create), while `body`'s catalog statements run,
     /// and commit one by one, on the catalog pool. So it holds behind a transaction pooler (which
     /// keeps one server connection for the length of a transaction, where a session lock would stay
     /// behind on whichever backend took it), and a process that dies releases it: its connection
@@ -196,9 +197,9 @@ extension PostgresStore {
         try await ensureCatalog()
         let lockName = "tenanted:\(catalogKey):\(tenant.rawValue)"
         do {
-            return try await withClient(on: catalogServer, database: catalogServer.database) { locks in
-                try await locks.withConnection { lockConnection in
-                    let deadline = ContinuousClock.now + configuration.lockTimeout
+            return try await client(.locks).withConnection { lockConnection in
+                let deadline = ContinuousClock.now + configuration.lockTimeout
+                do {
                     while true {
                         try await lockConnection.query("BEGIN", logger: logger)
                         let rows = try await lockConnection.query("SELECT pg_try_advisory_xact_lock(hashtextextended(\(lockName), 0))", logger: logger)
@@ -223,28 +224,44 @@ extension PostgresStore {
                         }
                         try await Task.sleep(for: .milliseconds(50))
                     }
-                    do {
-                        let result = try await client(.catalog).withConnection { connection in
-                            try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
-                        }
-                        // The lock's transaction wrote nothing: if its end fails, the lock ends with
-                        // the connection, and what `body` did stands.
-                        do {
-                            try await lockConnection.query("COMMIT", logger: logger)
-                        } catch {
-                            logger.warning("the tenant lock's connection failed before the end of the operation; other processes were not kept out for all of it", metadata: [
-                                "tenant": "\(tenant)", "operation": "\(operation)", "error": "\(String(reflecting: error))",
-                            ])
-                        }
-                        return result
-                    } catch {
-                        _ = try? await lockConnection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
+                } catch {
+                    await Self.endLockTransaction(lockConnection, "ROLLBACK", logger: logger)
+                    throw error
                 }
+                let result: Result
+                do {
+                    result = try await client(.catalog).withConnection { connection in
+                        try await body(CatalogSession(connection: connection, key: catalogKey, logger: logger))
+                    }
+                } catch {
+                    await Self.endLockTransaction(lockConnection, "ROLLBACK", logger: logger)
+                    throw error
+                }
+                // The lock's transaction wrote nothing: if its end fails, the lock ends with the
+                // connection (closed then), and what `body` did stands.
+                if await !Self.endLockTransaction(lockConnection, "COMMIT", logger: logger) {
+                    logger.warning("the tenant lock's connection failed before the end of the operation; other processes were not kept out for all of it", metadata: [
+                        "tenant": "\(tenant)", "operation": "\(operation)",
+                    ])
+                }
+                return result
             }
         } catch {
             throw TenantedError.postgres(operation, tenant, error)
+        }
+    }
+
+    /// Ends the lock connection's transaction (if any) with `statement`. The connection goes back to a
+    /// pool, so when that fails (a lost connection, a cancelled task) it is closed instead: a pooled
+    /// connection never keeps a transaction, or a lock, for its next user. `false` when it failed.
+    @discardableResult
+    static func endLockTransaction(_ connection: PostgresConnection, _ statement: String, logger: Logger) async -> Bool {
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            return true
+        } catch {
+            try? await connection.close()
+            return false
         }
     }
 

@@ -12,13 +12,22 @@ extension PostgresStore {
     /// Creates the tenant's database or schema on `server`. Removes an unmarked leftover of the same
     /// name (this process holds the tenant's lock, so nobody is still creating it); a marked one is a
     /// tenant the catalog does not know, and is never touched.
-    func createObject(_ object: String, on server: PostgresServer, tenant: TenantID, template: String? = nil) async throws {
+    ///
+    /// - Parameters:
+    ///   - template: the template database to copy (database layout), or the key of the schema
+    ///     template to replay (schema layout, PostgresStore+SchemaTemplate.swift).
+    ///   - markingReady: with a schema template, also writes the ready comment in the same statement.
+    func createObject(_ object: String, on server: PostgresServer, tenant: TenantID, template: String? = nil, markingReady: Bool = false) async throws {
         let sql: String
         switch configuration.layout {
         case .databasePerTenant(let configured):
             sql = "CREATE DATABASE \(PostgresSQL.identifier(object)) TEMPLATE \(PostgresSQL.identifier(template ?? configured))"
         case .schemaPerTenant:
-            sql = "CREATE SCHEMA \(PostgresSQL.identifier(object))"
+            if let template {
+                sql = schemaTemplateStatement(key: template, object: object, markingReady: markingReady)
+            } else {
+                sql = "CREATE SCHEMA \(PostgresSQL.identifier(object))"
+            }
         }
         var busyTemplate = 0
         var attempt = 0
@@ -33,7 +42,7 @@ extension PostgresStore {
                 let state = error.underlying.flatMap(PostgresSQL.sqlState(of:))
                 // "source database is being accessed by other users": a template's last sessions
                 // (the pool that just migrated it) are still ending. Wait for them, briefly.
-                if state == PostgresSQL.objectInUse, template != nil, busyTemplate < 40 {
+                if state == PostgresSQL.objectInUse, template != nil, isDatabaseLayout, busyTemplate < 40 {
                     busyTemplate += 1
                     attempt -= 1
                     try await Task.sleep(for: .milliseconds(50))

@@ -11,12 +11,16 @@ public import Tenanted
 //   the next open reads the row and refuses the tenant.
 // - A backup is `pg_dump` (custom format) of the tenant's database or schema into an owner-only file,
 //   then the backup format's header and that dump, flushed and linked into place.
-// - A restore holds the tenant's lock throughout, restores the dump into a staging database or schema
-//   that no listing shows, migrates it there, and only then swaps it in and marks it ready. A schema
-//   dump names its schema, so a schema is first renamed in a scratch database (which needs the
-//   CREATEDB privilege).
+// - A restore holds the tenant's lock throughout, writes the tenant's catalog row (not ready) first
+//   when it has none, restores the dump into a staging database or schema named for the tenant that
+//   no listing shows, migrates it there, and only then swaps it in and marks it ready. The row is the
+//   commit point, as for a create: a leftover at the tenant's name with a row that is not ready is an
+//   interrupted create's or restore's, removed by the next one; a complete object with no row is
+//   someone else's and refused. A schema dump names its schema, so a schema is first renamed in a
+//   scratch database (which needs the CREATEDB privilege).
 // - Templates (database per tenant): a migrated database `<prefix>_template_<key>` that accepts no
-//   connections, copied by `CREATE DATABASE … TEMPLATE`. The schema layout runs the migrations.
+//   connections, copied by `CREATE DATABASE … TEMPLATE`. The schema layout replays a captured script
+//   in one statement (PostgresStore+SchemaTemplate.swift).
 extension PostgresStore {
     public var backupKind: String {
         isDatabaseLayout ? "postgres-database" : "postgres-schema"
@@ -84,7 +88,7 @@ extension PostgresStore {
         _ tenant: TenantID, from archive: TenantBackupArchive, replace: Bool, prepare: (PostgresTenantPool) async throws -> Void
     ) async throws {
         let object = try objectName(of: tenant)
-        let staging = configuration.prefix + "_restore_" + Self.randomSuffix()
+        let staging = restoreStagingName(of: tenant)
         let folder = FileManager.default.temporaryDirectory.path
         let payload = folder + "/tenanted-restore-\(UUID().uuidString).dump"
         defer { unlink(payload) }
@@ -93,44 +97,44 @@ extension PostgresStore {
         try await withTenantLock(tenant, waiting: replace, operation: "restore") { catalog in
             let existing = try await catalog.placement(of: tenant)
             if let existing, existing.ready, !replace { throw TenantedError.exists(tenant) }
+            let replacing = existing?.ready == true
             let server: PostgresServer
             if let existing {
                 server = try self.server(named: existing.server)
             } else {
                 server = try await choose(for: tenant, catalog: catalog)
-            }
-            var oldDropped = false
-            do {
-                try await restoreStaging(payload, schema: archive.header.details["schema"], as: staging, on: server, tenant: tenant)
-                let pool = try await openPool(tenant, object: staging, on: server)
-                do {
-                    try await prepare(pool)
-                } catch {
-                    await close(pool)
-                    throw error
-                }
-                await close(pool)
-                if existing != nil {
-                    // Invisible, announced (every process drops its pools), then gone.
-                    try await catalog.setNotReady(tenant)
-                    try await catalog.announce(tenant)
-                    try await dropObject(object, on: server, tenant: tenant)
-                    oldDropped = true
-                } else if try await isMarkedReady(object, on: server) {
+                // A complete object no catalog row names is someone else's: never touched.
+                if try await isMarkedReady(object, on: server) {
                     throw TenantedError(
                         .tenantExists,
                         "server '\(server.name)' already has a complete \(objectKind.lowercased()) '\(object)' that the placement catalog does not list; remove it or restore its catalog row",
                         tenant: tenant
                     )
-                } else {
-                    // An unlisted leftover of a restore killed after its rename: this process holds
-                    // the tenant's lock, so nobody is still working on it.
-                    try await dropObject(object, on: server, tenant: tenant)
                 }
+                // The catalog row comes first, as a create's does: from here on whatever this restore
+                // leaves at the tenant's name (killed after its rename, say) is recognisably ours, and
+                // the next create or restore of the name, holding the same lock, removes or completes it.
+                try await catalog.insert(tenant, server: server.name)
+            }
+            var oldDropped = false
+            do {
+                // The staging name is the tenant's own: a copy left by a killed restore is removed here.
+                try await dropObject(staging, on: server, tenant: tenant)
+                try await restoreStaging(payload, schema: archive.header.details["schema"], as: staging, on: server, tenant: tenant)
+                try await withOwnPool(tenant, object: staging, on: server, prepare)
+                if replacing {
+                    // Invisible, announced (every process drops its pools), then gone.
+                    try await catalog.setNotReady(tenant)
+                    try await catalog.announce(tenant)
+                }
+                // The old copy, or the leftover of an interrupted create or restore (the row is not
+                // ready, and this process holds the tenant's lock: nobody is still working on it).
+                try await dropObject(object, on: server, tenant: tenant)
+                oldDropped = replacing
                 try await renameObject(staging, to: object, on: server, tenant: tenant)
             } catch {
                 if oldDropped {
-                    logger.error("restore failed after the old copy was dropped; the restored copy is kept, unlisted", metadata: [
+                    logger.error("restore failed after the old copy was dropped; the restored copy is kept, unlisted, until the next restore of the tenant", metadata: [
                         Logger.tenantMetadataKey: "\(tenant)", "server": "\(server.name)", "object": "\(staging)",
                     ])
                     throw error
@@ -139,6 +143,8 @@ extension PostgresStore {
                 if let existing, existing.ready, try await isMarkedReady(object, on: server) {
                     // The old copy is still there: it stays the tenant.
                     try? await catalog.setReady(tenant, server: existing.server)
+                } else if existing == nil {
+                    try? await catalog.remove(tenant)
                 }
                 throw error
             }
@@ -146,6 +152,18 @@ extension PostgresStore {
             try await catalog.setRestored(tenant, server: server.name)
             try? await catalog.announce(tenant)
         }
+    }
+
+    /// The staging name of a restore of `tenant`: the tenant's own (a hash of its name), so a restore
+    /// killed before its rename leaves a copy the next restore of the tenant recognises and removes.
+    /// No tenant's object has it (a tenant name never starts with `_`).
+    func restoreStagingName(of tenant: TenantID) -> String {
+        configuration.prefix + "_restore_" + Self.hex(tenant.stableHash64)
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// Restores the dump `file` as the database or schema `staging` on `server`. A schema dump
@@ -160,9 +178,11 @@ extension PostgresStore {
         guard let schema, !schema.isEmpty else {
             throw TenantedError(.badBackup, "the backup file does not name the schema it holds; nothing was restored", tenant: tenant)
         }
-        let scratch = configuration.prefix + "_scratch_" + Self.randomSuffix()
+        // The tenant's own scratch name too: a killed restore's scratch database goes on the next run.
+        let scratch = configuration.prefix + "_scratch_" + Self.hex(tenant.stableHash64)
         let renamed = FileManager.default.temporaryDirectory.path + "/tenanted-restore-\(UUID().uuidString).dump"
         defer { unlink(renamed) }
+        try await dropScratch(scratch, on: server, tenant: tenant)
         try await maintenance(server, "creating a scratch database", tenant) {
             try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresSQL.identifier(scratch)) TEMPLATE template0"), logger: logger)
         }
@@ -211,10 +231,7 @@ extension PostgresStore {
         _ tenant: TenantID, from template: TenantTemplate<PostgresTenantPool>, prepare: ((PostgresTenantPool) async throws -> Void)?
     ) async throws {
         guard isDatabaseLayout else {
-            try await create(tenant, template: nil) { pool in
-                try await template.build(pool)
-                try await prepare?(pool)
-            }
+            try await createSchemaFromTemplate(tenant, from: template, prepare: prepare)
             return
         }
         let name = configuration.prefix + "_template_" + template.key
@@ -247,14 +264,7 @@ extension PostgresStore {
         if case .databasePerTenant(let configured) = configuration.layout { base = configured } else { base = "template1" }
         try await createObject(building, on: server, tenant: tenant, template: base)
         do {
-            let pool = try await openPool(tenant, object: building, on: server)
-            do {
-                try await build(pool)
-            } catch {
-                await close(pool)
-                throw error
-            }
-            await close(pool)
+            try await withOwnPool(tenant, object: building, on: server, build)
             try await maintenance(server, "finishing the template '\(name)'", tenant) { client in
                 try await client.query(PostgresQuery(unsafeSQL: "COMMENT ON DATABASE \(PostgresSQL.identifier(building)) IS \(PostgresSQL.literal(templateMarker))"), logger: logger)
             }

@@ -40,6 +40,8 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     let servers: [String: PostgresServer]
     private let clients: Mutex<[ClientRole: RunningClient]> = Mutex([:])
     let catalogReady: Mutex<Bool> = Mutex(false)
+    /// `server/key` of the schema templates this process has seen on a server (schema layout).
+    let schemaTemplates: Mutex<Set<String>> = Mutex([])
     /// Learns of other processes' changes to tenants and invalidates this process's pools.
     let watcher: PlacementWatcher
 
@@ -121,38 +123,35 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     }
 
     /// The create; `template` names a template database (database layout) to copy instead of the
-    /// configured one, and without `prepare` no pool is opened.
+    /// configured one, or a schema template (schema layout) to replay, and without `prepare` no pool
+    /// is opened.
     func create(_ tenant: TenantID, template: String?, prepare: ((PostgresTenantPool) async throws -> Void)?) async throws {
         let object = try objectName(of: tenant)
         try await withTenantLock(tenant, waiting: false, operation: "create") { catalog in
             if let existing = try await catalog.placement(of: tenant) {
                 let holder = try server(named: existing.server)
                 if existing.ready { throw TenantedError.exists(tenant) }
-                // A create that crashed after its catalog row (its lock died with its session).
-                if try await isMarkedReady(object, on: holder) {
-                    // It had finished everything but the row: complete it rather than lose it.
-                    try await catalog.setReady(tenant, server: holder.name)
-                    throw TenantedError.exists(tenant)
-                }
-                logger.notice("removing the leftovers of an interrupted create", metadata: [Logger.tenantMetadataKey: "\(tenant)", "server": "\(holder.name)"])
+                // A create, restore or destroy that died with its session (and its lock) after the
+                // row was written or made not ready. The row's `ready` is the commit point: whatever
+                // is at the name was never committed (or was being destroyed), even when it is
+                // complete and marked, so it goes, and this create starts afresh.
+                logger.notice("removing the leftovers of an interrupted create, restore or destroy", metadata: [Logger.tenantMetadataKey: "\(tenant)", "server": "\(holder.name)"])
                 try await dropObject(object, on: holder, tenant: tenant)
+                // An interrupted restore's staging copy, if that is what this was.
+                try await dropObject(restoreStagingName(of: tenant), on: holder, tenant: tenant)
                 try await catalog.remove(tenant)
             }
             let server = try await choose(for: tenant, catalog: catalog)
             try await catalog.insert(tenant, server: server.name)
             do {
-                try await createObject(object, on: server, tenant: tenant, template: template)
+                // From a schema template with nothing to run on it, one statement makes the schema
+                // complete and marked.
+                let markedAlready = template != nil && !isDatabaseLayout && prepare == nil
+                try await createObject(object, on: server, tenant: tenant, template: template, markingReady: markedAlready)
                 if let prepare {
-                    let pool = try await openPool(tenant, object: object, on: server)
-                    do {
-                        try await prepare(pool)
-                    } catch {
-                        await close(pool)
-                        throw error
-                    }
-                    await close(pool)
+                    try await withOwnPool(tenant, object: object, on: server, prepare)
                 }
-                try await markReady(object, on: server, tenant: tenant, ready: true)
+                if !markedAlready { try await markReady(object, on: server, tenant: tenant, ready: true) }
                 try await catalog.setReady(tenant, server: server.name)
                 // Pools other processes may still hold of an earlier tenant of this name go stale.
                 try? await catalog.announce(tenant)
@@ -339,11 +338,27 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
 
     }
 
+    /// Runs `body` on a pool of its own over `object` (a create's, a restore's, a template's), and
+    /// closes the pool after, also when `body` throws.
+    func withOwnPool(_ tenant: TenantID, object: String, on server: PostgresServer, _ body: (PostgresTenantPool) async throws -> Void) async throws {
+        let pool = try await openPool(tenant, object: object, on: server)
+        do {
+            try await body(pool)
+        } catch {
+            await close(pool)
+            throw error
+        }
+        await close(pool)
+    }
+
     // MARK: Clients
 
     enum ClientRole: Hashable {
-        /// Catalog rows and per-tenant advisory locks, on the catalog server.
+        /// Catalog rows, on the catalog server.
         case catalog
+        /// The per-tenant advisory locks' transactions, on the catalog server (a pool of its own, so
+        /// an operation's catalog statements never wait behind the locks it holds).
+        case locks
         /// DDL and listings on a server: its maintenance (database layout) or tenants' database.
         case maintenance(String)
         /// The pool every tenant of a server shares in ``SchemaMode/sharedPool``.
@@ -363,7 +378,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             if let running = clients[role] { return running }
             let server: PostgresServer
             switch role {
-            case .catalog: server = catalogServer
+            case .catalog, .locks: server = catalogServer
             case .maintenance(let name), .shared(let name): server = servers[name]!
             }
             let client = PostgresClient(

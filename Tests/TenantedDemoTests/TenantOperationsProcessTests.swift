@@ -10,9 +10,9 @@ import Testing
 struct TenantOperationsProcessTests {
     typealias Deployment = CrossProcessTests.Deployment
 
-    /// The stores that implement the operations: every store of ``CrossProcessTests/stores`` but
-    /// MySQL, which refuses them (`invalidConfiguration`, "MySQLStore cannot back up tenants") until
-    /// it implements them.
+    /// The stores that implement backup, restore and clone: every store of ``CrossProcessTests/stores``
+    /// but MySQL, which refuses them (`invalidConfiguration`, "MySQLStore cannot back up tenants")
+    /// until it implements them. Suspend and resume run on every store.
     static let stores = CrossProcessTests.stores.filter { $0 != "mysql" }
 
     /// The `error:` lines of a command's standard error (which also carries the libraries' log lines).
@@ -20,7 +20,7 @@ struct TenantOperationsProcessTests {
         stderr.split(separator: "\n").map(String.init).filter { $0.hasPrefix("error:") }
     }
 
-    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Demo.allCases, Self.stores)
+    @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Demo.allCases, CrossProcessTests.stores)
     func suspendSeenByRunningServer(demo: Demo, store: String) async throws {
         let deployment = try CrossProcessTests.Deployment(demo: demo, store: store)
         for name in ["acme", "globex"] {
@@ -76,7 +76,12 @@ struct TenantOperationsProcessTests {
         #expect(list.stdout == "[\"acme\",\"globex\"]\n", "list --json stays an array of names")
 
         let backup = try await deployment.tenants("backup", "acme", "--to", deployment.directory.appending("suspended.backup"))
-        #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
+        if store == "mysql" {
+            // MySQL does not back up yet: refused in one line, and the suspension is untouched.
+            #expect(backup.status == 1 && Self.errorLines(backup.stderr).first?.hasPrefix("error: invalidConfiguration:") == true, "\(backup.stderr)")
+        } else {
+            #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
+        }
 
         let resumed = try await deployment.tenants("resume", "acme")
         try #require(resumed.status == 0, "\(resumed.stderr)")
@@ -153,9 +158,11 @@ struct TenantOperationsProcessTests {
         var stopped = false
         defer { if !stopped { Task { await server.stop() } } }
         #expect(try await server.post("original", to: "acme") == 201)
+        #expect(try await server.putFile("logo.txt", "acme logo", to: "acme") == 201)
         let file = deployment.directory.appending("acme.backup")
         try #require(try await deployment.tenants("backup", "acme", "--to", file).status == 0)
         #expect(try await server.post("later", to: "acme") == 201)
+        #expect(try await server.putFile("later.txt", "after the backup", to: "acme") == 201)
 
         let refused = try await deployment.tenants("restore", "acme", "--from", file)
         #expect(refused.status == 1)
@@ -164,6 +171,8 @@ struct TenantOperationsProcessTests {
         let replaced = try await deployment.tenants("restore", "acme", "--from", file, "--replace")
         try #require(replaced.status == 0, "\(replaced.stderr)")
         #expect(try await server.titles(of: "acme") == (200, ["original"]), "the running server serves the restored data at once")
+        #expect(try await server.file("logo.txt", of: "acme") == "acme logo", "the tenant's files travel with the backup")
+        #expect(try await server.file("later.txt", of: "acme") == nil, "and are the backup's set, exactly")
         #expect(try await server.post("after restore", to: "acme") == 201)
 
         // Bad backups: each refused in one line, nothing created.
@@ -184,6 +193,9 @@ struct TenantOperationsProcessTests {
         #expect(try await server.post("acme only", to: "acme") == 201)
         #expect(try await server.titles(of: "beta").titles == ["after restore", "beta only", "original"])
         #expect(try await server.titles(of: "acme").titles == ["acme only", "after restore", "original"])
+        #expect(try await server.file("logo.txt", of: "beta") == "acme logo", "a clone copies the files")
+        #expect(try await server.putFile("logo.txt", "beta logo", to: "beta") == 201)
+        #expect(try await server.file("logo.txt", of: "acme") == "acme logo", "and they are its own")
 
         #expect(await server.stop() != nil)
         stopped = true
@@ -234,15 +246,6 @@ struct TenantOperationsProcessTests {
                     while again.status != 0, again.stderr.contains("tenantExists"), clock.now - started < .seconds(10) {
                         try await Task.sleep(for: .milliseconds(100))
                         again = try await deployment.command.run(["tenants"] + arguments, environment: deployment.environment)
-                    }
-                    if again.stderr.contains("that the placement catalog does not list") {
-                        // Open bug (stop note of 2026-11-25): a schema-layout restore killed after its
-                        // rename leaves a complete schema the catalog does not list, and the next
-                        // restore refuses it instead of recovering. Recorded, not hidden.
-                        withKnownIssue("a killed schema restore leaves an unlisted complete schema") {
-                            #expect(again.status == 0, "\(again.stderr)")
-                        }
-                        continue
                     }
                     #expect(again.status == 0, "\(again.stderr)")
                     try #require(try await deployment.tenants("destroy", "victim").status == 0)

@@ -75,6 +75,44 @@ struct MySQLStoreCoherenceTests {
         }
     }
 
+    @Test("a suspension by another process is seen before the next scope; resume serves it again; backups are refused clearly")
+    func suspendAndResume() async throws {
+        try await withStores { stores in
+            let first = try items(stores), second = try items(stores)
+            let acme = try TenantID("acme"), globex = try TenantID("globex")
+            try await first.tenancy.createTenant(acme)
+            try await first.tenancy.createTenant(globex)
+            try await first.insert(1, into: acme)
+            #expect(try await second.values(of: acme) == [1], "the second process has a warm pool")
+
+            try await first.tenancy.suspend(acme, reason: "audit")
+            let error = await #expect(throws: TenantedError.self) { _ = try await second.values(of: acme) }
+            #expect(error?.code == .tenantSuspended)
+            #expect(error?.description.contains("audit") == false, "the reason never reaches clients")
+            #expect(try await second.values(of: globex) == [], "other tenants are served")
+            #expect(try await second.tenancy.suspension(of: acme) == TenantSuspension(reason: "audit"))
+            #expect(try await second.tenancy.migrationStatus(acme).pending.isEmpty, "status works while suspended")
+            #expect(try await second.tenancy.tenants() == [acme, globex], "a suspended tenant is still listed")
+
+            try await second.tenancy.resume(acme)
+            #expect(try await first.values(of: acme) == [1])
+            #expect(try await second.values(of: acme) == [1])
+            #expect(try await first.tenancy.suspension(of: acme) == nil)
+            try await first.tenancy.resume(acme)  // not suspended: nothing changes
+
+            let nobody = try TenantID("nobody")
+            await expectTenantedError(.tenantNotFound) { try await first.tenancy.suspend(nobody) }
+            await expectTenantedError(.tenantNotFound) { try await first.tenancy.resume(nobody) }
+            // Not implemented on this store: refused with a clear error, nothing written.
+            let file = FileManager.default.temporaryDirectory.path + "/mysql-\(UUID().uuidString).backup"
+            let refused = await #expect(throws: TenantedError.self) { try await first.tenancy.backup(acme, to: file) }
+            #expect(refused?.code == .invalidConfiguration)
+            #expect(!FileManager.default.fileExists(atPath: file))
+            await first.shutdown()
+            await second.shutdown()
+        }
+    }
+
     @Test func aCrashedCreateIsInvisibleAndRemovedByTheNextCreate() async throws {
         try await withStores { stores in
             let tenancy = try items(stores)

@@ -102,6 +102,54 @@ struct PostgresTenantOperationsTests {
         }
     }
 
+    @Test("a restore interrupted after its rename is recovered by the next restore; a complete object no row names is refused", arguments: TestLayout.allCases)
+    func interruptedRestoreLeftovers(layout: TestLayout) async throws {
+        try await withTwoProcesses(layout) { server, command, directory in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            let file = directory.appending("acme.backup")
+            try await command.tenancy.backup(.acme, to: file)
+            let store = try command.tenancy.typedStore
+            let host = try store.server(named: store.serverNames[0])
+
+            // What a restore killed between its rename and its catalog row leaves: the complete copy at
+            // the tenant's name, a row that is not ready, and a staging copy of an earlier killed run.
+            try await command.tenancy.restore(Self.globex, from: file)
+            try await store.catalog { try await $0.setNotReady(Self.globex) }
+            try await store.createObject(store.restoreStagingName(of: Self.globex), on: host, tenant: Self.globex)
+            #expect(try await command.tenancy.tenants() == [.acme], "a row that is not ready is not a tenant")
+            try await command.tenancy.restore(Self.globex, from: file)
+            #expect(try await server.values(of: Self.globex) == [1])
+            #expect(try await Self.objectExists(store.restoreStagingName(of: Self.globex), layout: layout) == false, "the killed run's staging copy is gone")
+
+            // The row is the commit point: a restore of a new tenant has written it, not ready, before
+            // it swaps anything in at the tenant's name.
+            let initech = try TenantID("initech")
+            let archive = try TenantBackupArchive.open(file)
+            try await store.restore(initech, from: archive, replace: false) { _ in
+                let row = try await store.catalog { try await $0.placement(of: initech) }
+                #expect(row != nil && row?.ready == false, "a not-ready row while the restore runs: \(String(describing: row))")
+            }
+            #expect(try await command.tenancy.tenants() == [.acme, Self.globex, initech])
+
+            // A create finding such a leftover (a complete, marked copy behind a row that is not
+            // ready) starts afresh: the row's `ready` is the commit point, never the object's mark.
+            let initechCopy = try TenantID("initech-copy")
+            try await command.tenancy.restore(initechCopy, from: file)
+            try await store.catalog { try await $0.setNotReady(initechCopy) }
+            #expect(try await command.tenancy.createTenant(initechCopy))
+            #expect(try await server.values(of: initechCopy) == [], "a new, empty tenant, not the leftover")
+
+            // A complete object with no catalog row at all is someone else's: refused, left alone.
+            try await store.catalog { try await $0.remove(Self.globex) }
+            let refused = await #expect(throws: TenantedError.self) { try await command.tenancy.restore(Self.globex, from: file) }
+            #expect(refused?.code == .tenantExists)
+            #expect(refused?.description.contains("does not list") == true)
+            #expect(try await store.isMarkedReady(try store.objectName(of: Self.globex), on: host), "left untouched")
+            try await store.dropObject(try store.objectName(of: Self.globex), on: host, tenant: Self.globex)
+        }
+    }
+
     @Test("a create from the template records the migrations as a migrated tenant's")
     func templateCreate() async throws {
         try await withTwoProcesses(.database) { server, command, _ in
@@ -114,6 +162,20 @@ struct PostgresTenantOperationsTests {
             try await server.insert(7, into: Self.globex)
             #expect(try await command.values(of: Self.globex) == [7])
             #expect(try await server.values(of: .acme) == [])
+        }
+    }
+}
+
+extension PostgresTenantOperationsTests {
+    /// Whether a database (database layout) or schema named `name` exists on the primary server.
+    static func objectExists(_ name: String, layout: TestLayout) async throws -> Bool {
+        try await PostgresTestStores.withConnection(to: try PostgresTestServer.primary()) { connection in
+            let query: PostgresQuery = layout == .database
+                ? "SELECT count(*)::int8 FROM pg_database WHERE datname = \(name)"
+                : "SELECT count(*)::int8 FROM pg_namespace WHERE nspname = \(name)"
+            var count: Int64 = 0
+            for try await value in try await connection.query(query, logger: .silent).decode(Int64.self) { count = value }
+            return count > 0
         }
     }
 }

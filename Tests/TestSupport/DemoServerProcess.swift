@@ -60,6 +60,20 @@ package final class DemoServerProcess: @unchecked Sendable {
         )
     }
 
+    /// Writes a tenant file through the demo's `PUT /files/:name`; returns the status.
+    package func putFile(_ name: String, _ text: String, to tenant: String) async throws -> Int {
+        try await RawHTTP.send(
+            port: port, method: "PUT", path: "/files/\(name)", host: "\(tenant).localhost",
+            headers: [("Content-Type", "application/octet-stream")], body: text
+        ).status
+    }
+
+    /// A tenant file's text through `GET /files/:name`, or `nil` when the answer is not 200.
+    package func file(_ name: String, of tenant: String) async throws -> String? {
+        let response = try await request("GET", "/files/\(name)", host: "\(tenant).localhost")
+        return response.status == 200 ? response.body : nil
+    }
+
     /// The titles of a tenant's notes, or `nil` with the status when the answer is not 200.
     package func titles(of tenant: String) async throws -> (status: Int, titles: [String]) {
         let response = try await request("GET", "/notes", host: "\(tenant).localhost")

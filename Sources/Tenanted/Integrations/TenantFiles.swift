@@ -188,24 +188,7 @@ public struct TenantFiles: Sendable {
         let folder = folder(of: tenant)
         let tenantDepth = prefix.split(separator: "/", omittingEmptySubsequences: false).count - 1
         try await Self.blocking { () throws(TenantedError) in
-            let directory = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard directory >= 0 else {
-                switch errno {
-                case ENOENT: return
-                // A link (or a file) planted where the folder belongs: remove it, never what it names.
-                case ELOOP, ENOTDIR:
-                    guard unlink(folder) == 0 || errno == ENOENT else { throw Self.failure("remove a tenant's folder", errno) }
-                    return
-                default: throw Self.failure("open a tenant's folder", errno)
-                }
-            }
-            if let stream = fdopendir(directory) {
-                for name in DirectoryListing.names(of: stream) { unlinkat(dirfd(stream), name, 0) }
-                closedir(stream)
-            } else {
-                close(directory)
-            }
-            guard rmdir(folder) == 0 || errno == ENOENT else { throw Self.failure("remove a tenant's folder", errno) }
+            try Self.removeFolder(folder)
             // The folders above it that are the tenant's alone (`storage/tenants/acme` of
             // `storage/tenants/%{tenant}/files`) go too, once empty.
             var components = folder.split(separator: "/", omittingEmptySubsequences: false)
@@ -249,7 +232,7 @@ public struct TenantFiles: Sendable {
         return descriptor
     }
 
-    private static func makeFolders(_ folder: String) throws(TenantedError) {
+    static func makeFolders(_ folder: String) throws(TenantedError) {
         var path = folder.hasPrefix("/") ? "" : "."
         for component in folder.split(separator: "/") {
             path += "/" + component

@@ -22,6 +22,19 @@ final class ItemsTenancy: Sendable {
         databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
     }
 
+    /// Items over an existing `tenancy` (of a `PostgresStore`); its routing database is this object's.
+    init(tenancy: Tenancy) throws {
+        self.tenancy = tenancy
+        store = try tenancy.typedStore
+        databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
+        databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
+    }
+
+    /// Shuts the routing database down, leaving the tenancy running.
+    func shutdownDatabases() async {
+        await databases.shutdownAsync()
+    }
+
     func db() -> any SQLDatabase {
         databases.database(logger: .silent, on: store.eventLoopGroup.any()) as! any SQLDatabase
     }

@@ -125,6 +125,13 @@ final class PostgresTestStores: Sendable {
                     if hasCatalog {
                         try await connection.query("DELETE FROM tenanted.placements WHERE store LIKE '%:' || \(prefix)", logger: .silent)
                     }
+                    var hasTemplates = false
+                    for try await found in try await connection.query("SELECT to_regclass('tenanted.schema_templates') IS NOT NULL", logger: .silent).decode(Bool.self) {
+                        hasTemplates = found
+                    }
+                    if hasTemplates {
+                        try await connection.query("DELETE FROM tenanted.schema_templates WHERE store LIKE '%:' || \(prefix)", logger: .silent)
+                    }
                 }
             } catch {
                 Issue.record("cleaning up after the test on \(server.name): \(String(reflecting: error))")
