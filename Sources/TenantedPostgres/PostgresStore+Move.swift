@@ -12,7 +12,8 @@ extension PostgresStore {
     ///    `pg_restore` in one transaction;
     /// 3. verification: the same tables on both sides with the same row counts;
     /// 4. the switch: the target is marked ready and the catalog row names the target;
-    /// 5. `beforeDeletingSource` (Tenancy closes this process's pool), then the source is dropped.
+    /// 5. `beforeDeletingSource` (Tenancy closes this process's pool), a grace period of two watcher
+    ///    poll intervals (other processes retire their pools of the old copy), then the source is dropped.
     ///
     /// A failure before the switch drops the copy and makes the source writable again.
     public func move(
@@ -60,6 +61,11 @@ extension PostgresStore {
             }
             logger.info("switched tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "to": "\(destination.name)"])
             try await beforeDeletingSource()
+            // Other processes retire their pools of the old copy when the switch reaches them: at once
+            // by notification, within a poll interval when they poll. A scope that leased such a pool
+            // just before would still query the old copy; dropping it under that query answered a read
+            // with an error (seen in the cross-process move test under load). Give them that long.
+            try? await Task.sleep(for: Self.sourceGracePeriod)
             do {
                 try await markReady(object, on: source, tenant: tenant, ready: false)
                 try await dropObject(object, on: source, tenant: tenant)
@@ -195,4 +201,10 @@ extension PostgresStore {
             what: "pg_restore of tenant '\(tenant)' on server '\(server.name)'"
         )
     }
+}
+
+extension PostgresStore {
+    /// How long a move keeps the old copy after the switch, so every process has seen it before the
+    /// copy is dropped: two of the watchers' poll intervals.
+    static let sourceGracePeriod = PlacementWatcher.pollInterval * 2
 }
