@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
             }
             let app = Application(
                 router: router,
-                server: .http1WebSocketUpgrade(webSocketRouter: router),
+                server: .closingHTTP1WebSocketUpgrade(webSocketRouter: router),
                 configuration: .init(address: .hostname(hostname, port: port), serverName: nil),
                 // The tenancy runs in the app's ServiceGroup: on SIGTERM or SIGINT the server stops
                 // first, then the tenancy closes every pool.

@@ -50,7 +50,8 @@ struct ModuleGraphTests {
         // The Hummingbird demo: the Hummingbird wing and the stores with their drivers; never the other demo.
         "TenantedHummingbirdDemo": [
             "Tenanted", "TenantedSQLite", "TenantedPostgres", "TenantedMySQL", "TenantedHummingbird", "TenantedDemoSupport", "TenantedAdmin",
-            "Hummingbird", "HummingbirdWebSocket", "ArgumentParser", "SQLiteNIO", "PostgresNIO", "MariaDBClient",
+            "Hummingbird", "HummingbirdCore", "HummingbirdWebSocket", "NIOCore", "NIOHTTP1", "ArgumentParser", "SQLiteNIO", "PostgresNIO",
+            "MariaDBClient",
         ],
     ]
 
