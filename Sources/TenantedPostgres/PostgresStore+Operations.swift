@@ -209,8 +209,11 @@ extension PostgresStore {
         }
     }
 
-    /// Renames the database or schema `source` to `target`. A database cannot be renamed while
-    /// sessions use it: the staging pool's backends may take a moment to end, so it retries briefly.
+    /// Renames the private database or schema `source` (a template being built, a restore's staging
+    /// copy) to `target`. A database cannot be renamed while sessions use it: the staging pool's
+    /// backends may take a moment to end, and a pooler in session mode keeps its server connection
+    /// to the database open, idle, after our client left (PgBouncer did, and every rename failed).
+    /// Nobody else may use a private database, so such sessions are ended, then the rename retried.
     func renameObject(_ source: String, to target: String, on server: PostgresServer, tenant: TenantID) async throws {
         let sql = "ALTER \(objectKind) \(PostgresSQL.identifier(source)) RENAME TO \(PostgresSQL.identifier(target))"
         for attempt in 1...50 {
@@ -220,6 +223,14 @@ extension PostgresStore {
                 }
                 return
             } catch let error as TenantedError where error.underlying.flatMap(PostgresSQL.sqlState(of:)) == PostgresSQL.objectInUse && attempt < 50 {
+                if isDatabaseLayout, attempt >= 2 {
+                    _ = try? await maintenance(server, "ending the sessions of '\(source)'", tenant) {
+                        try await $0.query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(source) AND pid <> pg_backend_pid()",
+                            logger: logger
+                        )
+                    }
+                }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
