@@ -123,7 +123,10 @@ public struct DemoEnvironment: Sendable {
     /// Where tenants' files live: beside the database for SQLite (`<storage>/tenants/<name>/files`),
     /// under the storage root for PostgreSQL and MySQL (`<storage>/files/<name>`).
     public func tenantFiles() throws -> TenantFiles {
-        let root = storage.hasSuffix("/") ? String(storage.dropLast()) : storage
+        // An absolute, standardized root: the default `./storage` has a `.` component, which a
+        // tenant files template refuses.
+        let root = URL(fileURLWithPath: storage, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+            .standardizedFileURL.path
         return try TenantFiles(root: store == .sqlite ? root + "/tenants/%{tenant}/files" : root + "/files/%{tenant}")
     }
 
