@@ -1,4 +1,5 @@
 import Synchronization
+package import Testing
 
 /// A one-shot signal between concurrent tasks: ``wait()`` suspends until ``open()`` is called.
 ///
@@ -30,8 +31,17 @@ package final class Gate: Sendable {
     /// Whether ``open()`` was called.
     package var isOpen: Bool { state.withLock { $0.isOpen } }
 
+    /// Suspends until the gate opens, for at most two minutes: a gate never opened (the step that
+    /// should open it failed first) records an issue instead of leaving the whole test run waiting
+    /// with no thread and no timer to show for it.
+    package func wait(sourceLocation: SourceLocation = #_sourceLocation) async {
+        if await !wait(atMost: .seconds(120)), !Task.isCancelled {
+            Issue.record("a gate was not opened within 2 minutes", sourceLocation: sourceLocation)
+        }
+    }
+
     /// Suspends until the gate opens or the task is cancelled.
-    package func wait() async {
+    private func waitUnbounded() async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID
@@ -57,7 +67,7 @@ package final class Gate: Sendable {
     /// Suspends until the gate opens, for at most `limit`; returns whether it opened.
     package func wait(atMost limit: Duration) async -> Bool {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.wait() }
+            group.addTask { await self.waitUnbounded() }
             group.addTask { try? await Task.sleep(for: limit) }
             await group.next()
             group.cancelAll()
