@@ -59,9 +59,38 @@ final class PlacementWatcher: Sendable {
             }
             return state.task
         }
-        task?.cancel()
-        await task?.value
+        if let task {
+            task.cancel()
+            // The listening task ends when its notification stream does. A full test run stalled,
+            // idle, with only this LISTEN connection open: the stream had not ended on cancellation.
+            // Wait a bounded time, then go on (the connection closes with the store's clients).
+            if await !Self.finishes(task, within: .seconds(5)) {
+                logger.warning("the tenant-change listener did not stop within 5 seconds; leaving it to end with the catalog connection")
+            }
+        }
         markStarted()
+    }
+
+    /// Whether `task` finishes within `limit`; `task` is never awaited longer.
+    static func finishes(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
+        let resumed = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let resume = { @Sendable (finished: Bool) in
+                let first = resumed.withLock { done -> Bool in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: finished) }
+            }
+            Task {
+                await task.value
+                resume(true)
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                resume(false)
+            }
+        }
     }
 
     func register(_ pool: PostgresTenantPool) {
