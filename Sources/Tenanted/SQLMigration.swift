@@ -1,5 +1,5 @@
 /// One named step of a tenant schema written in plain SQL, for the stores' SQL migrators
-/// (TenantedSQLite's `SQLiteMigrator`, TenantedPostgres's `PostgresMigrator`): what an app without an
+/// (``SQLTenantMigrator``: SQLite, PostgreSQL and MySQL each have one): what an app without an
 /// ORM migrates its tenants with.
 public struct SQLMigration: Sendable, Hashable {
     /// The migration's name, recorded once applied. Never rename an applied migration.

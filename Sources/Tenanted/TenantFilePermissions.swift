@@ -119,6 +119,20 @@ package enum TenantFileSystem {
         return copied
     }
 
+    /// Copies the file at `source` into a new file at `destination` (it must not exist) with
+    /// `permissions`, flushed to disk. On failure the descriptor is closed; the partial file is the
+    /// caller's to remove.
+    package static func copyToNewFile(from source: String, to destination: String, _ permissions: TenantFilePermissions) throws(Failure) {
+        let descriptor = try createNew(destination, permissions)
+        do {
+            try copy(from: source, to: descriptor)
+            try syncAndClose(descriptor)
+        } catch {
+            close(descriptor)
+            throw error
+        }
+    }
+
     /// `fsync`, then `close`.
     package static func syncAndClose(_ descriptor: Int32) throws(Failure) {
         if fsync(descriptor) != 0 {

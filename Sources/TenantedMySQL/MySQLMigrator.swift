@@ -22,14 +22,11 @@ public import Tenanted
 /// ])
 /// let tenancy = try Tenancy(store: try MySQLStore(url: "mysql://app:secret@127.0.0.1:3306/app"), migrator: schema)
 /// ```
-public struct MySQLMigrator: TenantMigrator {
+public struct MySQLMigrator: SQLTenantMigrator {
     public typealias Pool = MySQLTenantPool
 
     /// One named step of the schema.
     public typealias Migration = SQLMigration
-
-    /// The table that records applied migrations, in the tenant's database.
-    public static let table = "_tenanted_migrations"
 
     /// The migrations, in the order they apply.
     public let migrations: [Migration]
@@ -41,14 +38,8 @@ public struct MySQLMigrator: TenantMigrator {
         self.migrations = migrations
     }
 
-    public func pendingMigrations(on pool: MySQLTenantPool, tenant: TenantID) async throws -> [String] {
-        let applied = try await pool.withConnection { try await Self.applied($0) }
-        return migrations.map(\.name).filter { !applied.contains($0) }
-    }
-
-    public func appliedMigrations(on pool: MySQLTenantPool, tenant: TenantID) async throws -> [String] {
-        let applied = try await pool.withConnection { try await Self.applied($0) }
-        return migrations.map(\.name).filter { applied.contains($0) }
+    public func appliedMigrationNames(on pool: MySQLTenantPool, tenant: TenantID) async throws -> Set<String> {
+        try await pool.withConnection { try await Self.applied($0) }
     }
 
     public func migrate(_ pool: MySQLTenantPool, tenant: TenantID) async throws -> [String] {

@@ -22,14 +22,11 @@ public import Tenanted
 /// ])
 /// let tenancy = try Tenancy(store: store, migrator: schema)
 /// ```
-public struct PostgresMigrator: TenantMigrator {
+public struct PostgresMigrator: SQLTenantMigrator {
     public typealias Pool = PostgresTenantPool
 
     /// One named step of the schema.
     public typealias Migration = SQLMigration
-
-    /// The table that records applied migrations, in the tenant's database or schema.
-    public static let table = "_tenanted_migrations"
 
     /// The migrations, in the order they apply.
     public let migrations: [Migration]
@@ -41,14 +38,17 @@ public struct PostgresMigrator: TenantMigrator {
         self.migrations = migrations
     }
 
-    public func pendingMigrations(on pool: PostgresTenantPool, tenant: TenantID) async throws -> [String] {
-        let applied = try await Self.applied(on: pool)
-        return migrations.map(\.name).filter { !applied.contains($0) }
-    }
-
-    public func appliedMigrations(on pool: PostgresTenantPool, tenant: TenantID) async throws -> [String] {
-        let applied = try await Self.applied(on: pool)
-        return migrations.map(\.name).filter { applied.contains($0) }
+    public func appliedMigrationNames(on pool: PostgresTenantPool, tenant: TenantID) async throws -> Set<String> {
+        try await pool.withConnection { connection in
+            let exists = try await connection.query("SELECT to_regclass(\(Self.table)) IS NOT NULL", logger: Self.logger)
+            var found = false
+            for try await value in exists.decode(Bool.self) { found = value }
+            guard found else { return [] }
+            var names: Set<String> = []
+            let rows = try await connection.query("SELECT name FROM \(unescaped: Self.table)", logger: Self.logger)
+            for try await name in rows.decode(String.self) { names.insert(name) }
+            return names
+        }
     }
 
     public func migrate(_ pool: PostgresTenantPool, tenant: TenantID) async throws -> [String] {
@@ -129,19 +129,6 @@ public struct PostgresMigrator: TenantMigrator {
             "CREATE TABLE IF NOT EXISTS \(unescaped: table) (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL, batch BIGINT NOT NULL)",
             logger: logger
         )
-    }
-
-    private static func applied(on pool: PostgresTenantPool) async throws -> Set<String> {
-        try await pool.withConnection { connection in
-            let exists = try await connection.query("SELECT to_regclass(\(table)) IS NOT NULL", logger: logger)
-            var found = false
-            for try await value in exists.decode(Bool.self) { found = value }
-            guard found else { return [] }
-            var names: Set<String> = []
-            let rows = try await connection.query("SELECT name FROM \(unescaped: table)", logger: logger)
-            for try await name in rows.decode(String.self) { names.insert(name) }
-            return names
-        }
     }
 
     static let logger = Logger(label: "tenanted.postgres.migrator")

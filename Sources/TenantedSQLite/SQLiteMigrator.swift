@@ -19,14 +19,11 @@ public import Tenanted
 /// ])
 /// let tenancy = try Tenancy(store: try SQLiteStore(), migrator: schema)
 /// ```
-public struct SQLiteMigrator: TenantMigrator {
+public struct SQLiteMigrator: SQLTenantMigrator {
     public typealias Pool = SQLitePool
 
     /// One named step of the schema.
     public typealias Migration = SQLMigration
-
-    /// The table that records applied migrations.
-    public static let table = "_tenanted_migrations"
 
     /// The migrations, in the order they apply.
     public let migrations: [Migration]
@@ -41,15 +38,9 @@ public struct SQLiteMigrator: TenantMigrator {
     /// Every migration's name, in order: tenants are created from a migrated template.
     public var registeredMigrations: [String]? { migrations.map(\.name) }
 
-    public func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
+    public func appliedMigrationNames(on pool: SQLitePool, tenant: TenantID) async throws -> Set<String> {
         // The writer: a pool's open has just opened it, so a cold open costs one connection, not two.
-        let applied = try await pool.write { try await Self.applied(on: $0) }
-        return migrations.map(\.name).filter { !applied.contains($0) }
-    }
-
-    public func appliedMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
-        let applied = try await pool.write { try await Self.applied(on: $0) }
-        return migrations.map(\.name).filter { applied.contains($0) }
+        try await pool.write { try await Self.applied(on: $0) }
     }
 
     public func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {

@@ -230,14 +230,7 @@ extension SQLiteStore {
             // With a seed: the ordinary create, starting from a copy of the template.
             let permissions = configuration.filePermissions
             try await create(tenant, startingWith: { temporary in
-                let descriptor = try TenantFileSystem.createNew(temporary, permissions)
-                do {
-                    try TenantFileSystem.copy(from: source, to: descriptor)
-                    try TenantFileSystem.syncAndClose(descriptor)
-                } catch {
-                    TenantFileSystem.closeDescriptor(descriptor)
-                    throw error
-                }
+                try TenantFileSystem.copyToNewFile(from: source, to: temporary, permissions)
             }, prepare: prepare!)
             return
         }
@@ -266,14 +259,7 @@ extension SQLiteStore {
         if Self.fileExists(path) { throw TenantedError.exists(tenant) }
         do {
             Self.removeDatabaseFiles(temporary)
-            let descriptor = try TenantFileSystem.createNew(temporary, permissions)
-            do {
-                try TenantFileSystem.copy(from: source, to: descriptor)
-                try TenantFileSystem.syncAndClose(descriptor)
-            } catch {
-                TenantFileSystem.closeDescriptor(descriptor)
-                throw error
-            }
+            try TenantFileSystem.copyToNewFile(from: source, to: temporary, permissions)
             Self.removeFile(Self.suspensionMarker(of: path))
             guard rename(temporary, path) == 0 else { throw SystemError("rename the new database into place", errno) }
         } catch {
@@ -301,17 +287,7 @@ extension SQLiteStore {
                 try Self.makeDirectories([".tenanted-templates"], under: root, mode: permissions.directory)
                 try TenantFileSystem.createEmpty(building, permissions)
             }
-            let pool = makePool(tenant, path: building, create: true)
-            do {
-                try await template.build(pool)
-                try await pool.write { connection in
-                    _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
-                }
-            } catch {
-                await pool.close()
-                throw error
-            }
-            await pool.close()
+            try await prepareNewFile(tenant, at: building) { try await template.build($0) }
             try await onThreadPool {
                 Self.removeFile(building + "-wal")
                 Self.removeFile(building + "-shm")

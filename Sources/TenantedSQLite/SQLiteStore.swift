@@ -162,20 +162,11 @@ public struct SQLiteStore: TenantStore {
                 Self.removeDatabaseFiles(temporary)
                 try start(temporary)
             }
-            let pool = makePool(tenant, path: temporary, create: true)
-            do {
+            try await prepareNewFile(tenant, at: temporary) { pool in
                 preparing = true
                 try await prepare(pool)
                 preparing = false
-                // Fold the WAL into the file so the rename moves everything.
-                try await pool.write { connection in
-                    _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
-                }
-            } catch {
-                await pool.close()
-                throw error
             }
-            await pool.close()
             try await onThreadPool {
                 Self.removeFile(temporary + "-wal")
                 Self.removeFile(temporary + "-shm")
@@ -191,6 +182,23 @@ public struct SQLiteStore: TenantStore {
             }
             throw preparing ? error : storeError(error, tenant, "create tenant '\(tenant)'", path)
         }
+    }
+
+    /// Runs `prepare` on a pool over the new file at `path`, then folds the WAL into the file and
+    /// closes the pool, so that renaming the file moves everything (its `-wal` and `-shm` are then
+    /// the caller's to remove).
+    func prepareNewFile(_ tenant: TenantID, at path: String, _ prepare: (SQLitePool) async throws -> Void) async throws {
+        let pool = makePool(tenant, path: path, create: true)
+        do {
+            try await prepare(pool)
+            try await pool.write { connection in
+                _ = try await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
     }
 
     /// Takes `tenant`'s ready-lock for a create, or throws `tenantExists` when someone holds it.

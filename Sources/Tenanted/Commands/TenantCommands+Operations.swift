@@ -3,10 +3,7 @@ extension TenantCommands {
     public func backup(_ name: String, to file: String?) async throws {
         try await reportingFailures {
             let tenant = try TenantID(name)
-            guard let file, !file.isEmpty else {
-                throw TenantedError(.invalidConfiguration, "tenants backup needs --to FILE")
-            }
-            try await tenancy.backup(tenant, to: file)
+            try await tenancy.backup(tenant, to: try required(file, "tenants backup needs --to FILE"))
             printLine("backed up \(tenant)")
         }
     }
@@ -16,10 +13,7 @@ extension TenantCommands {
     public func restore(_ name: String, from file: String?, replace: Bool) async throws {
         try await reportingFailures {
             let tenant = try TenantID(name)
-            guard let file, !file.isEmpty else {
-                throw TenantedError(.invalidConfiguration, "tenants restore needs --from FILE")
-            }
-            try await tenancy.restore(tenant, from: file, replace: replace)
+            try await tenancy.restore(tenant, from: try required(file, "tenants restore needs --from FILE"), replace: replace)
             printLine("restored \(tenant)")
         }
     }

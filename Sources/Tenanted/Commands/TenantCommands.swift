@@ -95,10 +95,7 @@ public struct TenantCommands: Sendable {
     public func move(_ name: String, to server: String?, json: Bool) async throws {
         try await reportingFailures {
             let tenant = try TenantID(name)
-            guard let server, !server.isEmpty else {
-                throw TenantedError(.invalidConfiguration, "tenants move needs --to SERVER")
-            }
-            let report = try await tenancy.moveTenant(tenant, to: server)
+            let report = try await tenancy.moveTenant(tenant, to: try required(server, "tenants move needs --to SERVER"))
             if json {
                 try printJSON(report)
             } else {
@@ -135,6 +132,13 @@ public struct TenantCommands: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The value of a required option, or ``TenantedError/Code/invalidConfiguration`` with `usage`
+    /// when it is missing or empty.
+    func required(_ option: String?, _ usage: String) throws(TenantedError) -> String {
+        guard let option, !option.isEmpty else { throw TenantedError(.invalidConfiguration, usage) }
+        return option
+    }
 
     /// `option`, else `TENANT`, else `nil`; validated.
     func selectedTenant(_ option: String?) throws(TenantedError) -> TenantID? {
