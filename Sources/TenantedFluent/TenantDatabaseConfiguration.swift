@@ -5,13 +5,21 @@ import SQLKit
 import Tenanted
 
 /// The configuration a tenant's database sees as `context.configuration`: the app's model
-/// middleware behind Tenanted's record guard. It is never registered in `Databases`.
+/// middleware behind Tenanted's record guards (one per model type with `@TenantOrigin`, read at
+/// each model event so a type first used later is guarded too). It is never registered in
+/// `Databases`.
 struct TenantDatabaseConfiguration: DatabaseConfiguration {
-    var middleware: [any AnyModelMiddleware]
+    /// The app's own model middleware.
+    var appMiddleware: [any AnyModelMiddleware]
     let dialect: any SQLDialect
 
+    var middleware: [any AnyModelMiddleware] {
+        get { TenantRecordGuards.all + appMiddleware }
+        set { appMiddleware = newValue.filter { !($0 is any TenantRecordGuarding) } }
+    }
+
     init(appMiddleware: [any AnyModelMiddleware], dialect: any SQLDialect) {
-        self.middleware = [TenantRecordGuard()] + appMiddleware
+        self.appMiddleware = appMiddleware
         self.dialect = dialect
     }
 
@@ -19,7 +27,7 @@ struct TenantDatabaseConfiguration: DatabaseConfiguration {
         UnroutableDriver(dialect: dialect)
     }
 
-    /// The context of a tenant's own database: the tenant's record guard before the app's model
+    /// The context of a tenant's own database: the record guards before the app's model
     /// middleware, and `logger` tagged with the tenant.
     static func context(
         for tenant: TenantID,

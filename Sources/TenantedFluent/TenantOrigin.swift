@@ -38,7 +38,12 @@ public final class TenantOriginProperty<Model: Fields>: @unchecked Sendable {
     private let storage = Mutex<TenantID?>(nil)
 
     /// Creates the property; its value is set by Tenanted.
-    public init() {}
+    ///
+    /// The first instance of a model type registers the type's record guard
+    /// (``TenantRecordGuards``), so every tenant database guards the type from then on.
+    public init() {
+        TenantRecordGuards.register(Model.self)
+    }
 
     /// The tenant the model was read from or saved to; `nil` for a model not loaded or saved yet.
     public var wrappedValue: TenantID? {
@@ -94,29 +99,6 @@ extension TenantOriginProperty: AnyCodableProperty {
     public func decode(from decoder: any Decoder) throws {}
 
     public var skipPropertyEncoding: Bool { false }
-}
-
-/// Refuses to write a model of one tenant through another tenant's database, and stamps new models
-/// with the tenant they are created in. Every tenant database has it first in its middleware.
-struct TenantRecordGuard: AnyModelMiddleware {
-    func handle(
-        _ event: ModelEvent,
-        _ model: any AnyModel,
-        on db: any Database,
-        chainingTo next: any AnyModelResponder
-    ) -> EventLoopFuture<Void> {
-        guard let property = TenantOriginLookup.property(of: model) else {
-            return next.handle(event, model, on: db)
-        }
-        // The guard only sits in tenant databases' middleware; a database with no tenant fails on its own.
-        guard let target = (db as? any TenantBoundDatabase)?.tenant else { return next.handle(event, model, on: db) }
-        if let origin = property.origin, origin != target {
-            return db.eventLoop.makeFailedFuture(TenantedError.wrongTenant(record: origin, database: target, model: model))
-        }
-        let result = next.handle(event, model, on: db)
-        guard case .create = event else { return result }
-        return result.map { property.origin = target }
-    }
 }
 
 extension TenantedError {

@@ -80,6 +80,26 @@ import Testing
         }
     }
 
+    /// Each model type's guard is registered by the type's first instance; a database made before
+    /// that still guards the type, because it reads the guards at each model event.
+    @Test func aModelTypeFirstUsedAfterItsDatabaseWasMadeIsGuardedToo() async throws {
+        try await withFluent { fixture in
+            try await fixture.tenancy.withTenant(.globex) {
+                let globexDB = fixture.db()
+                let note = try await fixture.tenancy.withTenant(.acme) {
+                    let note = FirstUsedLateNote(title: "acme's")
+                    try await note.create(on: fixture.db())
+                    return note
+                }
+                #expect(note.tenant == .acme)
+                note.title = "overwritten?"
+                await expectTenantedError(.wrongTenant) { try await note.save(on: globexDB) }
+                await expectTenantedError(.wrongTenant) { try await note.delete(on: globexDB) }
+                #expect(try await Note.query(on: globexDB).count() == 0)
+            }
+        }
+    }
+
     @Test func aGlobalRecordIDRoundTripsThroughItsStringAndCodable() async throws {
         try await withFluent { fixture in
             let note = try await fixture.tenancy.withTenant(.globex) {

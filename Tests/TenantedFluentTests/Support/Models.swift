@@ -113,3 +113,19 @@ extension TenantMigrations {
         return migrations
     }
 }
+
+/// The notes table again, as a type no other test instantiates: its record guard is registered
+/// only when the one test that uses it makes its first instance.
+final class FirstUsedLateNote: Model, @unchecked Sendable {
+    static let schema = "notes"
+
+    @ID(custom: .id) var id: Int?
+    @Field(key: "title") var title: String
+    @TenantOrigin var tenant: TenantID?
+
+    init() {}
+
+    init(title: String) {
+        self.title = title
+    }
+}
