@@ -31,13 +31,13 @@ struct LiveNotes: Sendable {
     typealias Event = DemoNoteMessage<NoteView>.Event
 
     let broadcaster: TenantBroadcaster<String>
-    let baseDomain: String
+    let links: DemoLinksCache
 
     /// `note` with its URL, `http://<tenant>.<base-domain>:<port>/notes/<id>`, on the port the server listens on.
     func view(_ note: Note, for req: Request) throws -> NoteView {
         let tenant = try req.requireTenant()
         let port = req.application.http.server.shared.localAddress?.port ?? req.application.http.server.configuration.port
-        let links = try DemoLinks(baseDomain: baseDomain, port: port)
+        let links = try links.links(port: port)
         return NoteView(
             id: note.id, title: note.title, body: note.body, tenant: note.tenant ?? tenant, createdAt: note.createdAt,
             url: links.note(note.id?.uuidString ?? "", of: tenant)

@@ -12,7 +12,7 @@ func routes(_ app: Application, baseDomain: String, services: DemoServices) thro
 
     let tenanted = app.grouped(TenantMiddleware(resolver: try .subdomain(of: baseDomain)))
     let notes = tenanted.grouped("notes")
-    let live = LiveNotes(broadcaster: services.broadcaster, baseDomain: baseDomain)
+    let live = LiveNotes(broadcaster: services.broadcaster, links: DemoLinksCache(baseDomain: baseDomain))
 
     notes.get { req async throws -> [NoteView] in
         _ = try req.requireTenant()

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import Tenanted
 
 /// What both demos' routes share besides the database, each partitioned by tenant: the tenants'
@@ -45,16 +46,40 @@ public struct DemoServices: Sendable {
 /// The absolute URLs of a demo's notes: `http://<tenant>.<base-domain>:<port>/notes/<id>`.
 public struct DemoLinks: Sendable {
     private let template: TenantURLTemplate
+    /// The port the links carry.
+    public let port: Int
 
     /// Links on `baseDomain` (already checked by ``DemoEnvironment/validDomain(_:)``) and `port`.
     /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when they make no valid template.
     public init(baseDomain: String, port: Int) throws(TenantedError) {
         template = try TenantURLTemplate("http://%{tenant}.\(baseDomain):\(port)")
+        self.port = port
     }
 
     /// The URL of note `id` of `tenant`.
     public func note(_ id: String, of tenant: TenantID) -> String {
         template.url(for: tenant, path: "/notes/\(id)")
+    }
+}
+
+/// A demo's ``DemoLinks``, made once for the port the server listens on (known only once it runs)
+/// and again only if that port changes: every note a demo answers with carries its URL.
+public final class DemoLinksCache: Sendable {
+    private let baseDomain: String
+    private let links = Mutex<DemoLinks?>(nil)
+
+    /// Links on `baseDomain` (already checked by ``DemoEnvironment/validDomain(_:)``).
+    public init(baseDomain: String) {
+        self.baseDomain = baseDomain
+    }
+
+    /// The links for `port`.
+    /// - Throws: ``Tenanted/TenantedError/Code/invalidConfiguration`` when they make no valid template.
+    public func links(port: Int) throws(TenantedError) -> DemoLinks {
+        if let cached = links.withLock({ $0 }), cached.port == port { return cached }
+        let made = try DemoLinks(baseDomain: baseDomain, port: port)
+        links.withLock { $0 = made }
+        return made
     }
 }
 

@@ -23,13 +23,13 @@ struct LiveNotes: Sendable {
     typealias Event = DemoNoteMessage<Note>.Event
 
     let broadcaster: TenantBroadcaster<String>
-    let baseDomain: String
+    let links: DemoLinksCache
     let port: ListeningPort
 
     /// `note` with its URL, `http://<tenant>.<base-domain>:<port>/notes/<id>`.
     func view(_ note: Note, _ context: some TenantRequestContext) throws -> Note {
         var view = note
-        view.url = try DemoLinks(baseDomain: baseDomain, port: port.value).note(note.id, of: try context.requireTenant())
+        view.url = try links.links(port: port.value).note(note.id, of: try context.requireTenant())
         return view
     }
 

@@ -21,7 +21,7 @@ enum NoteRoutes {
         let tenanted = router.group().add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: baseDomain)))
         let notes = tenanted.group("notes")
         let repository = noteRepository(for: store)
-        let live = LiveNotes(broadcaster: services.broadcaster, baseDomain: baseDomain, port: port)
+        let live = LiveNotes(broadcaster: services.broadcaster, links: DemoLinksCache(baseDomain: baseDomain), port: port)
 
         notes.get { _, context in
             try json(try await repository.all(context).map { try live.view($0, context) })

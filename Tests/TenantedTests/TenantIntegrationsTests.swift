@@ -37,6 +37,7 @@ struct TenantIntegrationsTests {
         #expect(links.url(for: acme, path: "notes/7") == "https://acme.example.com/notes/7")
         #expect(links.url(for: acme) == "https://acme.example.com")
         #expect(try TenantURLTemplate("http://%{tenant}.localhost:8080/").url(for: acme, path: "/x") == "http://acme.localhost:8080/x")
+        #expect(try TenantURLTemplate("HTTPS://%{tenant}.Example.com//").url(for: acme, path: "x") == "HTTPS://acme.Example.com/x")
         #expect(throws: TenantedError.self) { try links.url(path: "/x") }
         #expect(try withTenant(acme) { try links.url(path: "/x") } == "https://acme.example.com/x")
 
@@ -46,6 +47,7 @@ struct TenantIntegrationsTests {
             "https://user@%{tenant}.example.com", "https://%{tenant}.exa mple.com", "https://%{tenant}.example.com:0",
             "https://%{tenant}.example.com:99999", "https://%{tenant}.example.com:http", "https://%{tenant}.exämple.com",
             "https://%{tenant}_x.example.com", "https://example.com/%{tenant}", "https://%{tenant}.example.com\n",
+            "https://%{tenant}.example.com:", "https://:8080%{tenant}", "https://%{tenant}%{tenant}", "https://%{tenant", "https:/%{tenant}.example.com",
         ]
         for template in bad {
             let error = #expect(throws: TenantedError.self, "\(template.debugDescription)") { try TenantURLTemplate(template) }

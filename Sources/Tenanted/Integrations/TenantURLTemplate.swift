@@ -19,36 +19,75 @@ public struct TenantURLTemplate: Sendable, Hashable, CustomStringConvertible {
     public static let placeholder = "%{tenant}"
 
     /// Checks `template` and keeps it.
+    ///
+    /// Cheap enough to call per request (it reads the template's bytes a few times), though a
+    /// template is usually made once, with the configuration.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` saying what is wrong.
     public init(_ template: String) throws(TenantedError) {
         func refuse(_ reason: String) -> TenantedError {
             TenantedError(.invalidConfiguration, "tenant URL template '\(template.prefix(200))': \(reason)")
         }
-        let parts = template.split(separator: Self.placeholder, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw refuse("needs exactly one \(Self.placeholder)") }
-        let schemes = ["https://", "http://"]
-        guard let scheme = schemes.first(where: { template.lowercased().hasPrefix($0) }) else {
+        let bytes = Array(template.utf8)
+        let placeholder = Array(Self.placeholder.utf8)
+        let found = Self.occurrences(of: placeholder, in: bytes[...])
+        guard found.count == 1, let at = found.first else { throw refuse("needs exactly one \(Self.placeholder)") }
+        guard let schemeLength = ["https://", "http://"].lazy.map({ Array($0.utf8) }).first(where: { scheme in
+            bytes.count >= scheme.count && zip(bytes, scheme).allSatisfy { Self.lowercased($0) == $1 }
+        })?.count else {
             throw refuse("must start with http:// or https://")
         }
-        let afterScheme = template.dropFirst(scheme.count)
-        let authority = afterScheme.prefix { $0 != "/" }
-        guard authority.contains(Self.placeholder) else { throw refuse("\(Self.placeholder) must be in the host") }
-        guard !authority.contains("@") else { throw refuse("must not carry user info") }
-        guard !template.contains("?"), !template.contains("#") else { throw refuse("must not have a query or fragment") }
-        guard template.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { throw refuse("must be ASCII without spaces") }
-        let host = authority.replacing(Self.placeholder, with: "t").split(separator: ":", maxSplits: 1)
-        guard let hostName = host.first, !hostName.isEmpty,
-              hostName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" })
-        else { throw refuse("has an invalid host") }
-        if host.count == 2 {
-            guard let port = Int(host[1]), (1...65_535).contains(port) else { throw refuse("has an invalid port") }
+        let authorityEnd = bytes[schemeLength...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+        let authority = bytes[schemeLength..<authorityEnd]
+        guard at >= schemeLength, at + placeholder.count <= authorityEnd else {
+            throw refuse("\(Self.placeholder) must be in the host")
+        }
+        guard !authority.contains(UInt8(ascii: "@")) else { throw refuse("must not carry user info") }
+        guard !bytes.contains(UInt8(ascii: "?")), !bytes.contains(UInt8(ascii: "#")) else {
+            throw refuse("must not have a query or fragment")
+        }
+        guard bytes.allSatisfy({ $0 < 0x80 && !Self.isWhitespace($0) }) else { throw refuse("must be ASCII without spaces") }
+        // The host with the placeholder standing for a one-letter name, then an optional port.
+        let host = Array(authority[..<at]) + [UInt8(ascii: "t")] + Array(authority[(at + placeholder.count)...])
+        let colon = host.firstIndex(of: UInt8(ascii: ":"))
+        let hostName = host[..<(colon ?? host.endIndex)]
+        guard !hostName.isEmpty, hostName.allSatisfy({ Self.isHostByte($0) }) else { throw refuse("has an invalid host") }
+        if let colon {
+            guard let port = Int(String(decoding: host[(colon + 1)...], as: UTF8.self)), (1...65_535).contains(port) else {
+                throw refuse("has an invalid port")
+            }
         }
         self.template = template
-        var base = template
-        while base.hasSuffix("/") { base.removeLast() }
-        let baseParts = base.split(separator: Self.placeholder, omittingEmptySubsequences: false)
-        prefix = String(baseParts[0])
-        suffix = String(baseParts[1])
+        var baseEnd = bytes.endIndex
+        while baseEnd > at + placeholder.count, bytes[baseEnd - 1] == UInt8(ascii: "/") { baseEnd -= 1 }
+        prefix = String(decoding: bytes[..<at], as: UTF8.self)
+        suffix = String(decoding: bytes[(at + placeholder.count)..<baseEnd], as: UTF8.self)
+    }
+
+    /// Where `needle` starts in `haystack`, overlapping matches included.
+    private static func occurrences(of needle: [UInt8], in haystack: ArraySlice<UInt8>) -> [Int] {
+        guard haystack.count >= needle.count else { return [] }
+        return (haystack.startIndex...(haystack.endIndex - needle.count)).filter { start in
+            haystack[start..<(start + needle.count)].elementsEqual(needle)
+        }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+    }
+
+    /// ASCII whitespace as `Character.isWhitespace` sees it: tab, line feed, vertical tab, form feed,
+    /// carriage return, space.
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        (0x09...0x0D).contains(byte) || byte == 0x20
+    }
+
+    /// A letter, a digit, `.` or `-`.
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "-"): true
+        default: false
+        }
     }
 
     /// The URL of `path` on `tenant`'s host; `path` is appended as given after one `/`.
