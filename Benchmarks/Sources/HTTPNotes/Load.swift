@@ -27,6 +27,8 @@ enum Load {
         var seconds: Double
         var p50Millis: Double
         var p99Millis: Double
+        /// The server's CPU time (all threads) during the run, in seconds.
+        var serverCPUSeconds: Double = 0
     }
 
     struct Report: Codable, Sendable {
@@ -71,20 +73,24 @@ enum Load {
                 for side in [round % 2, 1 - round % 2] {
                     let server = side == 0 ? tenantedServer : untenantedServer
                     progress("· http (\(framework)): \(side == 0 ? "tenanted" : "untenanted") round \(round + 1)\n")
-                    let sample = try await server.running {
+                    let sample = try await server.running { pid in
                         _ = try wrkRun(wrk, script: script, port: server.port, seconds: plan.warmupSeconds, plan: plan)
-                        return try wrkRun(wrk, script: script, port: server.port, seconds: plan.seconds, plan: plan)
+                        let before = try cpuSeconds(of: pid)
+                        var sample = try wrkRun(wrk, script: script, port: server.port, seconds: plan.seconds, plan: plan)
+                        sample.serverCPUSeconds = try cpuSeconds(of: pid) - before
+                        return sample
                     }
                     if side == 0 { report.tenanted.append(sample) } else { report.untenanted.append(sample) }
                 }
             }
         }
-        func total(_ samples: [Sample]) -> (rps: Double, p50: Double, p99: Double) {
+        func total(_ samples: [Sample]) -> (rps: Double, p50: Double, p99: Double, cpuMicros: Double) {
             let requests = samples.reduce(0) { $0 + $1.requests }
             let seconds = samples.reduce(0) { $0 + $1.seconds }
+            let cpu = samples.reduce(0) { $0 + $1.serverCPUSeconds }
             let count = Double(samples.count)
             return (requests / seconds, samples.reduce(0) { $0 + $1.p50Millis } / count,
-                    samples.reduce(0) { $0 + $1.p99Millis } / count)
+                    samples.reduce(0) { $0 + $1.p99Millis } / count, cpu / requests * 1_000_000)
         }
         let ours = total(report.tenanted), theirs = total(report.untenanted)
         // Vapor's figures keep their names; Hummingbird's say so.
@@ -93,6 +99,9 @@ enum Load {
             Figure(name: name + "_rps", value: ours.rps, unit: "req/s", baseline: theirs.rps, higherIsBetter: true),
             Figure(name: name + "_p50", value: ours.p50, unit: "ms", baseline: theirs.p50),
             Figure(name: name + "_p99", value: ours.p99, unit: "ms", baseline: theirs.p99),
+            // What a request costs the server, whatever else the machine runs (req/s is what is left
+            // of two shared cores after wrk and everything else).
+            Figure(name: name + "_cpu_per_request", value: ours.cpuMicros, unit: "µs", baseline: theirs.cpuMicros),
         ]
         report.loadAverage.append(loadAverage())
         print("")
@@ -109,7 +118,7 @@ enum Load {
             executable: demo,
             arguments: framework.serve + ["--hostname", "127.0.0.1", "--port", "\(port)"],
             environment: ["TENANTED_STORAGE": storage, "LOG_LEVEL": "warning"], port: port)
-        let created = try await server.running {
+        let created = try await server.running { _ in
             try curl(["-sf", "-H", "Host: acme.localhost", "-H", "Content-Type: application/json",
                       "-d", #"{"title": "benchmark", "body": "the note every request reads"}"#,
                       "http://127.0.0.1:\(port)/notes"])

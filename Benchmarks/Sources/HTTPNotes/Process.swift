@@ -8,9 +8,9 @@ struct ServerProcess: Sendable {
     var environment: [String: String]
     var port: Int
 
-    /// Starts the server, waits until it answers, runs `body`, then stops the server and waits for
-    /// it to exit, whether `body` throws or not.
-    func running<Result>(_ body: () async throws -> Result) async throws -> Result {
+    /// Starts the server, waits until it answers, runs `body` with the server's process id, then
+    /// stops the server and waits for it to exit, whether `body` throws or not.
+    func running<Result>(_ body: (Int32) async throws -> Result) async throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -20,7 +20,7 @@ struct ServerProcess: Sendable {
         let outcome: Swift.Result<Result, any Error>
         do {
             try await waitUntilHealthy(process)
-            outcome = .success(try await body())
+            outcome = .success(try await body(process.processIdentifier))
         } catch {
             outcome = .failure(error)
         }
@@ -42,6 +42,20 @@ struct ServerProcess: Sendable {
         }
         throw BenchmarkError("\(executable) did not answer on port \(port) within 60 s")
     }
+}
+
+/// The CPU time process `pid` has used so far, all its threads, user and system (`/proc/PID/stat`,
+/// in clock ticks of 10 ms), in seconds.
+func cpuSeconds(of pid: Int32) throws -> Double {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    guard let close = stat.lastIndex(of: ")") else { throw BenchmarkError("cannot read /proc/\(pid)/stat") }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else {
+        throw BenchmarkError("cannot read the CPU times in /proc/\(pid)/stat")
+    }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// The full path of `name` on `PATH`, or `nil`.

@@ -48,11 +48,15 @@ public struct TenantResolver: Sendable {
         guard ASCIIAllowlist.isHostName(baseDomain), let base = HostName.normalized(baseDomain) else {
             throw TenantedError(.invalidConfiguration, "the base domain must be a host name such as example.com or localhost")
         }
+        let suffix = Array(("." + base).utf8)
         return Self(resolving: { request in
-            guard let host = HostName.of(request), host.hasSuffix("." + base) else { return nil }
-            let label = String(host.dropLast(base.count + 1))
-            guard !label.isEmpty, !label.contains("."), !excluded.contains(label) else { return nil }
-            return label
+            guard let host = HostName.of(request) else { return nil }
+            let bytes = host.utf8
+            guard bytes.count > suffix.count, bytes.suffix(suffix.count).elementsEqual(suffix) else { return nil }
+            let label = bytes.prefix(bytes.count - suffix.count)
+            guard !label.contains(UInt8(ascii: ".")) else { return nil }
+            let name = String(decoding: label, as: UTF8.self)
+            return excluded.contains(name) ? nil : name
         })
     }
 
@@ -100,28 +104,37 @@ package enum HostName {
     }
 
     /// Lowercased, without port and trailing dot; `nil` for IP addresses, empty or overlong hosts.
+    ///
+    /// Works on the UTF-8 bytes: it runs for every request of a host-resolved tenant.
     package static func normalized(_ raw: String) -> String? {
         // Host names are ASCII (international names travel as punycode). Refuse anything else before
         // lowercasing: Unicode lowercasing maps some non-ASCII characters onto ASCII letters (KELVIN
         // SIGN U+212A becomes "k"), so a look-alike host would otherwise reach a real tenant.
-        guard raw.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
-        var host = Substring(raw)
-        if host.hasPrefix("[") { return nil }  // an IPv6 literal, with or without a port
-        if let colon = host.lastIndex(of: ":") {
-            let port = host[host.index(after: colon)...]
-            guard !port.isEmpty, port.allSatisfy(\.isASCII), port.allSatisfy(\.isNumber) else { return nil }
-            host = host[..<colon]
+        var host = Array(raw.utf8)
+        guard host.allSatisfy({ $0 < 0x80 }) else { return nil }
+        if host.first == UInt8(ascii: "[") { return nil }  // an IPv6 literal, with or without a port
+        if let colon = host.lastIndex(of: UInt8(ascii: ":")) {
+            let port = host[(colon + 1)...]
+            guard !port.isEmpty, port.allSatisfy(isDigit) else { return nil }
+            host.removeSubrange(colon...)
         }
-        if host.hasSuffix(".") { host = host.dropLast() }
-        guard !host.isEmpty, host.utf8.count <= 253 else { return nil }
+        if host.last == UInt8(ascii: ".") { host.removeLast() }
+        guard !host.isEmpty, host.count <= 253 else { return nil }
         if isIPv4(host) { return nil }
-        return host.lowercased()
+        for index in host.indices where (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(host[index]) {
+            host[index] += 32
+        }
+        return String(decoding: host, as: UTF8.self)
     }
 
-    private static func isIPv4(_ host: Substring) -> Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+    private static func isIPv4(_ host: [UInt8]) -> Bool {
+        let parts = host.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy { $0.isASCII && $0.isNumber }
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(isDigit)
         }
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
