@@ -10,10 +10,11 @@ import TenantedFluent
 import TenantedFluentPostgres
 import TenantedPostgres
 
-/// `postgres-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
+/// `postgres-figures [--quick] [--scale] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
 /// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
 /// against postgres-nio on one connection doing the same work, in the same run. Reads
 /// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `switch_pk_select`.
+/// `--scale` runs only the churn over 1,000 tenant databases under the connection budget (`Scale`).
 @main
 struct Entry {
     struct Report: Codable {
@@ -25,6 +26,13 @@ struct Entry {
         let options = Options(name: "postgres-figures")
         guard let url = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"], !url.isEmpty else {
             print("postgres: skipped (TENANTED_POSTGRES_URL is not set)")
+            return
+        }
+        if CommandLine.arguments.contains("--scale") {
+            // scripts/bench --scale: the 1,000-database churn under the connection budget (Scale.swift).
+            let figures = try await Scale.run(url: url, options: options)
+            print("")
+            try publish(figures, from: "postgres-figures", options: options)
             return
         }
         var report = try await measure(url: url, options: options)
