@@ -416,9 +416,11 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         case .maintenance(let name): (server, purpose) = (servers[name]!, "the maintenance client")
         case .shared(let name): (server, purpose) = (servers[name]!, "the shared pool")
         }
-        let reservation = try await reserve(configuration.maximumSharedConnections, on: server.name, for: purpose, tenant: nil)
+        let size: Int
+        if case .shared = role { size = configuration.maximumSharedConnections } else { size = configuration.maximumMaintenanceConnections }
+        let reservation = try await reserve(size, on: server.name, for: purpose, tenant: nil)
         let client = PostgresClient(
-            configuration: server.clientConfiguration(database: server.database, maximumConnections: configuration.maximumSharedConnections),
+            configuration: server.clientConfiguration(database: server.database, maximumConnections: size),
             eventLoopGroup: configuration.eventLoopGroup,
             backgroundLogger: logger
         )

@@ -30,7 +30,7 @@ struct ConnectionBudgetServerTests {
     func neverTooManyClients(layout: TestLayout, server: SmallPostgres) async throws {
         let store = try PostgresStore(configuration: .init(
             servers: [server.server], layout: layout.layout, prefix: "b_",
-            maximumConnectionsPerTenant: 2, maximumSharedConnections: 2,
+            maximumConnectionsPerTenant: 2, maximumSharedConnections: 2, maximumMaintenanceConnections: 2,
             maximumConnectionsPerServer: Self.budget, connectionBudgetTimeout: .seconds(20),
             logger: .silent
         ))
@@ -103,7 +103,7 @@ struct ConnectionBudgetServerTests {
     func anotherProcessAtTheServersLimit(server: SmallPostgres) async throws {
         let store = try PostgresStore(configuration: .init(
             servers: [server.server], layout: .schemaPerTenant(.poolPerTenant), prefix: "x_",
-            maximumConnectionsPerTenant: 2, maximumSharedConnections: 2, maximumConnectionsPerServer: Self.budget,
+            maximumConnectionsPerTenant: 2, maximumSharedConnections: 2, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: Self.budget,
             logger: .silent
         ))
         let tenancy = try Tenancy(store: store, logger: .silent)

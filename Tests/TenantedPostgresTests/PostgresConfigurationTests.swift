@@ -86,6 +86,8 @@ struct ConnectionBudgetConfigurationTests {
     func defaults() throws {
         let configuration = PostgresStore.Configuration(servers: [Self.one])
         #expect(configuration.maximumConnectionsPerServer == 90)
+        #expect(configuration.maximumMaintenanceConnections == 4)
+        #expect(configuration.minimumConnections(on: "one", catalogServer: "one") == 16)
         #expect(configuration.connectionBudgetTimeout == .seconds(10))
         for layout: PostgresStore.Layout in [.databasePerTenant(), .schemaPerTenant(.poolPerTenant), .schemaPerTenant(.sharedPool)] {
             _ = try PostgresStore(configuration: .init(servers: [Self.one], layout: layout))
@@ -95,10 +97,10 @@ struct ConnectionBudgetConfigurationTests {
     @Test("a budget below the fixed clients plus one pool is refused, naming the option and what it must hold")
     func refusesTooSmallABudget() throws {
         // Catalog, locks and maintenance clients of 2 each, plus a tenant pool of 4: 10.
-        _ = try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumSharedConnections: 2, maximumConnectionsPerServer: 10))
+        _ = try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 10))
         for budget in [9, 1, 0, -5] {
             #expect {
-                try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumSharedConnections: 2, maximumConnectionsPerServer: budget))
+                try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: budget))
             } throws: { error in
                 guard let error = error as? TenantedError else { return false }
                 return error.code == .invalidConfiguration && error.message.contains("maximumConnectionsPerServer is \(budget)")
@@ -107,15 +109,15 @@ struct ConnectionBudgetConfigurationTests {
         }
         // The shared pool is a fixed client too; a tenant pool then holds no connection of its own.
         #expect(throws: TenantedError.self) {
-            try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumConnectionsPerServer: 9))
+            try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 9))
         }
-        _ = try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumConnectionsPerServer: 10))
+        _ = try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 10))
     }
 
     @Test("a server that is not the catalog server needs only its maintenance client and a pool")
     func otherServersNeedLess() throws {
         let two = try PostgresServer(name: "two", url: "postgres://app@host2/db")
-        let configuration = PostgresStore.Configuration(servers: [Self.one, two], maximumConnectionsPerTenant: 4, maximumSharedConnections: 2)
+        let configuration = PostgresStore.Configuration(servers: [Self.one, two], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2)
         #expect(configuration.minimumConnections(on: "one", catalogServer: "one") == 10)
         #expect(configuration.minimumConnections(on: "two", catalogServer: "one") == 6)
     }

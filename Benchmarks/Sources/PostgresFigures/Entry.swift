@@ -67,7 +67,9 @@ struct Entry {
         ]
         for (name, layout) in layouts {
             let prefix = "bench\(UInt32.random(in: 0...UInt32.max))_"
-            let store = try PostgresStore(configuration: .init(servers: [server], layout: layout, prefix: prefix, logger: logger))
+            // A budget above the 20 warm pools of 4 (scripts/postgres allows 500 connections): this
+            // figure is the warm path, not churn (see Scale.swift for churn under the budget).
+            let store = try PostgresStore(configuration: .init(servers: [server], layout: layout, prefix: prefix, maximumConnectionsPerServer: 200, logger: logger))
             let migrations = TenantMigrations()
             migrations.add(CreateItems())
             let tenancy = try Tenancy(store: store, migrations: migrations, logger: logger)

@@ -37,7 +37,7 @@ enum Scale {
         let shared = 4
         let configuration = PostgresStore.Configuration(
             servers: [server], layout: .databasePerTenant(), prefix: prefix,
-            maximumConnectionsPerTenant: 1, maximumSharedConnections: shared,
+            maximumConnectionsPerTenant: 1, maximumMaintenanceConnections: shared,
             // Catalog, lock and maintenance clients, plus one connection per open pool.
             maximumConnectionsPerServer: 3 * shared + plan.openPools,
             logger: logger
