@@ -142,6 +142,11 @@ public final class Tenancy: Service, Sendable {
             close: { pool in await backend.close(pool) },
             isCurrent: { pool in backend.isCurrent(pool) }
         )
+        // The store may ask for idle pools to close (a connection budget). Weak: the registry holds
+        // the store through its opener, and the store must not keep the registry alive in return.
+        store.attachRegistry(TenantPoolReclaimer { [weak pools = self.pools] count, matching in
+            (pools?.closeIdlePools(count) { pool in (pool as? Store.Pool).map(matching) ?? false } ?? []).compactMap { $0 as? Store.Pool }
+        })
     }
 
     // MARK: Scopes

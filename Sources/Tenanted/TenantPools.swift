@@ -264,6 +264,23 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         perform(state.withLock { $0.closeIdle(unusedSince: deadline) })
     }
 
+    /// Closes up to `count` idle pools for which `predicate` holds, least recently used first, and
+    /// returns them; the closes run in the background. Leased pools, pools still opening and
+    /// pools of a tenant with an operation running are left alone. A store asks for this through
+    /// the ``TenantPoolReclaimer`` its ``Tenancy`` attached; `predicate` runs under the registry's
+    /// lock.
+    @discardableResult
+    public func closeIdlePools(_ count: Int, where predicate: @escaping @Sendable (Pool) -> Bool) -> [Pool] {
+        var closed: [Pool] = []
+        let actions = state.withLock { state -> State.Actions in
+            let outcome = state.closeIdle(count: count, matching: predicate)
+            closed = outcome.closed
+            return outcome.actions
+        }
+        perform(actions)
+        return closed
+    }
+
     /// Stops lending, waits for every lease to end and closes every pool. Opens in progress are
     /// cancelled (a pool that opens anyway is closed), queued lease requests fail with
     /// ``TenantedError/Code/shutdown``, and every background task has ended when this returns.

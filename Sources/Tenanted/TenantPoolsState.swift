@@ -344,6 +344,21 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         return actions
     }
 
+    /// Closes up to `count` idle pools for which `matching` holds, least recently used first (a
+    /// store asked for room: ``TenantPoolReclaimer``). Returns the actions and the pools it closed.
+    mutating func closeIdle(count: Int, matching: (Pool) -> Bool) -> (actions: Actions, closed: [Pool]) {
+        var actions = Actions()
+        var candidates: [(tenant: TenantID, lastUse: UInt64)] = []
+        for (tenant, entry) in entries where entry.isIdle && operations[tenant] == nil {
+            if case .open(let pool) = entry.phase, matching(pool) { candidates.append((tenant, entry.lastUse)) }
+        }
+        candidates.sort { $0.lastUse < $1.lastUse }
+        for victim in candidates.prefix(max(count, 0)) { remove(victim.tenant, reason: .evicted, into: &actions) }
+        let closed = actions.close.map(\.pool)
+        admit(into: &actions)
+        return (actions, closed)
+    }
+
     /// The task of a waiting lease request was cancelled: the request leaves the queue (so no pool
     /// opens for it) or the waiters of its tenant's opening pool. Returns the waiter to fail with
     /// `CancellationError` and its admission id (its timeout is no longer needed), or `nil` when it

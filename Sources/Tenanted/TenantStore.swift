@@ -77,10 +77,17 @@ public protocol TenantStore: Sendable {
     func tenantCount() async throws -> Int
     /// The bytes `tenant`'s database takes on its server or disk, or `nil` when the store cannot tell.
     func storageSize(of tenant: TenantID) async throws -> Int64?
+    /// Called by every ``Tenancy`` built on this store, once, with a way to close idle pools of its
+    /// registry: a store whose pools share a limited resource (connections to one server) keeps it
+    /// and asks for room when it runs short. The default ignores it.
+    func attachRegistry(_ reclaimer: TenantPoolReclaimer<Pool>)
 }
 
 extension TenantStore {
     public func shutdown() async {}
+
+    /// Ignores the registry: a store whose pools share nothing has no use for it.
+    public func attachRegistry(_ reclaimer: TenantPoolReclaimer<Pool>) {}
 
     public func isCurrent(_ pool: Pool) -> Bool { true }
 }

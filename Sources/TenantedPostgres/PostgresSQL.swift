@@ -40,16 +40,33 @@ extension TenantedError {
     /// (which can quote names, values or hosts) is private detail, shown by `debugDescription` only.
     static func postgres(_ operation: String, _ tenant: TenantID?, _ error: any Error) -> TenantedError {
         if let error = error as? TenantedError { return error }
-        let state = PostgresSQL.sqlState(of: error).map { " (SQLSTATE \($0))" } ?? ""
         let subject = tenant.map { " of tenant '\($0)'" } ?? ""
+        if let refusal = tooManyClients(operation + subject, tenant, error) { return refusal }
+        let state = PostgresSQL.sqlState(of: error).map { " (SQLSTATE \($0))" } ?? ""
         return TenantedError(
             .storeFailure, "PostgreSQL: \(operation)\(subject) failed\(state)", tenant: tenant, underlying: error,
             detail: PostgresSQL.message(of: error)
         )
     }
+
+    /// ``Tenanted/TenantedError/Code/poolLimitReached`` for the server's refusal of a connection
+    /// because it is at `max_connections` (SQLSTATE 53300, "too many clients"), else `nil`. Only
+    /// other processes (or a budget larger than the server allows) bring a server there: this
+    /// process's own clients stay within ``PostgresStore/Configuration/maximumConnectionsPerServer``.
+    static func tooManyClients(_ operation: String, _ tenant: TenantID?, _ error: any Error) -> TenantedError? {
+        guard PostgresSQL.sqlState(of: error) == PostgresSQL.tooManyConnections else { return nil }
+        return TenantedError(
+            .poolLimitReached,
+            "PostgreSQL: \(operation) failed: the server refused a connection, it is at its max_connections (SQLSTATE 53300); the processes connected to it together need more than it allows — keep processes × maximumConnectionsPerServer under it",
+            tenant: tenant, underlying: error, detail: PostgresSQL.message(of: error)
+        )
+    }
 }
 
 extension PostgresSQL {
+    /// The SQLSTATE of a connection refused because the server is at `max_connections`.
+    static let tooManyConnections = "53300"
+
     /// SQLSTATEs a dropped database or schema causes: `3D000` (no such database), `3F000` (no such
     /// schema), `42P01` (no such table: the search path names a dropped schema), `57P01` (the
     /// session was terminated, as `DROP DATABASE … WITH (FORCE)` does).

@@ -77,9 +77,51 @@ extension PostgresStore {
         public var placement: PlacementPolicy
         /// Connections of one tenant's pool (pool per tenant) or of a server's shared pool. Default: 4.
         public var maximumConnectionsPerTenant: Int
-        /// Connections of a server's shared pool in ``SchemaMode/sharedPool``, and of the maintenance
-        /// and catalog pools. Default: 20.
+        /// Connections of a server's shared pool in ``SchemaMode/sharedPool``. Default: 20.
         public var maximumSharedConnections: Int
+        /// Connections of each of the store's own clients: the catalog and advisory-lock clients (on
+        /// the catalog server) and each server's maintenance client (DDL, listings). At least 2: the
+        /// catalog client keeps one connection listening for other processes' changes. Default: 4.
+        ///
+        /// They count against ``maximumConnectionsPerServer`` from first use to
+        /// ``PostgresStore/shutdown()``, so they are kept small; a create, destroy or move holds one
+        /// lock connection for its whole length, so more than this many of them at once queue.
+        public var maximumMaintenanceConnections: Int
+        /// The most connections this process opens to one server, over every client the store runs
+        /// there: the connection budget. Default: 90, under PostgreSQL's default `max_connections` of
+        /// 100 with room for its 3 superuser-reserved slots and an administrator's `psql`.
+        ///
+        /// Every client reserves its maximum size from its server's budget before it starts and gives
+        /// it back once its connections are closed, so the connections open to the server never
+        /// exceed the budget: a tenant's pool takes ``maximumConnectionsPerTenant``; the catalog and
+        /// the advisory-lock clients (on the catalog server) and each server's maintenance client
+        /// take ``maximumMaintenanceConnections`` each, and (in ``SchemaMode/sharedPool``) a server's
+        /// shared pool ``maximumSharedConnections``, from first use until ``PostgresStore/shutdown()``
+        /// — the catalog client's share includes the connection that listens for other processes'
+        /// changes; a short-lived client (a move's, a
+        /// restore's) takes 2; the `search_path` check at a schema pool's open, and each `pg_dump` or
+        /// `pg_restore` a move or a schema template runs, take 1 while they run.
+        ///
+        /// When a reservation does not fit, the store asks the ``Tenanted/Tenancy``'s registry to close
+        /// idle pools of other tenants on that server, least recently used first, and waits (first
+        /// come, first served) at most ``connectionBudgetTimeout``; then the request fails with
+        /// ``Tenanted/TenantedError/Code/poolLimitReached`` naming the server. Pools that are leased
+        /// are never closed.
+        ///
+        /// The budget is per store, so per process: a deployment's total is processes × budget (plus
+        /// the `tenants` command while it runs), and that total must stay under the server's
+        /// `max_connections` minus `superuser_reserved_connections`. Past it the server refuses
+        /// connections with SQLSTATE 53300 ("too many clients"); a query that meets that refusal fails
+        /// with ``Tenanted/TenantedError/Code/poolLimitReached`` too, never with a bare driver error.
+        /// It must hold the fixed clients above plus one tenant pool; a smaller value is refused with
+        /// ``Tenanted/TenantedError/Code/invalidConfiguration``. With the defaults the fixed clients
+        /// take 12 on the catalog server, so 19 tenant pools of 4 fit before idle ones are closed to
+        /// make room: to keep more pools open, lower ``maximumConnectionsPerTenant`` or raise the
+        /// server's `max_connections` and this budget together.
+        public var maximumConnectionsPerServer: Int
+        /// How long a request waits for room under ``maximumConnectionsPerServer`` before it fails
+        /// with ``Tenanted/TenantedError/Code/poolLimitReached``. Default: 10 seconds.
+        public var connectionBudgetTimeout: Duration
         /// How long `destroy` and `move` wait for another process's create, destroy or move of the same
         /// tenant. Default: 30 seconds.
         public var lockTimeout: Duration
@@ -106,6 +148,9 @@ extension PostgresStore {
             placement: PlacementPolicy = .fewestTenants,
             maximumConnectionsPerTenant: Int = 4,
             maximumSharedConnections: Int = 20,
+            maximumMaintenanceConnections: Int = 4,
+            maximumConnectionsPerServer: Int = 90,
+            connectionBudgetTimeout: Duration = .seconds(10),
             lockTimeout: Duration = .seconds(30),
             pgDumpPath: String? = nil,
             pgRestorePath: String? = nil,
@@ -120,6 +165,9 @@ extension PostgresStore {
             self.placement = placement
             self.maximumConnectionsPerTenant = maximumConnectionsPerTenant
             self.maximumSharedConnections = maximumSharedConnections
+            self.maximumMaintenanceConnections = maximumMaintenanceConnections
+            self.maximumConnectionsPerServer = maximumConnectionsPerServer
+            self.connectionBudgetTimeout = connectionBudgetTimeout
             self.lockTimeout = lockTimeout
             self.pgDumpPath = pgDumpPath
             self.pgRestorePath = pgRestorePath
@@ -148,12 +196,37 @@ extension PostgresStore {
             if case .databasePerTenant(let template) = layout, template.isEmpty || template.contains("\u{0}") {
                 throw TenantedError(.invalidConfiguration, "the template database name is empty")
             }
-            guard maximumConnectionsPerTenant >= 1, maximumSharedConnections >= 2 else {
-                throw TenantedError(.invalidConfiguration, "maximumConnectionsPerTenant must be at least 1 and maximumSharedConnections at least 2")
+            guard maximumConnectionsPerTenant >= 1, maximumSharedConnections >= 2, maximumMaintenanceConnections >= 2 else {
+                throw TenantedError(.invalidConfiguration, "maximumConnectionsPerTenant must be at least 1, maximumSharedConnections and maximumMaintenanceConnections at least 2")
+            }
+            for server in servers {
+                let needed = minimumConnections(on: server.name, catalogServer: catalogServer ?? servers[0].name)
+                guard maximumConnectionsPerServer >= needed else {
+                    throw TenantedError(
+                        .invalidConfiguration,
+                        "maximumConnectionsPerServer is \(maximumConnectionsPerServer), but server '\(server.name)' needs at least \(needed): its catalog, lock and maintenance clients take maximumMaintenanceConnections (\(maximumMaintenanceConnections)) each, a shared pool maximumSharedConnections (\(maximumSharedConnections)), plus one tenant pool (maximumConnectionsPerTenant, \(maximumConnectionsPerTenant)) or short-lived client (2); raise the budget or lower those"
+                    )
+                }
+            }
+            guard connectionBudgetTimeout > .zero else {
+                throw TenantedError(.invalidConfiguration, "connectionBudgetTimeout must be positive")
             }
             guard lockTimeout > .zero else {
                 throw TenantedError(.invalidConfiguration, "lockTimeout must be positive")
             }
+        }
+
+        /// The connections `server`'s fixed clients take from its budget, plus room for one tenant
+        /// pool or short-lived client: the smallest workable ``maximumConnectionsPerServer``.
+        func minimumConnections(on server: String, catalogServer: String) -> Int {
+            var fixed = maximumMaintenanceConnections  // maintenance
+            if server == catalogServer { fixed += 2 * maximumMaintenanceConnections }  // catalog, locks
+            var tenantPool = maximumConnectionsPerTenant
+            if case .schemaPerTenant(.sharedPool) = layout {
+                fixed += maximumSharedConnections
+                tenantPool = 0
+            }
+            return fixed + max(tenantPool, 2)
         }
     }
 }

@@ -184,22 +184,26 @@ extension PostgresStore {
     func dump(_ tenant: TenantID, at source: (database: String, schema: String), on server: PostgresServer, to file: String) async throws {
         var arguments = ["--format=custom", "--no-owner", "--no-privileges", "--file=\(file)"]
         if !isDatabaseLayout { arguments.append("--schema=\(source.schema)") }
-        try await ExternalTool.run(
-            try ExternalTool.locate("pg_dump", configured: configuration.pgDumpPath),
-            arguments: arguments,
-            environment: server.libpqEnvironment(database: source.database),
-            what: "pg_dump of tenant '\(tenant)' on server '\(server.name)'"
-        )
+        try await withReservation(1, on: server.name, for: "the pg_dump of tenant '\(tenant)'", tenant: tenant) {
+            try await ExternalTool.run(
+                try ExternalTool.locate("pg_dump", configured: configuration.pgDumpPath),
+                arguments: arguments,
+                environment: server.libpqEnvironment(database: source.database),
+                what: "pg_dump of tenant '\(tenant)' on server '\(server.name)'"
+            )
+        }
     }
 
     /// `pg_restore` of the dump `file` into `database` on `server`, in one transaction.
     func restoreDump(_ file: String, of tenant: TenantID, into database: String, on server: PostgresServer) async throws {
-        try await ExternalTool.run(
-            try ExternalTool.locate("pg_restore", configured: configuration.pgRestorePath),
-            arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(database)", file],
-            environment: server.libpqEnvironment(database: database),
-            what: "pg_restore of tenant '\(tenant)' on server '\(server.name)'"
-        )
+        try await withReservation(1, on: server.name, for: "the pg_restore of tenant '\(tenant)'", tenant: tenant) {
+            try await ExternalTool.run(
+                try ExternalTool.locate("pg_restore", configured: configuration.pgRestorePath),
+                arguments: ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--dbname=\(database)", file],
+                environment: server.libpqEnvironment(database: database),
+                what: "pg_restore of tenant '\(tenant)' on server '\(server.name)'"
+            )
+        }
     }
 }
 

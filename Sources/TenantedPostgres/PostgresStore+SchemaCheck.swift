@@ -51,7 +51,8 @@ extension PostgresStore {
                     tenant: tenant, underlying: error
                 )
             }
-            throw TenantedError.postgres("opening the pool of tenant '\(tenant)' on server '\(server.name)'", nil, error)
+            let operation = "opening the pool of tenant '\(tenant)' on server '\(server.name)'"
+            throw TenantedError.tooManyClients(operation, tenant, error) ?? TenantedError.postgres(operation, nil, error)
         }
         let effective: (path: String, schema: String?)
         do {

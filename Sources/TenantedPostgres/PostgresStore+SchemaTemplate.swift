@@ -103,12 +103,14 @@ extension PostgresStore {
         do {
             try await createObject(building, on: server, tenant: tenant)
             try await withOwnPool(tenant, object: building, on: server, build)
-            try await ExternalTool.run(
-                pgDump,
-                arguments: ["--schema=\(building)", "--no-owner", "--inserts", "--file=\(file)"],
-                environment: server.libpqEnvironment(database: server.database),
-                what: "pg_dump of the schema template on server '\(server.name)'"
-            )
+            try await withReservation(1, on: server.name, for: "the pg_dump of a schema template", tenant: tenant) {
+                try await ExternalTool.run(
+                    pgDump,
+                    arguments: ["--schema=\(building)", "--no-owner", "--inserts", "--file=\(file)"],
+                    environment: server.libpqEnvironment(database: server.database),
+                    what: "pg_dump of the schema template on server '\(server.name)'"
+                )
+            }
             let script = try Self.templateScript(fromDump: try String(contentsOfFile: file, encoding: .utf8))
             try await maintenance(server, "storing the schema template '\(key)'", tenant) { client in
                 try await client.withTransaction(logger: logger) { connection in

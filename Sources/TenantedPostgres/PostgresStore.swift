@@ -38,7 +38,11 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     let catalogKey: String
     let catalogServer: PostgresServer
     let servers: [String: PostgresServer]
-    private let clients: Mutex<[ClientRole: RunningClient]> = Mutex([:])
+    private let clients: Mutex<[ClientRole: Task<RunningClient, any Error>]> = Mutex([:])
+    /// The connection budget of each server, by name.
+    let budgets: [String: ConnectionBudget]
+    /// How the registries of the ``Tenanted/Tenancy``s built on this store close idle pools.
+    let reclaimers: Mutex<[TenantPoolReclaimer<PostgresTenantPool>]> = Mutex([])
     let catalogReady: Mutex<Bool> = Mutex(false)
     /// `server/key` of the schema templates this process has seen on a server (schema layout).
     let schemaTemplates: Mutex<Set<String>> = Mutex([])
@@ -54,6 +58,9 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         let catalogName = configuration.catalogServer ?? configuration.servers[0].name
         self.catalogServer = configuration.servers.first { $0.name == catalogName }!
         self.servers = Dictionary(uniqueKeysWithValues: configuration.servers.map { ($0.name, $0) })
+        self.budgets = Dictionary(uniqueKeysWithValues: configuration.servers.map {
+            ($0.name, ConnectionBudget(server: $0.name, limit: configuration.maximumConnectionsPerServer))
+        })
         switch configuration.layout {
         case .databasePerTenant: catalogKey = "database:" + configuration.prefix
         case .schemaPerTenant: catalogKey = "schema:" + configuration.prefix
@@ -275,13 +282,17 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     /// starts them again.
     public func shutdown() async {
         await watcher.stop()
-        let running = clients.withLock { clients in
+        let starting = clients.withLock { clients in
             defer { clients = [:] }
             return Array(clients.values)
         }
-        for client in running {
+        for start in starting {
+            // One still waiting for its budget stops waiting.
+            start.cancel()
+            guard let client = try? await start.value else { continue }
             client.task.cancel()
             await client.task.value
+            client.reservation.release()
         }
         catalogReady.withLock { $0 = false }
     }
@@ -302,8 +313,10 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         let client: PostgresClient
         let running: Task<Void, Never>?
         let setsLocal: Bool
+        var reservation: ConnectionReservation?
         switch configuration.layout {
         case .databasePerTenant:
+            reservation = try await reserve(configuration.maximumConnectionsPerTenant, on: server.name, for: "the pool of tenant '\(tenant)'", tenant: tenant)
             client = PostgresClient(configuration: server.clientConfiguration(
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
@@ -311,7 +324,10 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             setsLocal = false
         case .schemaPerTenant(.poolPerTenant):
             // Fail closed: a pooler may drop the parameter below (PostgresStore+SchemaCheck.swift).
-            try await verifySearchPath(on: server, database: database, schema: schema, tenant: tenant)
+            try await withReservation(1, on: server.name, for: "the schema check of tenant '\(tenant)'", tenant: tenant) {
+                try await verifySearchPath(on: server, database: database, schema: schema, tenant: tenant)
+            }
+            reservation = try await reserve(configuration.maximumConnectionsPerTenant, on: server.name, for: "the pool of tenant '\(tenant)'", tenant: tenant)
             // The schema is a startup parameter: every connection of this pool is born in it, and no
             // SET ever changes a pooled session.
             client = PostgresClient(configuration: server.clientConfiguration(
@@ -321,7 +337,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.sharedPool):
-            client = await self.client(.shared(server.name))
+            client = try await self.client(.shared(server.name))
             running = nil
             setsLocal = true
         }
@@ -331,11 +347,9 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         }
         return PostgresTenantPool(
             tenant: tenant, server: server.name, database: database, schema: schema,
-            client: client, running: running, setsLocalSearchPath: setsLocal,
+            client: client, running: running, reservation: reservation, setsLocalSearchPath: setsLocal,
             generation: generation, verifier: verifier
         )
-
-
     }
 
     /// Runs `body` on a pool of its own over `object` (a create's, a restore's, a template's), and
@@ -368,42 +382,55 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
     struct RunningClient {
         let client: PostgresClient
         let task: Task<Void, Never>
-        /// Done once `task` has begun `run()`.
-        let started: Task<Void, Never>
+        /// Its share of its server's connection budget, given back after `task` ended.
+        let reservation: ConnectionReservation
     }
 
-    /// The running client of `role`, started on first use.
-    func client(_ role: ClientRole) async -> PostgresClient {
-        let running = clients.withLock { clients in
-            if let running = clients[role] { return running }
-            let server: PostgresServer
-            switch role {
-            case .catalog, .locks: server = catalogServer
-            case .maintenance(let name), .shared(let name): server = servers[name]!
-            }
-            let client = PostgresClient(
-                configuration: server.clientConfiguration(database: server.database, maximumConnections: configuration.maximumSharedConnections),
-                eventLoopGroup: configuration.eventLoopGroup,
-                backgroundLogger: logger
-            )
-            let (signal, started) = AsyncStream<Void>.makeStream()
-            let running = RunningClient(
-                client: client,
-                task: Task {
-                    started.finish()
-                    await client.run()
-                },
-                started: Task { for await _ in signal {} }
-            )
-            clients[role] = running
-            return running
+    /// The running client of `role`, started on first use (once, however many tasks ask), after its
+    /// server's budget granted its connections.
+    /// - Throws: ``Tenanted/TenantedError/Code/poolLimitReached`` when the budget had no room in time.
+    func client(_ role: ClientRole) async throws -> PostgresClient {
+        let start = clients.withLock { clients in
+            if let start = clients[role] { return start }
+            let start = Task { try await startClient(role) }
+            clients[role] = start
+            return start
         }
-        await running.started.value
-        return running.client
+        do {
+            return try await start.value.client
+        } catch {
+            // The next use tries again.
+            clients.withLock { clients in
+                if clients[role] == start { clients[role] = nil }
+            }
+            throw error
+        }
+    }
+
+    private func startClient(_ role: ClientRole) async throws -> RunningClient {
+        let server: PostgresServer
+        let purpose: String
+        switch role {
+        case .catalog: (server, purpose) = (catalogServer, "the catalog client")
+        case .locks: (server, purpose) = (catalogServer, "the tenant lock client")
+        case .maintenance(let name): (server, purpose) = (servers[name]!, "the maintenance client")
+        case .shared(let name): (server, purpose) = (servers[name]!, "the shared pool")
+        }
+        let size: Int
+        if case .shared = role { size = configuration.maximumSharedConnections } else { size = configuration.maximumMaintenanceConnections }
+        let reservation = try await reserve(size, on: server.name, for: purpose, tenant: nil)
+        let client = PostgresClient(
+            configuration: server.clientConfiguration(database: server.database, maximumConnections: size),
+            eventLoopGroup: configuration.eventLoopGroup,
+            backgroundLogger: logger
+        )
+        return RunningClient(client: client, task: await client.startRunning(), reservation: reservation)
     }
 
     /// Runs `body` with a short-lived client connected to `database` on `server`.
     func withClient<Result: Sendable>(on server: PostgresServer, database: String, _ body: (PostgresClient) async throws -> Result) async throws -> Result {
+        let reservation = try await reserve(2, on: server.name, for: "a short-lived client", tenant: nil)
+        defer { reservation.release() }
         let client = PostgresClient(
             configuration: server.clientConfiguration(database: database, maximumConnections: 2),
             eventLoopGroup: configuration.eventLoopGroup,

@@ -23,6 +23,9 @@ public final class PostgresTenantPool: Sendable {
     package let client: PostgresClient
     /// Runs `client` while the pool is open; `nil` for a borrowed, shared client.
     let running: Task<Void, Never>?
+    /// The pool's share of its server's connection budget, given back once `running` ended; `nil`
+    /// for a borrowed, shared client.
+    let reservation: ConnectionReservation?
     /// What an ORM adapter keeps for this pool (``adapterValue(_:)``).
     private let adapterSlot = Mutex<(any Sendable)?>(nil)
     /// Whether each use must begin with `SET LOCAL search_path` (shared pool).
@@ -45,7 +48,7 @@ public final class PostgresTenantPool: Sendable {
 
     init(
         tenant: TenantID, server: String, database: String, schema: String,
-        client: PostgresClient, running: Task<Void, Never>?, setsLocalSearchPath: Bool,
+        client: PostgresClient, running: Task<Void, Never>?, reservation: ConnectionReservation? = nil, setsLocalSearchPath: Bool,
         generation: Int64 = 0, verifier: (@Sendable (PostgresTenantPool) async -> Void)? = nil
     ) {
         self.tenant = tenant
@@ -54,6 +57,7 @@ public final class PostgresTenantPool: Sendable {
         self.schema = schema
         self.client = client
         self.running = running
+        self.reservation = reservation
         self.setsLocalSearchPath = setsLocalSearchPath
         self.generation = generation
         self.verifier = verifier
@@ -107,6 +111,7 @@ public final class PostgresTenantPool: Sendable {
     /// a ``Tenanted/TenantedError/Code/storeFailure`` that says so; else `error` itself.
     package func translate(_ error: any Error) async -> any Error {
         if let error = error as? TenantedError { return error }
+        if let refusal = TenantedError.tooManyClients("a query of tenant '\(tenant)' on server '\(server)'", tenant, error) { return refusal }
         if currentValidity == .current, PostgresSQL.suggestsTenantGone(error), let verifier {
             await verifier(self)
         }
@@ -153,8 +158,10 @@ public final class PostgresTenantPool: Sendable {
     /// Stops the pool's own client (a shared client stays up): its connections close.
     func close() async {
         guard let running else { return }
+        reservation?.markReturning()
         running.cancel()
         await running.value
+        reservation?.release()
     }
 
     static let logger = Logger(label: "tenanted.postgres.pool")

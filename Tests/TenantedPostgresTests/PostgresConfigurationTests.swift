@@ -1,5 +1,5 @@
 import Tenanted
-import TenantedPostgres
+@testable import TenantedPostgres
 import Testing
 
 /// Bad server URLs, names and options are refused with a clear `invalidConfiguration`; no server needed.
@@ -73,5 +73,61 @@ struct PostgresConfigurationTests {
         // The hash spreads names over the servers.
         let spread = Set(try (0..<60).map { PostgresStore.PlacementPolicy.hash.server(for: try TenantID("t\($0)"), tenantsPerServer: load) })
         #expect(spread == ["a", "b", "c"])
+    }
+}
+
+/// The connection budget's options: the default is workable, and values that cannot work are
+/// refused with a message naming the option. No server needed.
+@Suite("Connection budget configuration")
+struct ConnectionBudgetConfigurationTests {
+    static let one = try! PostgresServer(name: "one", url: "postgres://app:s3cret@host/db")
+
+    @Test("the default budget is 90 and holds the default clients in every layout")
+    func defaults() throws {
+        let configuration = PostgresStore.Configuration(servers: [Self.one])
+        #expect(configuration.maximumConnectionsPerServer == 90)
+        #expect(configuration.maximumMaintenanceConnections == 4)
+        #expect(configuration.minimumConnections(on: "one", catalogServer: "one") == 16)
+        #expect(configuration.connectionBudgetTimeout == .seconds(10))
+        for layout: PostgresStore.Layout in [.databasePerTenant(), .schemaPerTenant(.poolPerTenant), .schemaPerTenant(.sharedPool)] {
+            _ = try PostgresStore(configuration: .init(servers: [Self.one], layout: layout))
+        }
+    }
+
+    @Test("a budget below the fixed clients plus one pool is refused, naming the option and what it must hold")
+    func refusesTooSmallABudget() throws {
+        // Catalog, locks and maintenance clients of 2 each, plus a tenant pool of 4: 10.
+        _ = try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 10))
+        for budget in [9, 1, 0, -5] {
+            #expect {
+                try PostgresStore(configuration: .init(servers: [Self.one], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: budget))
+            } throws: { error in
+                guard let error = error as? TenantedError else { return false }
+                return error.code == .invalidConfiguration && error.message.contains("maximumConnectionsPerServer is \(budget)")
+                    && error.message.contains("at least 10") && !error.message.contains("s3cret")
+            }
+        }
+        // The shared pool is a fixed client too; a tenant pool then holds no connection of its own.
+        #expect(throws: TenantedError.self) {
+            try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 9))
+        }
+        _ = try PostgresStore(configuration: .init(servers: [Self.one], layout: .schemaPerTenant(.sharedPool), maximumSharedConnections: 2, maximumMaintenanceConnections: 2, maximumConnectionsPerServer: 10))
+    }
+
+    @Test("a server that is not the catalog server needs only its maintenance client and a pool")
+    func otherServersNeedLess() throws {
+        let two = try PostgresServer(name: "two", url: "postgres://app@host2/db")
+        let configuration = PostgresStore.Configuration(servers: [Self.one, two], maximumConnectionsPerTenant: 4, maximumMaintenanceConnections: 2)
+        #expect(configuration.minimumConnections(on: "one", catalogServer: "one") == 10)
+        #expect(configuration.minimumConnections(on: "two", catalogServer: "one") == 6)
+    }
+
+    @Test("a budget timeout that is not positive is refused")
+    func refusesANonPositiveTimeout() {
+        for timeout: Duration in [.zero, .seconds(-1)] {
+            #expect {
+                try PostgresStore(configuration: .init(servers: [Self.one], connectionBudgetTimeout: timeout))
+            } throws: { ($0 as? TenantedError)?.code == .invalidConfiguration && ($0 as? TenantedError)?.message.contains("connectionBudgetTimeout") == true }
+        }
     }
 }

@@ -10,10 +10,11 @@ import TenantedFluent
 import TenantedFluentPostgres
 import TenantedPostgres
 
-/// `postgres-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
+/// `postgres-figures [--quick] [--scale] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
 /// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
 /// against postgres-nio on one connection doing the same work, in the same run. Reads
 /// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `switch_pk_select`.
+/// `--scale` runs only the churn over 1,000 tenant databases under the connection budget (`Scale`).
 @main
 struct Entry {
     struct Report: Codable {
@@ -25,6 +26,13 @@ struct Entry {
         let options = Options(name: "postgres-figures")
         guard let url = ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"], !url.isEmpty else {
             print("postgres: skipped (TENANTED_POSTGRES_URL is not set)")
+            return
+        }
+        if CommandLine.arguments.contains("--scale") {
+            // scripts/bench --scale: the 1,000-database churn under the connection budget (Scale.swift).
+            let figures = try await Scale.run(url: url, options: options)
+            print("")
+            try publish(figures, from: "postgres-figures", options: options)
             return
         }
         var report = try await measure(url: url, options: options)
@@ -59,7 +67,9 @@ struct Entry {
         ]
         for (name, layout) in layouts {
             let prefix = "bench\(UInt32.random(in: 0...UInt32.max))_"
-            let store = try PostgresStore(configuration: .init(servers: [server], layout: layout, prefix: prefix, logger: logger))
+            // A budget above the 20 warm pools of 4 (scripts/postgres allows 500 connections): this
+            // figure is the warm path, not churn (see Scale.swift for churn under the budget).
+            let store = try PostgresStore(configuration: .init(servers: [server], layout: layout, prefix: prefix, maximumConnectionsPerServer: 200, logger: logger))
             let migrations = TenantMigrations()
             migrations.add(CreateItems())
             let tenancy = try Tenancy(store: store, migrations: migrations, logger: logger)
