@@ -199,8 +199,8 @@ struct SmallPostgres: Sendable {
     static func runScript(_ arguments: [String], output: String, errors: String) async -> Int32 {
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                if output != "/dev/null" { FileManager.default.createFile(atPath: output, contents: nil) }
-                if errors != "/dev/null" { FileManager.default.createFile(atPath: errors, contents: nil) }
+                if output != "/dev/null" { _ = FileManager.default.createFile(atPath: output, contents: nil) }
+                if errors != "/dev/null" { _ = FileManager.default.createFile(atPath: errors, contents: nil) }
                 let process = Process()
                 // Through bash, which first closes every inherited descriptor above 2: Foundation
                 // learns of the child's exit through one, and the server the script leaves running
