@@ -11,11 +11,12 @@ import Testing
 /// every statement, a rollback when the body throws, and nothing left for the next tenant.
 @Suite(.enabled(if: PostgresTestServer.url != nil, PostgresTestServer.unsetReason))
 struct SharedPoolScopeTests {
-    /// A shared pool of ONE connection, so that every use below takes the same session.
+    /// A shared pool of two connections (the least it allows); checks of "the next use" run on
+    /// both at once (``onEveryConnection(_:_:)``).
     private func withSharedPool(_ body: (Tenancy, PostgresStore, [TenantID]) async throws -> Void) async throws {
         let stores = try PostgresTestStores(layout: .schemaPerTenant(.sharedPool))
         var configuration = stores.configuration()
-        configuration.maximumSharedConnections = 1
+        configuration.maximumSharedConnections = 2
         let store = try PostgresStore(configuration: configuration)
         let tenancy = try Tenancy(store: store, logger: .silent)
         let tenants = try ["a", "b"].map { try TenantID($0) }
@@ -34,6 +35,27 @@ struct SharedPoolScopeTests {
         try await tenancy.withTenant(tenant) {
             try await tenancy.currentPool(as: PostgresTenantPool.self).withConnection { try await body($0) }
         }
+    }
+
+    /// Runs `body` twice at once, each holding its connection for 0.3 s, so that together they see
+    /// both connections of the shared pool (checked by their backend pids).
+    private func onEveryConnection(
+        _ borrow: @escaping @Sendable (@escaping @Sendable (PostgresConnection) async throws -> [String]) async throws -> [String],
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> [String]
+    ) async throws -> [[String]] {
+        let results = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    try await borrow { connection in
+                        let pid = try await Self.text("SELECT pg_backend_pid()::text FROM pg_sleep(0.3)", on: connection)
+                        return [pid] + (try await body(connection))
+                    }
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        #expect(Set(results.map { $0[0] }).count == 2, "the two uses did not hold both connections")
+        return results.map { Array($0.dropFirst()) }
     }
 
     private static func text(_ sql: String, on connection: PostgresConnection) async throws -> String {
@@ -79,23 +101,31 @@ struct SharedPoolScopeTests {
             }
             let count = try await use(tenancy, tenants[0]) { try await Self.text("SELECT count(*)::text FROM items", on: $0) }
             #expect(count == "0", "a failed scope's insert was committed")
-            // The same (only) connection, now tenant b's: its schema, no table of a's in reach.
-            let (schema, items) = try await use(tenancy, tenants[1]) { connection in
-                (try await Self.text("SELECT current_schema()::text", on: connection),
-                 try await Self.text("SELECT coalesce(to_regclass('items')::text, 'none')", on: connection))
+            // Both connections, now tenant b's: its schema, no table of a's in reach.
+            let seen = try await onEveryConnection({ body in try await self.use(tenancy, tenants[1], body) }) { connection in
+                [try await Self.text("SELECT current_schema()::text", on: connection),
+                 try await Self.text("SELECT coalesce(to_regclass('items')::text, 'none')", on: connection)]
             }
-            #expect(schema == store.configuration.prefix + "b")
-            #expect(items == "none")
+            for values in seen {
+                #expect(values == [store.configuration.prefix + "b", "none"])
+            }
         }
     }
 
     @Test func noSearchPathOutlivesTheScope() async throws {
         try await withSharedPool { tenancy, _, tenants in
-            _ = try await use(tenancy, tenants[0]) { try await Self.text("SELECT 1::text", on: $0) }
-            // Borrow the shared client's only connection outside any tenant's scope.
+            // Both connections used by tenant a…
+            _ = try await onEveryConnection({ body in try await self.use(tenancy, tenants[0], body) }) { connection in
+                [try await Self.text("SELECT current_schema()::text", on: connection)]
+            }
+            // …then borrowed from the shared client outside any tenant's scope: the default path.
             let pool = try await tenancy.withTenant(tenants[1]) { try tenancy.currentPool(as: PostgresTenantPool.self) }
-            let path = try await pool.client.withConnection { try await Self.text("SHOW search_path", on: $0) }
-            #expect(path == "\"$user\", public")
+            let seen = try await onEveryConnection({ body in try await pool.client.withConnection { try await body($0) } }) { connection in
+                [try await Self.text("SHOW search_path", on: connection)]
+            }
+            for values in seen {
+                #expect(values == ["\"$user\", public"])
+            }
         }
     }
 }

@@ -51,10 +51,13 @@ enum Peers {
         let migrations = TenantMigrations()
         migrations.add(CreateItemsAndNotes())
         let tenancy = try Tenancy(store: store, migrations: migrations, logger: logger)
+        // Shutting a `Databases` down shuts its tenancy down: only in `cleanUp`.
+        let databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
+        databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
         var figures: [Figure] = []
         var tenants: [TenantID] = []
         do {
-            progress("peers: creating \(tenantCount) tenants (schema per tenant, pool per tenant)")
+            progress("peers: creating \(tenantCount) tenants (schema per tenant, pool per tenant)\n")
             let creates = Series()
             try await creates.run(iterations: tenantCount, warmup: 0) { index in
                 let tenant = try TenantID("t\(index)")
@@ -65,18 +68,20 @@ enum Peers {
             figures.append(Figure(name: "peer_schema_create_tenant_median", value: create.medianMicros / 1000, unit: "ms",
                                   baseline: peer.map { $0.create_tenant.medianMicros / 1000 }))
 
-            let select = try await switchAndSelect(tenancy: tenancy, store: store, tenants: Array(tenants.prefix(switchTenants)), selects: selects)
+            let select = try await switchAndSelect(tenancy: tenancy, databases: databases, tenants: Array(tenants.prefix(switchTenants)), selects: selects)
             figures += times("peer_schema_switch_pk_select", select, peer?.switch_pk_select)
 
-            progress("peers: migrate-all over \(tenantCount) tenants, nothing to do")
+            progress("peers: migrate-all over \(tenantCount) tenants, nothing to do\n")
             let clock = ContinuousClock()
             var started = clock.now
             let noop = try await tenancy.migrateAll()
             let noopMillis = nanoseconds(started.duration(to: clock.now)) / 1e6
-            guard noop.failures.isEmpty else { throw PeerError("migrate-all (nothing to do) failed for \(noop.failures.count) tenants") }
+            guard noop.failures.isEmpty else {
+                throw PeerError("migrate-all (nothing to do) failed for \(noop.failures.count) tenants, first: \(String(reflecting: noop.failures[0].error!))")
+            }
             figures.append(Figure(name: "peer_migrate_all_noop_\(tenantCount)", value: noopMillis, unit: "ms", baseline: peer?.migrate_all_noop.millis))
 
-            progress("peers: migrate-all over \(tenantCount) tenants, one new migration")
+            progress("peers: migrate-all over \(tenantCount) tenants, one new migration\n")
             let next = TenantMigrations()
             next.add(CreateItemsAndNotes())
             next.add(AddItemPriority())
@@ -86,19 +91,21 @@ enum Peers {
             let oneMillis = nanoseconds(started.duration(to: clock.now)) / 1e6
             await migrating.shutdown()
             guard one.failures.isEmpty, one.migrated.count == tenantCount else {
-                throw PeerError("migrate-all (one migration) migrated \(one.migrated.count) of \(tenantCount) tenants, \(one.failures.count) failed")
+                throw PeerError("migrate-all (one migration) migrated \(one.migrated.count) of \(tenantCount) tenants, \(one.failures.count) failed, first: \(one.failures.first.map { String(reflecting: $0.error!) } ?? "none")")
             }
             figures.append(Figure(name: "peer_migrate_all_one_\(tenantCount)", value: oneMillis, unit: "ms", baseline: peer?.migrate_all_one.millis))
         } catch {
-            await cleanUp(tenancy)
+            await cleanUp(tenancy, databases)
             throw error
         }
-        await cleanUp(tenancy)
+        await cleanUp(tenancy, databases)
 
         // Schema per tenant over one shared pool (as django-tenants: one connection, search_path per switch).
         let sharedPrefix = "peer_ts_\(UInt32.random(in: 0...UInt32.max))_"
         let shared = try PostgresStore(configuration: .init(servers: [server], layout: .schemaPerTenant(.sharedPool), prefix: sharedPrefix, logger: logger))
         let sharedTenancy = try Tenancy(store: shared, migrations: migrations, logger: logger)
+        let sharedDatabases = Databases(threadPool: .singleton, on: shared.eventLoopGroup)
+        sharedDatabases.use(.tenanted(sharedTenancy), as: .tenanted, isDefault: true)
         do {
             var sharedTenants: [TenantID] = []
             for index in 0..<switchTenants {
@@ -106,28 +113,25 @@ enum Peers {
                 try await sharedTenancy.createTenant(tenant)
                 sharedTenants.append(tenant)
             }
-            let select = try await switchAndSelect(tenancy: sharedTenancy, store: shared, tenants: sharedTenants, selects: selects)
+            let select = try await switchAndSelect(tenancy: sharedTenancy, databases: sharedDatabases, tenants: sharedTenants, selects: selects)
             figures += times("peer_shared_schema_switch_pk_select", select, peer?.switch_pk_select)
         } catch {
-            await cleanUp(sharedTenancy)
+            await cleanUp(sharedTenancy, sharedDatabases)
             throw error
         }
-        await cleanUp(sharedTenancy)
+        await cleanUp(sharedTenancy, sharedDatabases)
         return figures
     }
 
     /// Seeds 100 items in each of `tenants`, then times `withTenant(t) { routed SQL PK select }`
     /// rotating over them, as run.py times `set_tenant(t)` + `Item.objects.get(pk:)`.
-    static func switchAndSelect(tenancy: Tenancy, store: PostgresStore, tenants: [TenantID], selects: Int) async throws -> Summary {
-        let databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
-        databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)
-        defer { Task { await databases.shutdownAsync() } }
+    static func switchAndSelect(tenancy: Tenancy, databases: Databases, tenants: [TenantID], selects: Int) async throws -> Summary {
         for tenant in tenants {
             try await tenancy.withTenant(tenant) {
                 try await Entry.sql(databases).raw("INSERT INTO items (id, title) SELECT g, 'item ' || g FROM generate_series(1, 100) g").run()
             }
         }
-        progress("peers: \(selects) switch + PK selects over \(tenants.count) tenants")
+        progress("peers: \(selects) switch + PK selects over \(tenants.count) tenants\n")
         let series = Series()
         try await series.run(iterations: selects, warmup: 200) { index in
             let id = index % 100 + 1
@@ -146,8 +150,9 @@ enum Peers {
         ]
     }
 
-    static func cleanUp(_ tenancy: Tenancy) async {
+    static func cleanUp(_ tenancy: Tenancy, _ databases: Databases) async {
         for tenant in (try? await tenancy.tenants()) ?? [] { try? await tenancy.destroyTenant(tenant) }
+        await databases.shutdownAsync()
         await tenancy.shutdown()
     }
 }
