@@ -15,6 +15,9 @@ struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
     let pool: PostgresTenantPool
     /// Whether `base` is already inside a transaction whose `search_path` is this tenant's.
     let scoped: Bool
+    /// Whether `base` is the pool's own database (each operation leases a connection), not one bound
+    /// to a connection or a transaction: then raw SQL can lease from ``pool`` itself.
+    var leasesFromPool = false
 
     var tenant: TenantID? { pool.tenant }
     var context: DatabaseContext { base.context }
@@ -68,6 +71,22 @@ struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
                 }
                 return sql.execute(sql: query, onRow)
             }
+        }
+    }
+
+    /// Raw SQL from async code (SQLKit's `run()`, `all()`, `first()`): on the pool's own database,
+    /// leases a connection from ``pool`` and runs the statement on it from the calling task, with no
+    /// `EventLoopFuture` and no extra `Task` in between (FluentPostgresDriver's database starts one
+    /// per statement); over a shared pool inside ``TenantedPostgres/PostgresTenantPool/withConnection(isolation:_:)``'s
+    /// transaction scoped to the tenant's schema. Bound to a connection or a transaction, as before.
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard leasesFromPool, !scoped else {
+            let future: EventLoopFuture<Void> = execute(sql: query, onRow)
+            return try await future.get()
+        }
+        let level = queryLogLevel, logger = base.logger
+        try await pool.withConnection { connection in
+            try await connection.logging(to: logger).sql(queryLogLevel: level).execute(sql: query, onRow)
         }
     }
 

@@ -14,7 +14,7 @@ extension PostgresStore: FluentTenantStore {
     /// ``SchemaMode/sharedPool`` every operation runs in a transaction that begins with
     /// `SET LOCAL search_path`.
     public func makeDatabase(for pool: PostgresTenantPool, tenant: TenantID, context: DatabaseContext) -> any Database {
-        PostgresFluentDatabase(base: Self.driver(of: pool).makeDatabase(with: context), pool: pool, scoped: false)
+        PostgresFluentDatabase(base: Self.driver(of: pool).makeDatabase(with: context), pool: pool, scoped: false, leasesFromPool: true)
     }
 
     public var sqlDialect: any SQLDialect { PostgresDialect() }

@@ -135,20 +135,23 @@ public final class PostgresTenantPool: Sendable {
     ///
     /// With a pool per tenant the connection's `search_path` was set when it connected; with a shared
     /// pool `body` runs inside a transaction that began with `SET LOCAL search_path`, so it commits when
-    /// `body` returns and rolls back when it throws.
+    /// `body` returns and rolls back when it throws. `body` prefers the connection's event loop as its
+    /// task executor (non-isolated code in it runs on that loop's thread): keep blocking work out of it.
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         if currentValidity == .gone { throw goneError }
         do {
-            if setsLocalSearchPath {
-                return try await client.withTransaction(logger: Self.logger, isolation: isolation) { connection in
-                    try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \(PostgresSQL.identifier(schema))"), logger: Self.logger)
+            let schema = self.schema, setsLocalSearchPath = self.setsLocalSearchPath
+            return try await client.withConnection(isolation: isolation) { connection in
+                try await EventLoopTaskExecutor.preferring(connection.eventLoop, isolation: isolation) {
+                    if setsLocalSearchPath {
+                        return try await Self.inLocalSearchPath(schema, on: connection, isolation: isolation, body)
+                    }
                     return try await body(connection)
                 }
             }
-            return try await client.withConnection(isolation: isolation, body)
         } catch {
             throw await translate(error)
         }

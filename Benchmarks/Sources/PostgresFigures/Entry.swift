@@ -13,7 +13,8 @@ import TenantedPostgres
 /// `postgres-figures [--quick] [--scale] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
 /// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
 /// against postgres-nio on one connection doing the same work, in the same run. Reads
-/// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `switch_pk_select`.
+/// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `backup_restore`,
+/// `switch_pk_select`, `hops` (``Hops``), and (only when named) `peers` (``Peers``: against django-tenants).
 /// `--scale` runs only the churn over 1,000 tenant databases under the connection budget (`Scale`).
 @main
 struct Entry {
@@ -35,9 +36,15 @@ struct Entry {
             try publish(figures, from: "postgres-figures", options: options)
             return
         }
-        var report = try await measure(url: url, options: options)
-        report.loadAverage.append(loadAverage())
         var figures: [Figure] = []
+        if options.only.contains("peers") {
+            figures += try await Peers.measure(url: url, options: options)
+        }
+        var report = Report()
+        if options.only.isEmpty || !options.only.subtracting(["peers"]).isEmpty {
+            report = try await measure(url: url, options: options)
+        }
+        report.loadAverage.append(loadAverage())
         for comparison in report.comparisons {
             if comparison.name.hasSuffix("create_tenant") {
                 figures.append(Figure(name: "\(comparison.name)_median", value: comparison.tenanted.medianMicros / 1000, unit: "ms",
@@ -139,6 +146,13 @@ struct Entry {
                         )
                     }
                     report.comparisons.append(comparison)
+                }
+                if options.runs("hops"), name == "schema" {
+                    try await raw.createTenant("h0")
+                    try await raw.seed("h0")
+                    report.comparisons += try await raw.withConnection(to: "h0") { connection, schema in
+                        try await Hops.measure(connection: connection, schema: schema, selects: selects, logger: logger)
+                    }
                 }
             } catch {
                 await cleanUp(databases, tenancy, raw)
