@@ -133,11 +133,20 @@ public struct SQLiteMigrator: TenantMigrator {
         }
     }
 
+    /// The names in the migration log; none when there is no log yet.
+    ///
+    /// One query when the log exists (every open of a migrated tenant): the log is read at once, and
+    /// only when that fails is `sqlite_master` asked whether the log is there at all, so a missing
+    /// log means nothing applied while any other failure is still thrown.
     private static func applied(on connection: SQLiteConnection) async throws -> Set<String> {
-        let exists = try await connection.query(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]
-        )
-        if exists.isEmpty { return [] }
-        return Set(try await connection.query("SELECT name FROM \(table)").compactMap { $0.columns.first?.data.string })
+        do {
+            return Set(try await connection.query("SELECT name FROM \(table)").compactMap { $0.columns.first?.data.string })
+        } catch {
+            let exists = try await connection.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]
+            )
+            if exists.isEmpty { return [] }
+            throw error
+        }
     }
 }

@@ -44,6 +44,10 @@ extension SQLiteStore {
                     // The common layout (`tenants/%{tenant}/…`): 100,000 entries cost a name check
                     // each rather than a regular-expression match (about ten times faster).
                     children = entries.compactMap { entry in TenantID.isValid(entry) ? (entry, [entry[...]]) : nil }
+                } else if template.isBucketOnly(index) {
+                    // A bucketed layout has up to 65,536 bucket directories: a byte check each, not a
+                    // regular-expression match.
+                    children = entries.compactMap { entry in PathTemplate.isBucketName(entry) ? (entry, []) : nil }
                 } else {
                     children = entries.compactMap { entry in
                         guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
