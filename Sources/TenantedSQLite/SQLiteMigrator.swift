@@ -42,8 +42,9 @@ public struct SQLiteMigrator: TenantMigrator {
     public var registeredMigrations: [String]? { migrations.map(\.name) }
 
     public func pendingMigrations(on pool: SQLitePool, tenant: TenantID) async throws -> [String] {
-        // The writer: a pool's open has just opened it, so a cold open costs one connection, not two.
-        let applied = try await pool.write { try await Self.applied(on: $0) }
+        // A read: right after a pool's open its writer is open and idle, and a read takes it (one
+        // connection for a cold open, not two) without the write guard's lock and checks.
+        let applied = try await pool.read { try await Self.applied(on: $0) }
         return migrations.map(\.name).filter { !applied.contains($0) }
     }
 

@@ -67,7 +67,7 @@ public struct SQLiteStore: TenantStore {
     }
 
     public func tenants() async throws -> [TenantID] {
-        let (ready, held) = try await onThreadPool { try listTenants() }
+        let (ready, held) = try await listTenants()
         var found = ready
         for tenant in held where try await settledReady(databasePath(for: tenant)) {
             found.append(tenant)

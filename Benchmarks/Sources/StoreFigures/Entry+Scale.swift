@@ -32,17 +32,28 @@ extension Entry {
     /// - `scale_disk_use_N` (MiB): blocks allocated under the storage root (folders, ready-locks and
     ///   databases), against N bare copies of the database file; and `scale_create_N` (s), how long
     ///   the copies took (no baseline).
+    ///
+    /// `--scale-root DIR` makes the tenants in `DIR/scale-N` and keeps them; a later run with the
+    /// same option reuses them (and prints no `scale_create_N`).
     static func scale(plan: Plan, options: Options, many: ManyTenants, baseline: Baseline, logger: Logger) async throws -> [Figure] {
         let count = argument("--scale-tenants").flatMap(Int.init) ?? (options.quick ? 5_000 : 100_000)
         let label = count % 1_000 == 0 ? "\(count / 1_000)k" : "\(count)"
         var figures: [Figure] = []
         progress("· scale: \(count) tenants in \(scalePathTemplate), copies of a template\n")
+        // `--scale-root DIR` keeps the tenants in DIR (made once, reused by later runs).
+        let kept = argument("--scale-root")
+        let place = ManyTenants(template: many.template, directory: kept ?? many.directory)
+        let reused = kept.map { FileManager.default.fileExists(atPath: $0 + "/scale-\(count)") } ?? false
         let started = ContinuousClock.now
-        let (store, tenants) = try many.store("scale-\(count)", count: count, pathTemplate: scalePathTemplate, logger: logger)
+        let (store, tenants) = try place.store("scale-\(count)", count: count, pathTemplate: scalePathTemplate, logger: logger)
         let createSeconds = nanoseconds(started.duration(to: .now)) / 1e9
         sync()
-        figures.append(Figure(name: "scale_create_\(label)", value: createSeconds, unit: "s", baseline: nil))
-        progress("  made in \(Int(createSeconds)) s\n")
+        if reused {
+            progress("  reusing the tenants made before in \(kept ?? "")\n")
+        } else {
+            figures.append(Figure(name: "scale_create_\(label)", value: createSeconds, unit: "s", baseline: nil))
+            progress("  made in \(Int(createSeconds)) s\n")
+        }
         let paths = tenants.map { store.databasePath(for: $0) }
 
         // Disk use: every block under the root, against the database files alone.
