@@ -200,7 +200,7 @@ struct Entry {
         }
 
         // 5 to 7. Thousands of tenants, copies of one template; and 100,000 of them, only when
-        // asked for by name (`--only scale`, `scripts/bench --scale`): it takes about ten minutes.
+        // asked for by name (`--only scale`, `scripts/bench --scale`): it takes about fifteen minutes.
         let runsScale = options.only.contains("scale")
         let many = ["churn", "migrate_all", "pool_memory"].filter(options.runs) + (runsScale ? ["scale"] : [])
         if !many.isEmpty {
