@@ -10,6 +10,10 @@ public import TenantedSQLite
 public struct DemoEnvironment: Sendable {
     /// `TENANTED_STORAGE`: the storage root. Default: `./storage`.
     public var storage = "./storage"
+    /// `TENANTED_SQLITE_PATH_TEMPLATE`: where each tenant's SQLite file lives under the storage root
+    /// (see `SQLiteStore.Configuration.pathTemplate`); `tenants/%{bucket}/%{tenant}/main.sqlite3`
+    /// spreads 100,000 tenants over bucket folders. Default: `tenants/%{tenant}/main.sqlite3`.
+    public var sqlitePathTemplate = "tenants/%{tenant}/main.sqlite3"
     /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
     public var maximumPools = 50
     /// `TENANTED_STORE`: where tenants live. Default: ``StoreKind/sqlite``.
@@ -60,6 +64,15 @@ public struct DemoEnvironment: Sendable {
                 throw TenantedError(.invalidConfiguration, "TENANTED_STORAGE must be a directory path")
             }
             self.storage = storage
+        }
+        if let template = environment["TENANTED_SQLITE_PATH_TEMPLATE"] {
+            do {
+                // Checked now, so a bad value stops the process before it touches anything.
+                _ = try SQLiteStore(configuration: .init(root: "/", pathTemplate: template))
+            } catch {
+                throw TenantedError(.invalidConfiguration, "TENANTED_SQLITE_PATH_TEMPLATE: \(error.message)")
+            }
+            sqlitePathTemplate = template
         }
         if let pools = environment["TENANTED_MAX_POOLS"] {
             guard let value = Int(pools), value >= 1 else {
@@ -130,10 +143,11 @@ public struct DemoEnvironment: Sendable {
         return try TenantFiles(root: store == .sqlite ? root + "/tenants/%{tenant}/files" : root + "/files/%{tenant}")
     }
 
-    /// The SQLite store under the storage root: `<storage>/tenants/<name>/main.sqlite3`.
+    /// The SQLite store under the storage root: ``sqlitePathTemplate`` there, by default
+    /// `<storage>/tenants/<name>/main.sqlite3`.
     public func sqliteStore() throws -> SQLiteStore {
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
-        return try SQLiteStore(configuration: .init(root: storage, pathTemplate: "tenants/%{tenant}/main.sqlite3"))
+        return try SQLiteStore(configuration: .init(root: storage, pathTemplate: sqlitePathTemplate))
     }
 
     /// The PostgreSQL store on ``postgresServers``, for ``store`` `postgres-database`, `postgres-schema`

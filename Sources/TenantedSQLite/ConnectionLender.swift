@@ -178,7 +178,19 @@ extension SQLiteConnection {
     /// *without closing*, and a connection deallocated unclosed traps. A pool closed from a cancelled
     /// task (a sibling `async let` failed, a request was abandoned) must still close every connection,
     /// so the close runs in a task of its own, which does not inherit the cancellation.
+    ///
+    /// An uncancelled task closes directly (no task of its own to start: an evicted pool's close
+    /// costs one hop to the thread pool, as a raw connection's does); only when that fails without
+    /// closing (the task was cancelled meanwhile) does the close go to a task of its own.
     func closeEvenIfCancelled() async {
+        if !Task.isCancelled {
+            do {
+                try await close()
+                return
+            } catch {
+                if isClosed { return }
+            }
+        }
         await Task { try? await self.close() }.value
     }
 }

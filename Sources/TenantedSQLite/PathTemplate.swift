@@ -94,13 +94,28 @@ struct PathTemplate: Sendable, Equatable {
         }
     }
 
-    /// Whether `component` has no token (so it is the same for every tenant).
     /// Whether component `index` is the tenant's name and nothing else (`%{tenant}`): its directory
     /// entries are then matched by the name rules alone, without a regular expression.
     func isTenantOnly(_ index: Int) -> Bool {
         components[index] == [.tenant]
     }
 
+    /// Whether component `index` is one bucket level (as every `%{bucket}` is): its directory
+    /// entries are then matched by ``isBucketName(_:)`` alone, without a regular expression.
+    func isBucketOnly(_ index: Int) -> Bool {
+        guard components[index].count == 1, case .bucket = components[index][0] else { return false }
+        return true
+    }
+
+    /// Whether `name` can be a bucket directory: two lowercase hex digits, as ``bucket(of:)`` spells them.
+    static func isBucketName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        return bytes.count == 2 && bytes.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+        }
+    }
+
+    /// Whether component `index` has no token (so it is the same for every tenant).
     func isLiteral(_ index: Int) -> Bool {
         components[index].allSatisfy { if case .literal = $0 { return true } else { return false } }
     }

@@ -39,8 +39,9 @@ public struct SQLiteMigrator: SQLTenantMigrator {
     public var registeredMigrations: [String]? { migrations.map(\.name) }
 
     public func appliedMigrationNames(on pool: SQLitePool, tenant: TenantID) async throws -> Set<String> {
-        // The writer: a pool's open has just opened it, so a cold open costs one connection, not two.
-        try await pool.write { try await Self.applied(on: $0) }
+        // A read: right after a pool's open its writer is open and idle, and a read takes it (one
+        // connection for a cold open, not two) without the write guard's lock and checks.
+        try await pool.read { try await Self.applied(on: $0) }
     }
 
     public func migrate(_ pool: SQLitePool, tenant: TenantID) async throws -> [String] {
@@ -124,11 +125,20 @@ public struct SQLiteMigrator: SQLTenantMigrator {
         }
     }
 
+    /// The names in the migration log; none when there is no log yet.
+    ///
+    /// One query when the log exists (every open of a migrated tenant): the log is read at once, and
+    /// only when that fails is `sqlite_master` asked whether the log is there at all, so a missing
+    /// log means nothing applied while any other failure is still thrown.
     private static func applied(on connection: SQLiteConnection) async throws -> Set<String> {
-        let exists = try await connection.query(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]
-        )
-        if exists.isEmpty { return [] }
-        return Set(try await connection.query("SELECT name FROM \(table)").compactMap { $0.columns.first?.data.string })
+        do {
+            return Set(try await connection.query("SELECT name FROM \(table)").compactMap { $0.columns.first?.data.string })
+        } catch {
+            let exists = try await connection.query(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [.text(table)]
+            )
+            if exists.isEmpty { return [] }
+            throw error
+        }
     }
 }

@@ -7,18 +7,46 @@ import Tenanted
 
 extension SQLiteStore {
     /// Walks the template's components under the root and returns every ready tenant, and the
-    /// tenants whose ready-lock was held (to ask again).
-    func listTenants() throws -> (ready: [TenantID], held: [TenantID]) {
-        var found: [TenantID] = []
+    /// tenants whose ready-lock was held (to ask again), in no particular order.
+    ///
+    /// The walk runs on the thread pool; the readiness probes (a `stat`, an `open`, two `flock`s and
+    /// a `close` per tenant: most of a listing of 100,000 tenants) run there too, in slices of
+    /// ``listingSlice`` candidates spread over its threads.
+    func listTenants() async throws -> (ready: [TenantID], held: [TenantID]) {
+        let candidates = try await onThreadPool { try tenantCandidates() }
+        guard candidates.count > Self.listingSlice else { return Self.probe(candidates[...]) }
+        return try await withThrowingTaskGroup(of: (ready: [TenantID], held: [TenantID]).self) { group in
+            for start in stride(from: 0, to: candidates.count, by: Self.listingSlice) {
+                let slice = candidates[start..<min(start + Self.listingSlice, candidates.count)]
+                group.addTask { try await onThreadPool { Self.probe(slice) } }
+            }
+            var ready: [TenantID] = []
+            var held: [TenantID] = []
+            ready.reserveCapacity(candidates.count)
+            for try await part in group {
+                ready += part.ready
+                held += part.held
+            }
+            return (ready, held)
+        }
+    }
+
+    /// Candidates probed per thread-pool work item when listing.
+    static let listingSlice = 4_096
+
+    /// The readiness of each candidate: ready ones, and those whose ready-lock was held.
+    static func probe(_ candidates: ArraySlice<(tenant: TenantID, path: String)>) -> (ready: [TenantID], held: [TenantID]) {
+        var ready: [TenantID] = []
         var held: [TenantID] = []
-        for (tenant, path) in try tenantCandidates() {
-            switch Self.readiness(path) {
-            case .ready: found.append(tenant)
+        ready.reserveCapacity(candidates.count)
+        for (tenant, path) in candidates {
+            switch readiness(path) {
+            case .ready: ready.append(tenant)
             case .held: held.append(tenant)
             case .absent: break
             }
         }
-        return (found, held)
+        return (ready, held)
     }
 
     /// Every tenant whose database path exists in the directory tree, ready or not, with that path:
@@ -44,6 +72,10 @@ extension SQLiteStore {
                     // The common layout (`tenants/%{tenant}/…`): 100,000 entries cost a name check
                     // each rather than a regular-expression match (about ten times faster).
                     children = entries.compactMap { entry in TenantID.isValid(entry) ? (entry, [entry[...]]) : nil }
+                } else if template.isBucketOnly(index) {
+                    // A bucketed layout has up to 65,536 bucket directories: a byte check each, not a
+                    // regular-expression match.
+                    children = entries.compactMap { entry in PathTemplate.isBucketName(entry) ? (entry, []) : nil }
                 } else {
                     children = entries.compactMap { entry in
                         guard let match = try? pattern.wholeMatch(in: entry) else { return nil }

@@ -67,7 +67,7 @@ public struct SQLiteStore: TenantStore {
     }
 
     public func tenants() async throws -> [TenantID] {
-        let (ready, held) = try await onThreadPool { try listTenants() }
+        let (ready, held) = try await listTenants()
         var found = ready
         for tenant in held where try await settledReady(databasePath(for: tenant)) {
             found.append(tenant)
@@ -101,17 +101,7 @@ public struct SQLiteStore: TenantStore {
         // A tenant replaced between the identity read and the writer's open is caught by the
         // writer's own check (it opened another file than the identity names): try again.
         for attempt in 1...3 {
-            guard try await settledReady(path) else { throw TenantedError.notFound(tenant, "open") }
-            if !ignoringSuspension, let suspension = try await onThreadPool({ Self.readSuspension(path) }) {
-                throw TenantedError.suspended(tenant, reason: suspension.reason)
-            }
-            let found = try await onThreadPool { () -> (FileIdentity, WriteGuard)? in
-                guard let identity = FileIdentity.of(path),
-                    let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity, checksSuspension: !ignoringSuspension)
-                else { return nil }
-                return (identity, writeGuard)
-            }
-            guard let (identity, writeGuard) = found else { throw TenantedError.notFound(tenant, "open") }
+            let (identity, writeGuard) = try await probeForOpen(tenant, path: path, checksSuspension: !ignoringSuspension)
             let pool = makePool(tenant, path: path, create: false, identity: identity, writeGuard: writeGuard)
             do {
                 // Open the writer now: a cold open pays for it here, and a broken file fails here.
@@ -126,6 +116,56 @@ public struct SQLiteStore: TenantStore {
             }
         }
         throw TenantedError.notFound(tenant, "open")
+    }
+
+    /// The file checks before a pool opens: the database's identity, its ready-lock (opened for the
+    /// write guard, and probed: free means ready), and the suspension marker.
+    ///
+    /// They run on the calling task, not on the thread pool: a `stat`, an `open`, two `fstat`/`stat`,
+    /// two non-blocking `flock`s and an `access` on local files take microseconds, less than one hop
+    /// to the thread pool and back (the same reasoning as ``isCurrent(_:)``, which runs a `stat` on
+    /// every lease). While a create or destroy holds the ready-lock, it asks again, like
+    /// ``settledReady(_:)``.
+    func probeForOpen(_ tenant: TenantID, path: String, checksSuspension: Bool) async throws -> (FileIdentity, WriteGuard) {
+        for attempt in 1...10 {
+            switch Self.openProbe(tenant, path: path, checksSuspension: checksSuspension) {
+            case .ready(let identity, let writeGuard): return (identity, writeGuard)
+            case .absent: throw TenantedError.notFound(tenant, "open")
+            case .suspended(let suspension): throw TenantedError.suspended(tenant, reason: suspension.reason)
+            case .held: if attempt < 10 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        throw TenantedError.notFound(tenant, "open")
+    }
+
+    /// What ``openProbe(_:path:checksSuspension:)`` found.
+    enum OpenProbe {
+        /// Ready: the database's identity, and the write guard on its ready-lock (open).
+        case ready(FileIdentity, WriteGuard)
+        /// No database file, or no ready-lock beside it.
+        case absent
+        /// A create or destroy holds the ready-lock.
+        case held
+        /// Suspended (checked only when asked).
+        case suspended(TenantSuspension)
+    }
+
+    /// One pass of system calls: the database's identity, the write guard (which opens the
+    /// ready-lock and checks it is the current file), a probe of the lock on that same descriptor,
+    /// then the suspension marker. A guard that is not returned is closed here.
+    static func openProbe(_ tenant: TenantID, path: String, checksSuspension: Bool) -> OpenProbe {
+        guard let identity = FileIdentity.of(path),
+            let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity, checksSuspension: checksSuspension)
+        else { return .absent }
+        if writeGuard.isHeldExclusively {
+            writeGuard.closeFile()
+            return .held
+        }
+        if checksSuspension, let suspension = readSuspension(path) {
+            writeGuard.closeFile()
+            return .suspended(suspension)
+        }
+        return .ready(identity, writeGuard)
     }
 
     public func close(_ pool: SQLitePool) async {

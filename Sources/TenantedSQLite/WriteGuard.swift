@@ -72,6 +72,17 @@ final class WriteGuard: Sendable {
         }
     }
 
+    /// Whether a create or destroy holds the ready-lock exclusively right now: a shared lock taken
+    /// and dropped at once on the guard's descriptor, never waited for. Call it before the pool's
+    /// first write only (a write holds the shared lock on this same descriptor).
+    var isHeldExclusively: Bool {
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_SH | LOCK_NB) } while result != 0 && errno == EINTR
+        if result != 0 { return errno == EWOULDBLOCK }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
     /// Releases the shared lock taken by ``enter()``.
     func leave() {
         flock(descriptor, LOCK_UN)

@@ -60,6 +60,25 @@ import Testing
         #expect(try await run(demo, ["tenants", "destroy", "acme"]).status != 0)
     }
 
+    @Test(arguments: Demo.allCases)
+    func bucketedSQLiteLayoutFromTheEnvironment(demo: Demo) async throws {
+        try #require(demo.isBuilt, "build \(demo) first (scripts/test does)")
+        let bucketed = ["TENANTED_SQLITE_PATH_TEMPLATE": "tenants/%{bucket}/%{tenant}/main.sqlite3"]
+        let created = try await run(demo, ["tenants", "create", "acme"], environment: bucketed)
+        #expect(created.status == 0, "\(created.stderr)")
+        // FNV-1a("acme") = 0x45fd71af: buckets 45/fd.
+        #expect(directory.exists("storage/tenants/45/fd/acme/main.sqlite3"))
+        #expect(!directory.exists("storage/tenants/acme/main.sqlite3"))
+        #expect(try await run(demo, ["tenants", "list"], environment: bucketed).stdout == "acme\n")
+        // The default layout does not look into the buckets.
+        #expect(try await run(demo, ["tenants", "list"]).stdout == "")
+        for bad in ["/abs/%{tenant}.sqlite3", "tenants/main.sqlite3", "tenants/%{bucket}", "tenants/%{nope}/%{tenant}.sqlite3"] {
+            let refused = try await run(demo, ["tenants", "list"], environment: ["TENANTED_SQLITE_PATH_TEMPLATE": bad])
+            #expect(refused.status == 64, "\(bad)")
+            #expect(refused.stderr.contains("TENANTED_SQLITE_PATH_TEMPLATE"), "\(bad): \(refused.stderr)")
+        }
+    }
+
     /// One script, both executables, each on a storage of its own: every command answers with the
     /// same standard output, the same `error:` lines and the same exit status.
     @Test func bothDemosAnswerTheSameScriptIdentically() async throws {

@@ -73,4 +73,19 @@ struct BucketTests {
         #expect(try await store.tenants().map(\.rawValue) == names.sorted())
         #expect(try await store.exists(try TenantID("hooli")) == false)
     }
+
+    @Test("listing walks every bucket folder, whatever hex digits it has, and skips folders that are not buckets")
+    func everyBucketListed() async throws {
+        let store = try directory.store(template: "t/%{bucket}/%{tenant}/db.sqlite3")
+        let names = (100..<220).map { "tenant-\($0)" }
+        for name in names { try await store.create(try TenantID(name)) { _ in } }
+        // 120 names spread over bucket folders using every hex digit, letters included.
+        let firstLevel = Set(names.map { Self.expectedBucket(of: $0).0 })
+        #expect(Set(firstLevel.joined()).isSuperset(of: "0123456789abcdef"))
+        // Folders a bucket is never spelled as: upper case, one or three digits, not hex.
+        for stray in ["t/4F/fd/x/db.sqlite3", "t/4/fd/x/db.sqlite3", "t/45f/fd/x/db.sqlite3", "t/g5/fd/x/db.sqlite3", "t/45/FD/x/db.sqlite3"] {
+            try directory.makeFile(stray)
+        }
+        #expect(try await store.tenants().map(\.rawValue) == names)
+    }
 }

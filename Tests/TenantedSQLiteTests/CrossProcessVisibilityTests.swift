@@ -51,5 +51,8 @@ struct CrossProcessVisibilityTests {
         holder.waitUntilExit()
         #expect(try await store.exists(acme))
         #expect(try await store.tenants() == [acme])
+        // The open's check of the lock lets go with it too.
+        let pool = try await store.open(acme)
+        await store.close(pool)
     }
 }

@@ -1,4 +1,7 @@
 import TenantedTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 import Tenanted
 import TenantedSQLite
 import Testing
@@ -17,6 +20,27 @@ struct SQLiteStoreListingTests {
         let missing = try SQLiteStore(configuration: .init(root: directory.appending("not/there")))
         #expect(try await missing.tenants() == [])
         #expect(!directory.exists("not"))
+    }
+
+    @Test("thousands of tenants are listed through several slices of probes, and a held ready-lock still hides its tenant")
+    func listingManyTenantsInSlices() async throws {
+        let store = try directory.store(template: "t/%{bucket}/%{tenant}/db.sqlite3")
+        // Two slices of (at most 4,096) probes; the files are stand-ins (listing opens no database).
+        let names = (0..<5_000).map { "t\(10_000 + $0)" }
+        for name in names {
+            let path = store.databasePath(for: try TenantID(name))
+            let relative = String(path.dropFirst(directory.path.count + 1))
+            try directory.makeFile(relative)
+            try directory.makeFile(relative + ".lock", text: "")
+        }
+        #expect(try await store.tenants().map(\.rawValue) == names)
+        // A tenant whose ready-lock is held (as by a create or destroy) is not listed, whichever slice probes it.
+        let held = names[4_500]
+        let descriptor = open(store.databasePath(for: try TenantID(held)) + ".lock", O_RDONLY)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        try #require(flock(descriptor, LOCK_EX | LOCK_NB) == 0)
+        #expect(try await store.tenants().map(\.rawValue) == names.filter { $0 != held })
     }
 
     @Test("listing while other tenants are created and destroyed never fails and always shows the steady tenant")

@@ -60,6 +60,28 @@ struct TenancyOnSQLiteTests {
         }
     }
 
+    @Test("a tenant without a migration log has every migration pending; a log that cannot be read is an error")
+    func unreadableMigrationLog() async throws {
+        let store = try directory.store()
+        let acme = try TenantID("acme")
+        try await store.create(acme) { _ in }
+        let pool = try await store.open(acme)
+        var failure: (any Error)?
+        do {
+            #expect(try await SQLiteMigrator.base.pendingMigrations(on: pool, tenant: acme) == ["001_notes", "002_tags"])
+            // A log without its `name` column: reading it fails, and that failure must not pass for
+            // "nothing applied" (which would run every migration again).
+            try await pool.write { _ = try await $0.query("CREATE TABLE _tenanted_migrations (x INTEGER)") }
+            await #expect(throws: (any Error).self) {
+                _ = try await SQLiteMigrator.base.pendingMigrations(on: pool, tenant: acme)
+            }
+        } catch {
+            failure = error
+        }
+        await store.close(pool)
+        if let failure { throw failure }
+    }
+
     @Test("with autoMigrate, opening a stale tenant applies its pending migrations")
     func autoMigrate() async throws {
         let acme = try TenantID("acme")

@@ -11,7 +11,8 @@ import Glibc
 
 /// `store-figures [--quick] [--output PATH] [--latest PATH] [--only W,…]`: Tenanted's SQLite store
 /// against raw sqlite-nio doing the same work, in the same run (see README.md). Workloads:
-/// `cold_open`, `create_tenant`, `pk_select`, `churn`, `migrate_all`, `pool_memory`.
+/// `cold_open`, `create_tenant`, `pk_select`, `churn`, `migrate_all`, `pool_memory`; and `scale`,
+/// which runs only when named (`--only scale [--scale-tenants N] [--demo PATH] [--hummingbird-demo PATH]`).
 @main
 struct Entry {
     static func main() async throws {
@@ -198,8 +199,10 @@ struct Entry {
             try await connection.close()
         }
 
-        // 5 to 7. Thousands of tenants, copies of one template.
-        let many = ["churn", "migrate_all", "pool_memory"].filter(options.runs)
+        // 5 to 7. Thousands of tenants, copies of one template; and 100,000 of them, only when
+        // asked for by name (`--only scale`, `scripts/bench --scale`): it takes about fifteen minutes.
+        let runsScale = options.only.contains("scale")
+        let many = ["churn", "migrate_all", "pool_memory"].filter(options.runs) + (runsScale ? ["scale"] : [])
         if !many.isEmpty {
             let tenants = try await ManyTenants.make(in: directory + "/many", logger: logger)
             if options.runs("churn") {
@@ -210,6 +213,9 @@ struct Entry {
             }
             if options.runs("pool_memory") {
                 report.figures += try await poolMemory(plan: plan, many: tenants, baseline: baseline, logger: logger)
+            }
+            if runsScale {
+                report.figures += try await scale(plan: plan, options: options, many: tenants, baseline: baseline, logger: logger)
             }
         }
         return report

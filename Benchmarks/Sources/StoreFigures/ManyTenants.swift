@@ -33,18 +33,28 @@ struct ManyTenants {
 
     static func name(_ number: Int) -> String { String(format: "t%05d", number) }
 
-    /// `count` tenants in an `SQLiteStore` rooted at `directory/name`, each a copy of the template;
-    /// a store made before under the same name is reused as it is.
-    func store(_ name: String, count: Int, logger: Logger) throws -> (store: SQLiteStore, tenants: [TenantID]) {
+    /// `count` tenants in an `SQLiteStore` rooted at `directory/name` (under `pathTemplate`, else the
+    /// store's default), each a copy of the template beside an empty ready-lock file, as a create
+    /// leaves it; a store made before under the same name is reused as it is.
+    func store(
+        _ name: String, count: Int, pathTemplate: String? = nil, logger: Logger
+    ) throws -> (store: SQLiteStore, tenants: [TenantID]) {
         let root = directory + "/" + name
         let exists = FileManager.default.fileExists(atPath: root)
-        let store = try SQLiteStore(configuration: .init(root: root, logger: logger))
+        var configuration = SQLiteStore.Configuration(root: root, logger: logger)
+        if let pathTemplate { configuration.pathTemplate = pathTemplate }
+        let store = try SQLiteStore(configuration: configuration)
         let tenants = try (0..<count).map { try TenantID(Self.name($0)) }
-        for tenant in tenants where !exists {
+        for (number, tenant) in tenants.enumerated() where !exists {
             let path = store.databasePath(for: tenant)
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: template, toPath: path)
+            // A pool opens only beside its ready-lock (the write guard holds it during writes).
+            guard FileManager.default.createFile(atPath: path + ".lock", contents: nil) else {
+                throw BenchmarkError("cannot create the ready-lock of \(tenant)")
+            }
+            if count >= 20_000, (number + 1) % 20_000 == 0 { progress("  \(number + 1) copies\n") }
         }
         return (store, tenants)
     }
