@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import Synchronization
 import Tenanted
@@ -160,7 +161,7 @@ final class PlacementWatcher: Sendable {
                         try await resynchronise(on: connection)
                         markStarted()
                         pause = .milliseconds(100)
-                        try await receive(notifications, store: store)
+                        try await receive(notifications, on: connection, store: store)
                     }
                 }
             } catch is NotificationsDoNotArrive {
@@ -198,29 +199,41 @@ final class PlacementWatcher: Sendable {
 
     /// Handles notifications until the connection ends, after checking that one sent to itself
     /// arrives within 2 seconds.
-    private func receive(_ notifications: PostgresNotificationSequence, store: PostgresStore) async throws {
+    ///
+    /// postgres-nio's notification sequence does not end when the task iterating it is cancelled:
+    /// it ends when its connection does. So giving up on the probe, and being stopped, close the
+    /// connection. Before, a probe that took over 2 seconds under load left the child task iterating
+    /// for ever: the task group never finished, the LISTEN connection stayed leased, and the store's
+    /// shutdown then waited for the catalog client, which waits for that connection (a full test
+    /// run stalled exactly so: idle, one `LISTEN` session open).
+    private func receive(_ notifications: PostgresNotificationSequence, on connection: PostgresConnection, store: PostgresStore) async throws {
         let probe = "probe " + UUID().uuidString
         let probed = ProbeFlag()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for try await notification in notifications {
-                    if notification.payload == probe {
-                        probed.set()
-                    } else {
-                        self.handle(notification.payload)
+        try await withTaskCancellationHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await notification in notifications {
+                        if notification.payload == probe {
+                            probed.set()
+                        } else {
+                            self.handle(notification.payload)
+                        }
                     }
                 }
+                try await store.client(.catalog).query("SELECT pg_notify(\(PlacementChannel.name), \(probe))", logger: logger)
+                let deadline = ContinuousClock.now + .seconds(2)
+                while !probed.isSet, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                guard probed.isSet else {
+                    group.cancelAll()
+                    let _: EventLoopFuture<Void> = connection.close()
+                    throw NotificationsDoNotArrive()
+                }
+                try await group.next()
             }
-            try await store.client(.catalog).query("SELECT pg_notify(\(PlacementChannel.name), \(probe))", logger: logger)
-            let deadline = ContinuousClock.now + .seconds(2)
-            while !probed.isSet, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            guard probed.isSet else {
-                group.cancelAll()
-                throw NotificationsDoNotArrive()
-            }
-            try await group.next()
+        } onCancel: {
+            let _: EventLoopFuture<Void> = connection.close()
         }
     }
 
