@@ -115,7 +115,11 @@ extension PostgresStore {
             try await maintenance(server, "storing the schema template '\(key)'", tenant) { client in
                 try await client.withTransaction(logger: logger) { connection in
                     // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
-                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:schema_templates', 0))", logger: logger)
+                    // The catalog's key, not one of its own: the catalog creates the same `tenanted`
+                    // schema on a server that is some store's catalog server, and two transactions
+                    // creating it under different locks collide (CI saw "storing the schema template
+                    // … failed" on a fresh second server that another test's store used as catalog).
+                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
                     try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
                     try await connection.query(
                         """

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import Tenanted
 import TenantedFluentSQLite
 import TenantedSQLite
@@ -14,8 +15,15 @@ import Vapor
         let other = try TemporaryDirectory()
         let migrations = TenantMigrations()
         migrations.add(CreateNotes())
-        // A tenancy of its own, on another storage root, that alone has the tenant `initech`.
-        let own = try Tenancy(store: try SQLiteStore(configuration: .init(root: other.path)), migrations: migrations, logger: .silent)
+        // A tenancy of its own, on another storage root, that alone has the tenant `initech` — and a
+        // thread pool of its own: on the shared two-thread pool, other tests' blocking SQLite waits
+        // queued this request past the client's timeout once in a full run (CI: no HTTP response).
+        let threads = NIOThreadPool(numberOfThreads: 2)
+        threads.start()
+        defer { threads.shutdownGracefully { _ in } }
+        let own = try Tenancy(
+            store: try SQLiteStore(configuration: .init(root: other.path, threadPool: threads)), migrations: migrations, logger: .silent
+        )
         try await own.createTenant(TenantID("initech"))
         try await withDemoServer(configure: { app in
             let resolver = try TenantResolver.subdomain(of: "localhost")
