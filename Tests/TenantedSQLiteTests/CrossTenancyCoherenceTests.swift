@@ -18,9 +18,9 @@ struct CrossTenancyCoherenceTests {
     }
 
     /// Two tenancies over the directory's storage root: a server and the `tenants` command.
-    private func withServerAndCommand(_ body: (Tenancy, Tenancy) async throws -> Void) async throws {
-        try await directory.withTenancy { server async throws in
-            try await directory.withTenancy { command async throws in try await body(server, command) }
+    private func withServerAndCommand(busyTimeout: Duration? = nil, _ body: (Tenancy, Tenancy) async throws -> Void) async throws {
+        try await directory.withTenancy(busyTimeout: busyTimeout) { server async throws in
+            try await directory.withTenancy(busyTimeout: busyTimeout) { command async throws in try await body(server, command) }
         }
     }
 
@@ -101,7 +101,9 @@ struct CrossTenancyCoherenceTests {
 
     @Test("a destroy waits for a write in progress in another tenancy: the write is acknowledged in the old database, then the tenant is gone")
     func destroyWaitsForWrite() async throws {
-        try await withServerAndCommand { server, command in
+        // A destroy waits for writes up to the busy timeout; this test is about the order, not the
+        // speed, so the wait is long enough for a loaded machine (CI once needed more than 5 s).
+        try await withServerAndCommand(busyTimeout: .seconds(60)) { server, command in
             try await server.createTenant(acme)
             let writing = Gate()
             let finish = Gate()

@@ -12,6 +12,7 @@ extension TemporaryDirectory {
         migrator: SQLMigrator? = .base,
         seed: TenantSeed<SQLitePool>? = nil,
         delegate: any TenancyDelegate = NoTenancyDelegate(),
+        busyTimeout: Duration? = nil,
         _ body: (Tenancy) async throws -> Void
     ) async throws {
         // A thread pool of the tenancy's own: the tests of the whole package run at once, and some
@@ -21,7 +22,10 @@ extension TemporaryDirectory {
         threads.start()
         defer { threads.shutdownGracefully { _ in } }
         let tenancy = try Tenancy(
-            store: try store { $0.threadPool = threads },
+            store: try store { configuration in
+                configuration.threadPool = threads
+                if let busyTimeout { configuration.busyTimeout = busyTimeout }
+            },
             configuration: configuration,
             migrator: migrator,
             seed: seed,
