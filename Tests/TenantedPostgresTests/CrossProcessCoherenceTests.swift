@@ -46,7 +46,8 @@ struct CrossProcessCoherenceTests {
 
     @Test(arguments: TestLayout.allCases)
     func writesDuringAnotherProcessesDestroyAreAcknowledgedOrRefusedNeverLeakIntoTheNextTenant(layout: TestLayout) async throws {
-        try await withTwoProcesses(layout) { server, command in
+        let trace = Locked([String: String]())
+        try await withTwoProcesses(layout, trace: trace) { server, command in
             try await server.tenancy.createTenant(.acme)
             let stop = Locked(false)
             let acknowledged = Locked([Int]())
@@ -56,8 +57,10 @@ struct CrossProcessCoherenceTests {
                     var value = writer * 100_000
                     while !stop.value {
                         value += 1
+                        trace.withLock { $0["writer \(writer)"] = "inserting \(value)" }
                         do {
                             try await server.insert(value, into: .acme)
+                            trace.withLock { $0["writer \(writer)"] = "inserted \(value)" }
                             acknowledged.append(value)
                         } catch let error as TenantedError {
                             failures.append("\(error.code)")
@@ -70,12 +73,16 @@ struct CrossProcessCoherenceTests {
                 }
             }
             try await Task.sleep(for: .milliseconds(200))
+            trace.withLock { $0["main"] = "destroying" }
             try await command.tenancy.destroyTenant(.acme)
+            trace.withLock { $0["main"] = "re-creating" }
             let acknowledgedBeforeDestroyReturned = acknowledged.value.count
             try await command.tenancy.createTenant(.acme)
             try await Task.sleep(for: .milliseconds(200))
             stop.withLock { $0 = true }
+            trace.withLock { $0["main"] = "waiting for the writers" }
             for writer in writers { await writer.value }
+            trace.withLock { $0["main"] = "checking" }
 
             #expect(acknowledgedBeforeDestroyReturned > 0, "the writers ran before the destroy")
             let inNewTenant = try await command.values(of: .acme)
@@ -160,14 +167,33 @@ struct CrossProcessCoherenceTests {
         return (pool, clock.now - started)
     }
 
-    private func withTwoProcesses(_ layout: TestLayout, _ body: (ItemsTenancy, ItemsTenancy) async throws -> Void) async throws {
+    /// Runs `body` with two tenancies on one catalog, then shuts both down; the whole scenario,
+    /// shutdown included, under a guard of four minutes (a full run once stalled in one of these
+    /// scenarios): past it the test fails saying where both registries stood, and `trace` (what the
+    /// scenario's tasks said they were doing last).
+    private func withTwoProcesses(
+        _ layout: TestLayout,
+        trace: Locked<[String: String]> = Locked([:]),
+        _ body: @escaping @Sendable (ItemsTenancy, ItemsTenancy) async throws -> Void
+    ) async throws {
         let stores = try PostgresTestStores(layout: layout.layout)
         let server = try ItemsTenancy(stores: stores)
         let command = try ItemsTenancy(stores: stores)
-        try await withTeardown { try await body(server, command) } teardown: {
-            await server.shutdown()
-            await command.shutdown()
-            await stores.cleanUp()
+        let finished: Void? = try await withGuard("the \(layout) scenario", limit: .seconds(240)) {
+            try await withTeardown { try await body(server, command) } teardown: {
+                trace.withLock { $0["teardown"] = "shutting down" }
+                await server.shutdown()
+                await command.shutdown()
+                await stores.cleanUp()
+                trace.withLock { $0["teardown"] = "done" }
+            }
+        }
+        if finished == nil {
+            Issue.record("""
+                stalled: trace \(trace.value.sorted { $0.key < $1.key }); \
+                server registry \(server.tenancy.pools.snapshot), acme \(server.tenancy.pools.poolState(of: .acme)); \
+                command registry \(command.tenancy.pools.snapshot), acme \(command.tenancy.pools.poolState(of: .acme))
+                """)
         }
     }
 }

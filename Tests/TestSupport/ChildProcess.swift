@@ -1,5 +1,5 @@
 import Dispatch
-import Foundation
+package import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,35 +23,95 @@ package final class ChildProcess: Sendable {
         package init(description: String) { self.description = description }
     }
 
-    /// Runs `executable arguments` in `directory` and waits for it to end.
+    /// Runs `executable arguments` in `directory` and waits for it to end (at most ``runLimit``).
     package static func run(_ executable: String, arguments: [String], environment: [String: String] = [:], directory: String) async throws -> Run {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result {
                     let process = try makeProcess(executable, arguments, environment, directory)
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    // Both pipes are drained at once, so a child filling one cannot block on it.
-                    let stderr = Locked(Data())
-                    let group = DispatchGroup()
-                    DispatchQueue.global().async(group: group) {
-                        let data = err.fileHandleForReading.readDataToEndOfFile()
-                        stderr.withLock { $0 = data }
-                    }
-                    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-                    group.wait()
-                    process.waitUntilExit()
-                    return Run(
-                        status: process.terminationStatus,
-                        stdout: String(decoding: stdout, as: UTF8.self),
-                        stderr: String(decoding: stderr.value, as: UTF8.self),
-                        signalled: process.terminationReason == .uncaughtSignal
-                    )
+                    let ended = try runToEnd(process)
+                    return Run(status: ended.status, stdout: ended.stdout, stderr: ended.stderr, signalled: ended.signalled)
                 })
             }
         }
+    }
+
+    /// How long a child run to completion may take before it counts as hung: a test waiting on it
+    /// fails naming it, instead of the whole test run stalling.
+    package static let runLimit: Duration = .seconds(300)
+
+    /// What ``runToEnd(_:killAfter:limit:)`` saw.
+    package struct Ended: Sendable {
+        package let status: Int32
+        package let stdout: String
+        package let stderr: String
+        /// Whether the process ended by a signal, not by `exit`.
+        package let signalled: Bool
+        /// Whether it died of the SIGKILL sent after `killAfter`.
+        package let killed: Bool
+    }
+
+    /// Starts `process` with its standard output and error piped, drains both at once (a child
+    /// filling one pipe cannot block on it), and waits for it to end; blocks the calling thread, so
+    /// call it on a Dispatch thread. After `killAfter` it sends SIGKILL (a deliberate kill); after
+    /// `limit` it sends SIGABRT (Swift's runtime prints the threads' backtraces) and, 10 s later,
+    /// SIGKILL, then throws a ``Failure`` with what the process printed.
+    package static func runToEnd(_ process: Process, killAfter: Duration? = nil, limit: Duration = runLimit) throws -> Ended {
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        if process.standardInput == nil { process.standardInput = FileHandle.nullDevice }
+        try process.run()
+        let pid = process.processIdentifier
+        let finished = Locked(false)
+        let killedOnPurpose = Locked(false)
+        let hung = Locked(false)
+        if let killAfter {
+            DispatchQueue.global().asyncAfter(deadline: .now() + dispatchInterval(killAfter)) {
+                finished.withLock { done in
+                    guard !done else { return }
+                    killedOnPurpose.withLock { $0 = true }
+                    kill(pid, SIGKILL)
+                }
+            }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + dispatchInterval(limit)) {
+            finished.withLock { done in
+                guard !done else { return }
+                hung.withLock { $0 = true }
+                kill(pid, SIGABRT)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                finished.withLock { done in if !done { kill(pid, SIGKILL) } }
+            }
+        }
+        let stderr = Locked(Data())
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            stderr.withLock { $0 = data }
+        }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        finished.withLock { $0 = true }
+        let ended = Ended(
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr.value, as: UTF8.self),
+            signalled: process.terminationReason == .uncaughtSignal,
+            killed: killedOnPurpose.value && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        )
+        if hung.value {
+            let command = ([process.executableURL?.lastPathComponent ?? "?"] + (process.arguments ?? [])).joined(separator: " ")
+            throw Failure(description: "`\(command)` did not end within \(limit): aborted (status \(ended.status)); stdout:\n\(ended.stdout.suffix(4000))\nstderr:\n\(ended.stderr.suffix(60000))")
+        }
+        return ended
+    }
+
+    private static func dispatchInterval(_ duration: Duration) -> DispatchTimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 
     /// Starts `executable arguments` in `directory` without waiting; stop it with ``stop()``.

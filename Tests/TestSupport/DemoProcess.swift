@@ -79,27 +79,7 @@ package struct DemoProcess: Sendable {
     }
 
     private func runBlocking(_ arguments: [String], environment extra: [String: String], killAfter: Duration?) throws -> Run {
-        let process = process(arguments, environment: extra)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        if let killAfter {
-            let (seconds, attoseconds) = killAfter.components
-            let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
-        }
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self),
-            killed: process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
-        )
+        let ended = try ChildProcess.runToEnd(process(arguments, environment: extra), killAfter: killAfter)
+        return Run(status: ended.status, stdout: ended.stdout, stderr: ended.stderr, killed: ended.killed)
     }
 }
