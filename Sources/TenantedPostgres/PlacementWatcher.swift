@@ -69,7 +69,8 @@ final class PlacementWatcher: Sendable {
                 logger.warning("the tenant-change listener did not stop within 5 seconds; leaving it to end with the catalog connection")
             }
         }
-        markStarted()
+        // Whoever waits for a start goes on; a later `start` listens anew.
+        resumeStartWaiters(started: false)
     }
 
     /// Whether `task` finishes within `limit`; `task` is never awaited longer.
@@ -126,9 +127,15 @@ final class PlacementWatcher: Sendable {
         apply(tenant, generation: generation == 0 ? nil : generation)
     }
 
+    /// Called by the listening task: a task already stopped leaves the state to ``stop()``.
     private func markStarted() {
+        guard !Task.isCancelled else { return }
+        resumeStartWaiters(started: true)
+    }
+
+    private func resumeStartWaiters(started: Bool) {
         let waiters = state.withLock { state in
-            state.started = true
+            state.started = started
             defer { state.startWaiters = [] }
             return state.startWaiters
         }
@@ -142,14 +149,21 @@ final class PlacementWatcher: Sendable {
     /// How often the catalog is read instead, when notifications do not arrive.
     static let pollInterval = Duration.milliseconds(500)
 
+    /// How long the watcher reads the catalog before it tries listening again, after its probe
+    /// notification did not arrive: a probe can be late on a busy server, not only lost behind a
+    /// pooler, and one late probe must not end listening for the life of the process.
+    static let listenRetryInterval = Duration.seconds(30)
+
     /// Listens until cancelled, reconnecting with a growing pause (100 ms to 2 s) after a failure.
     ///
     /// Each time it listens it first checks that notifications arrive: it sends one to itself and
-    /// waits up to 2 seconds. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`)
+    /// waits up to 5 seconds. Behind a transaction pooler (PgBouncer's `pool_mode = transaction`)
     /// they do not; the watcher then reads the open pools' generations from the catalog every
-    /// ``pollInterval`` instead, and says so once in the log.
+    /// ``pollInterval`` instead (saying so once in the log), and tries listening again after
+    /// ``listenRetryInterval``.
     private func listen(_ store: PostgresStore) async {
         var pause = Duration.milliseconds(100)
+        var warnedOfPolling = false
         while !Task.isCancelled {
             do {
                 try await store.ensureCatalog()
@@ -165,12 +179,12 @@ final class PlacementWatcher: Sendable {
                     }
                 }
             } catch is NotificationsDoNotArrive {
-                logger.warning(
-                    "the catalog server is reached through a pooler or proxy, or its notifications do not arrive; reading tenant changes from the catalog every \(Self.pollInterval) instead"
-                )
+                let message: Logger.Message = "the catalog server is reached through a pooler or proxy, or its notifications do not arrive; reading tenant changes from the catalog every \(Self.pollInterval) instead"
+                if warnedOfPolling { logger.debug(message) } else { logger.warning(message) }
+                warnedOfPolling = true
                 markStarted()
-                await poll(store)
-                return
+                await poll(store, for: Self.listenRetryInterval)
+                continue
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("not listening for tenant changes from other processes; retrying", metadata: [
@@ -198,11 +212,11 @@ final class PlacementWatcher: Sendable {
     }
 
     /// Handles notifications until the connection ends, after checking that one sent to itself
-    /// arrives within 2 seconds.
+    /// arrives within 5 seconds.
     ///
     /// postgres-nio's notification sequence does not end when the task iterating it is cancelled:
     /// it ends when its connection does. So giving up on the probe, and being stopped, close the
-    /// connection. Before, a probe that took over 2 seconds under load left the child task iterating
+    /// connection. Before, a probe that took over its limit under load left the child task iterating
     /// for ever: the task group never finished, the LISTEN connection stayed leased, and the store's
     /// shutdown then waited for the catalog client, which waits for that connection (a full test
     /// run stalled exactly so: idle, one `LISTEN` session open).
@@ -221,7 +235,7 @@ final class PlacementWatcher: Sendable {
                     }
                 }
                 try await store.client(.catalog).query("SELECT pg_notify(\(PlacementChannel.name), \(probe))", logger: logger)
-                let deadline = ContinuousClock.now + .seconds(2)
+                let deadline = ContinuousClock.now + .seconds(5)
                 while !probed.isSet, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(10))
                 }
@@ -237,9 +251,11 @@ final class PlacementWatcher: Sendable {
         }
     }
 
-    /// Reads the open pools' generations from the catalog every ``pollInterval`` until cancelled.
-    private func poll(_ store: PostgresStore) async {
-        while !Task.isCancelled {
+    /// Reads the open pools' generations from the catalog every ``pollInterval`` for `span`, or
+    /// until cancelled.
+    private func poll(_ store: PostgresStore, for span: Duration) async {
+        let end = ContinuousClock.now + span
+        while !Task.isCancelled, ContinuousClock.now < end {
             do {
                 try await store.client(.catalog).withConnection { try await resynchronise(on: $0) }
             } catch {

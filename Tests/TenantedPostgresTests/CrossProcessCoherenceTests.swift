@@ -122,6 +122,18 @@ struct CrossProcessCoherenceTests {
         }
     }
 
+    @Test("a listener stopped and started again listens again: the change is learned without an error")
+    func aRestartedListenerListensAgain() async throws {
+        try await withTwoProcesses(.schema) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            await server.store.watcher.stop()
+            await server.store.watcher.start(server.store)
+            try await server.insert(1, into: .acme)
+            let (pool, learned) = try await Self.timeToLearnOfAChange(server: server, command: command)
+            #expect(!pool.isCurrent, "the restarted listener heard the announcement (waited \(learned))")
+        }
+    }
+
     @Test(
         "behind a transaction pooler, where LISTEN does not hold, a process reads the catalog instead and learns of a change without any error",
         .enabled(if: PostgresTestServer.hasPgBouncers, PostgresTestServer.pgbouncerUnsetReason)
