@@ -39,10 +39,23 @@ struct TenantDatabaseConfiguration: DatabaseConfiguration {
         pageSizeLimit: Int? = nil
     ) -> DatabaseContext {
         var logger = logger
-        logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
+        // A logger already tagged with this tenant (a request's, by the tenant middleware) is kept
+        // as it is: setting metadata copies the logger's whole metadata dictionary.
+        if !Self.isTagged(logger, with: tenant) {
+            logger[metadataKey: Logger.tenantMetadataKey] = .string(tenant.rawValue)
+        }
         return DatabaseContext(
             configuration: TenantDatabaseConfiguration(appMiddleware: appMiddleware, dialect: dialect),
             logger: logger, eventLoop: eventLoop, history: history, pageSizeLimit: pageSizeLimit
         )
+    }
+
+    /// Whether `logger`'s tenant metadata already names `tenant`.
+    static func isTagged(_ logger: Logger, with tenant: TenantID) -> Bool {
+        switch logger[metadataKey: Logger.tenantMetadataKey] {
+        case .string(let name)?: name == tenant.rawValue
+        case .stringConvertible(let value)?: value.description == tenant.rawValue
+        default: false
+        }
     }
 }

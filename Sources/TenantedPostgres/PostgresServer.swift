@@ -128,6 +128,11 @@ public struct PostgresServer: Sendable, Hashable, CustomStringConvertible {
         )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
+        // No keep-alive query: postgres-nio schedules its timer (a task and a dispatch timer) each
+        // time a connection goes back to the pool and cancels it at the next lease — per query.
+        // An idle connection closes after `connectionIdleTimeout` (60 s) anyway, well before the
+        // idle limits of firewalls and NATs that keep-alives are for.
+        configuration.options.keepAliveBehavior = nil
         configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
