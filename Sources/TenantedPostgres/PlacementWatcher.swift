@@ -21,6 +21,18 @@ final class PlacementWatcher: Sendable {
         /// made after it read the catalog.
         var startWaiters: [CheckedContinuation<Void, Never>] = []
         var started = false
+        /// Non-zero while notifications are known to arrive (the probe came back on the current
+        /// LISTEN connection); a new value each time listening (re)starts, 0 when not listening.
+        var listeningEpoch: UInt64 = 0
+        var lastEpoch: UInt64 = 0
+        /// Notifications handled so far.
+        var handled: UInt64 = 0
+    }
+
+    /// Where the watcher stood: see ``mark()`` and ``nothingArrived(since:)``.
+    struct Mark: Equatable {
+        let epoch: UInt64
+        let handled: UInt64
     }
 
     private let state = Mutex(State())
@@ -57,6 +69,7 @@ final class PlacementWatcher: Sendable {
                 state.task = nil
                 state.started = false
                 state.pools = [:]
+                state.listeningEpoch = 0
             }
             return state.task
         }
@@ -95,6 +108,21 @@ final class PlacementWatcher: Sendable {
         }
     }
 
+    /// Where the watcher stands now, or `nil` when it is not listening (reading the catalog, or
+    /// between connections): taken before an open reads the catalog.
+    func mark() -> Mark? {
+        state.withLock { $0.listeningEpoch == 0 ? nil : Mark(epoch: $0.listeningEpoch, handled: $0.handled) }
+    }
+
+    /// Whether, since `mark`, the watcher listened all along and no notification arrived. Then an
+    /// open that registered its pool after reading the catalog missed no change: one made after its
+    /// read was announced after the read, and an announcement arriving before the register would
+    /// have been counted here, one arriving after it finds the pool and invalidates it.
+    func nothingArrived(since mark: Mark?) -> Bool {
+        guard let mark else { return false }
+        return state.withLock { $0.listeningEpoch == mark.epoch && $0.handled == mark.handled }
+    }
+
     func register(_ pool: PostgresTenantPool) {
         state.withLock { $0.pools[pool.tenant, default: [:]][ObjectIdentifier(pool)] = pool }
     }
@@ -107,8 +135,12 @@ final class PlacementWatcher: Sendable {
     }
 
     /// Invalidates the open pools of `tenant` whose generation is not `generation` (0: gone).
+    /// Counts the notification in the same step as it reads the pools (``nothingArrived(since:)``).
     func apply(_ tenant: TenantID, generation: Int64?) {
-        let pools = state.withLock { Array(($0.pools[tenant] ?? [:]).values) }
+        let pools = state.withLock { state in
+            state.handled &+= 1
+            return Array((state.pools[tenant] ?? [:]).values)
+        }
         for pool in pools where pool.generation != generation {
             logger.info("tenant changed in another process; its pool here is stale", metadata: [
                 Logger.tenantMetadataKey: "\(tenant)", "gone": "\(generation == nil)",
@@ -125,6 +157,17 @@ final class PlacementWatcher: Sendable {
             let generation = Int64(parts[parts.count - 1])
         else { return }
         apply(tenant, generation: generation == 0 ? nil : generation)
+    }
+
+    private func setListening(_ listening: Bool) {
+        state.withLock { state in
+            if listening {
+                state.lastEpoch &+= 1
+                state.listeningEpoch = state.lastEpoch
+            } else {
+                state.listeningEpoch = 0
+            }
+        }
     }
 
     /// Called by the listening task: a task already stopped leaves the state to ``stop()``.
@@ -244,6 +287,8 @@ final class PlacementWatcher: Sendable {
                     let _: EventLoopFuture<Void> = connection.close()
                     throw NotificationsDoNotArrive()
                 }
+                setListening(true)
+                defer { setListening(false) }
                 try await group.next()
             }
         } onCancel: {

@@ -225,6 +225,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         var attempt = 0
         while true {
             attempt += 1
+            let mark = watcher.mark()
             guard let placement = try await catalog({ try await $0.placement(of: tenant) }), placement.ready else {
                 throw TenantedError.notFound(tenant, "open")
             }
@@ -237,7 +238,9 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             // invalidate: read the placement again now that the watcher knows the pool. Without this,
             // a pool opened on a database another process has just dropped stays "current", and its
             // first query waits for ever on a client retrying a connection that cannot succeed.
-            await verify(pool)
+            // Unless the watcher listened all along and heard nothing meanwhile: then nothing was
+            // missed (``PlacementWatcher/nothingArrived(since:)``), and the second read is saved.
+            if !watcher.nothingArrived(since: mark) { await verify(pool) }
             if pool.isCurrent { return pool }
             watcher.unregister(pool)
             await pool.close()

@@ -122,6 +122,29 @@ struct CrossProcessCoherenceTests {
         }
     }
 
+    @Test("an open skips its second catalog read only while the listener listened and heard nothing")
+    func theListenersMarkCountsEveryAnnouncement() async throws {
+        try await withTwoProcesses(.database) { server, command in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(1, into: .acme)
+            let watcher = server.store.watcher
+            // Listening counts once the probe notification came back.
+            let clock = ContinuousClock()
+            let started = clock.now
+            while watcher.mark() == nil, clock.now - started < .seconds(30) { try await Task.sleep(for: .milliseconds(5)) }
+            let mark = try #require(watcher.mark(), "the listener listens")
+            #expect(watcher.nothingArrived(since: mark), "nothing arrived yet")
+            let (pool, _) = try await Self.timeToLearnOfAChange(server: server, command: command)
+            #expect(!pool.isCurrent)
+            #expect(!watcher.nothingArrived(since: mark), "the announcement was counted: an open spanning it reads the catalog again")
+            let later = try #require(watcher.mark())
+            #expect(watcher.nothingArrived(since: later))
+            await watcher.stop()
+            #expect(watcher.mark() == nil, "a stopped listener hears nothing")
+            #expect(!watcher.nothingArrived(since: later), "an open spanning a stop reads the catalog again")
+        }
+    }
+
     @Test("a listener stopped and started again listens again: the change is learned without an error")
     func aRestartedListenerListensAgain() async throws {
         try await withTwoProcesses(.schema) { server, command in
