@@ -23,7 +23,11 @@ extension MySQLStore {
         /// destroys and re-creates; a destroy waits two intervals between hiding the tenant and
         /// dropping its database. Default: 100 ms.
         public var coherenceInterval: Duration
-        /// Where the client library's blocking calls run. Default: `NIOThreadPool.singleton`.
+        /// Where the client library's blocking calls run. Default: ``MySQLStore/defaultThreadPool``,
+        /// not NIO's two-thread (one per core) singleton: every call of the client library holds its
+        /// thread for a whole round trip (and a statement waiting for a row lock for up to
+        /// `innodb_lock_wait_timeout`), so a pool that small would cap the process at two queries
+        /// at a time, across all tenants.
         public var threadPool: NIOThreadPool
         /// The event loops of the ORM contexts Tenanted makes itself. Default: the singleton group.
         public var eventLoopGroup: any EventLoopGroup
@@ -34,7 +38,7 @@ extension MySQLStore {
             server: MariaDBConfiguration, prefix: String = "tenant_", catalogDatabase: String = "tenanted",
             maximumConnectionsPerTenant: Int = 4, maximumMaintenanceConnections: Int = 4,
             coherenceInterval: Duration = .milliseconds(100),
-            threadPool: NIOThreadPool = .singleton, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+            threadPool: NIOThreadPool = MySQLStore.defaultThreadPool, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
             logger: Logger = Logger(label: "tenanted.mysql")
         ) {
             self.server = server

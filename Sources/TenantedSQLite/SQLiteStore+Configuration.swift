@@ -22,7 +22,10 @@ extension SQLiteStore {
         /// Runs on every new connection after Tenanted's PRAGMAs (for example `PRAGMA cache_size`).
         /// Default: `nil`.
         public var prepareConnection: (@Sendable (SQLiteConnection) async throws -> Void)?
-        /// Where libsqlite3 calls and file-system work run. Default: `NIOThreadPool.singleton`.
+        /// Where libsqlite3 calls and file-system work run. Default: ``SQLiteStore/defaultThreadPool``,
+        /// not NIO's two-thread (one per core) singleton: a statement waiting out another
+        /// connection's lock holds its thread for up to ``busyTimeout``, so a pool that small lets
+        /// two waiting tenants stop every other tenant's queries.
         public var threadPool: NIOThreadPool
         /// Where connections' futures complete. Default: `MultiThreadedEventLoopGroup.singleton`.
         public var eventLoopGroup: any EventLoopGroup
@@ -40,7 +43,7 @@ extension SQLiteStore {
             busyTimeout: Duration = .seconds(5),
             maximumReaders: Int = 2,
             prepareConnection: (@Sendable (SQLiteConnection) async throws -> Void)? = nil,
-            threadPool: NIOThreadPool = .singleton,
+            threadPool: NIOThreadPool = SQLiteStore.defaultThreadPool,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
             logger: Logger = Logger(label: "tenanted.sqlite"),
             filePermissions: TenantFilePermissions = .ownerOnly

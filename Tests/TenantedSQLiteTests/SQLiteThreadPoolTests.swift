@@ -1,0 +1,84 @@
+import NIOCore
+import SQLiteNIO
+import Tenanted
+import TenantedSQLite
+import TenantedTestSupport
+import Testing
+
+@Suite("SQLite store: the default thread pool")
+struct SQLiteThreadPoolTests {
+    @Test("by default a store runs on a pool of its own, sized for waiting")
+    func theDefaultPoolIsTenantedsOwn() throws {
+        let store = try TemporaryDirectory().store()
+        #expect(store.configuration.threadPool === SQLiteStore.defaultThreadPool)
+        #expect(store.configuration.threadPool !== NIOThreadPool.singleton)
+    }
+
+    /// More connections wait out other connections' write locks than NIO's singleton pool has
+    /// threads (one per core); another tenant's query still runs, and returns while they all wait.
+    @Test("tenants waiting out other connections' locks do not stop another tenant's queries")
+    func waitingTenantsDoNotStallOthers() async throws {
+        let directory = try TemporaryDirectory()
+        let store = try directory.store { $0.busyTimeout = .seconds(10) }
+        let locked = [try TenantID("locked1"), try TenantID("locked2")]
+        let free = try TenantID("free")
+        for tenant in locked + [free] {
+            try await store.create(tenant) { pool in
+                try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
+            }
+        }
+        let waiters = System.coreCount + 2
+        let outcome = try await withGuard("queries while other tenants wait for locks", limit: .seconds(120)) {
+            // A second pool of each locked tenant (as another process would have) holds its write lock.
+            let holders = try await locked.asyncMap { try await store.open($0) }
+            let contenders = try await (0..<waiters).asyncMap { try await store.open(locked[$0 % locked.count]) }
+            let release = Gate()
+            let finishedWaiting = Locked(0)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                for holder in holders {
+                    let holding = Gate()
+                    group.addTask {
+                        try await holder.write { connection in
+                            _ = try await connection.query("BEGIN IMMEDIATE")
+                            holding.open()
+                            await release.wait()
+                            _ = try await connection.query("ROLLBACK")
+                        }
+                    }
+                    await holding.wait()
+                }
+                let wrote = Locked(0)
+                for contender in contenders {
+                    group.addTask {
+                        // Sleeps in libsqlite3's busy handler, on a thread of the pool, until released
+                        // (or, were the threads too few, until the busy timeout gives up).
+                        let result = await Result { try await contender.write { _ = try await $0.query("INSERT INTO t VALUES (1)") } }
+                        finishedWaiting.withLock { $0 += 1 }
+                        if case .success = result { wrote.withLock { $0 += 1 } }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                let pool = try await store.open(free)
+                let rows = await Result { try await pool.read { try await $0.query("SELECT count(*) AS n FROM t") } }
+                let stillWaiting = waiters - finishedWaiting.value
+                release.open()
+                try await group.waitForAll()
+                for contender in contenders + holders { await store.close(contender) }
+                await store.close(pool)
+                return ((try? rows.get())?.count ?? -1, stillWaiting, wrote.value)
+            }
+        }
+        let (rows, stillWaiting, wrote) = try #require(outcome)
+        #expect(rows == 1)
+        #expect(stillWaiting == waiters, "the other tenant's query returned while every waiter still waited")
+        #expect(wrote == waiters, "every waiter wrote once the locks were released")
+    }
+}
+
+extension Sequence {
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
