@@ -24,6 +24,35 @@ package enum DirectoryListing {
         return .names(names(of: stream))
     }
 
+    /// What a directory entry is, as far as `readdir`'s `d_type` tells.
+    package enum Kind: Sendable {
+        /// A regular file.
+        case file
+        /// A directory.
+        case directory
+        /// Anything else, or not told (a symbolic link, a file system without `d_type`): `stat` it.
+        case unknown
+    }
+
+    /// The entries in the directory at `path`, each with its kind.
+    package static func readEntries(_ path: String) -> (outcome: Outcome, kinds: [Kind]) {
+        guard let stream = opendir(path) else { return (errno == ENOENT ? .missing : .failed(errno), []) }
+        defer { closedir(stream) }
+        var names: [String] = []
+        var kinds: [Kind] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+            switch Int32(entry.pointee.d_type) {
+            case Int32(DT_REG): kinds.append(.file)
+            case Int32(DT_DIR): kinds.append(.directory)
+            default: kinds.append(.unknown)
+            }
+        }
+        return (.names(names), kinds)
+    }
+
     /// The names in an open directory stream, without `.` and `..`.
     package static func names(of stream: OpaquePointer) -> [String] {
         var names: [String] = []
