@@ -41,10 +41,11 @@ package enum DirectoryListing {
         var names: [String] = []
         var kinds: [Kind] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = Self.name(of: entry)
             if name == "." || name == ".." { continue }
             names.append(name)
-            switch Int32(entry.pointee.d_type) {
+            // The field alone: `entry.pointee` would copy the whole `dirent` (see `name(of:)`).
+            switch Int32(entry.pointer(to: \.d_type)!.pointee) {
             case Int32(DT_REG): kinds.append(.file)
             case Int32(DT_DIR): kinds.append(.directory)
             default: kinds.append(.unknown)
@@ -57,9 +58,19 @@ package enum DirectoryListing {
     package static func names(of stream: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = Self.name(of: entry)
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The name of a directory entry, read through a pointer up to its NUL.
+    ///
+    /// Never `entry.pointee.d_name`: that copies the whole 256-byte field, but the kernel packs
+    /// entries by their names' real lengths, so for the last entry of `readdir`'s buffer the copy
+    /// reads past its end (a crash listing folders of hundreds of tenants each).
+    private static func name(of entry: UnsafeMutablePointer<dirent>) -> String {
+        let field = UnsafeRawPointer(entry.pointer(to: \.d_name)!)
+        return String(cString: field.assumingMemoryBound(to: CChar.self))
     }
 }

@@ -246,7 +246,9 @@ extension Entry {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Through a pointer: copying `entry.pointee.d_name` reads 256 bytes, past the end of
+            // `readdir`'s buffer for its last, shorter entry.
+            let name = String(cString: UnsafeRawPointer(entry.pointer(to: \.d_name)!).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names
