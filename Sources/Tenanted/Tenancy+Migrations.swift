@@ -13,6 +13,7 @@ extension Tenancy {
     @discardableResult
     public func migrate(_ tenant: TenantID) async throws -> [String] {
         let backend = try migratingBackend()
+        if await hasNothingPending(tenant, backend) { return [] }
         let hooks = configuration.hooks
         let applied = try await withOwnPool(tenant) { pool in
             let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
@@ -81,6 +82,31 @@ extension Tenancy {
         }
     }
 
+    /// Whether `tenant` has no pending migration, read on a pool for reading when the store has one
+    /// (``ReadPoolStore``): cheaper than a full open, which ``migrate(_:)`` then skips.
+    ///
+    /// Only a definite "nothing pending" counts: `false` when the store has no such pool, when
+    /// something is pending and whenever anything fails (a missing, suspended or broken tenant),
+    /// so the full path decides, and reports, every case but the one that costs nothing.
+    private func hasNothingPending(_ tenant: TenantID, _ backend: any TenancyBackend) async -> Bool {
+        do {
+            // Registered with the registry like `withOwnPool`: a destroy in this process waits for it.
+            return try await pools.withOperation(on: tenant) {
+                guard let pool = try await backend.openForReading(tenant) else { return false }
+                do {
+                    let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
+                    await backend.close(pool)
+                    return pending.isEmpty
+                } catch {
+                    await backend.close(pool)
+                    return false
+                }
+            }
+        } catch {
+            return false
+        }
+    }
+
     /// Opens a pool of `tenant` outside the registry, runs `body`, closes it; errors other than a
     /// missing tenant become ``TenantedError/Code/migrationFailed``. A destroy of the tenant in this
     /// process waits until it is done; while a destroy runs it fails with `tenantNotFound`.
@@ -128,7 +154,8 @@ extension Tenancy {
     ///
     /// One tenant's failure does not stop the others: it is recorded in the report, whose
     /// ``MigrationReport/succeeded`` is then `false`. A tenant that is already current costs one read
-    /// of its migration log and nothing else.
+    /// of its migration log and nothing else; on a store with a cheaper pool for reading (the SQLite
+    /// store: one connection with `busy_timeout` alone), that read does not even open a full pool.
     ///
     /// - Parameters:
     ///   - maximumConcurrency: tenants migrated at once. Default: ``Configuration/defaultConcurrency``.

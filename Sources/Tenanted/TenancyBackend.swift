@@ -23,6 +23,9 @@ protocol TenancyBackend: Sendable {
     // Tenant operations (Tenancy+Operations.swift)
     var registeredMigrations: [String]? { get }
     func openIgnoringSuspension(_ tenant: TenantID) async throws -> any Sendable
+    /// A pool for one short read (``ReadPoolStore``), or `nil` when the store has no cheaper way
+    /// than ``open(_:)``.
+    func openForReading(_ tenant: TenantID) async throws -> (any Sendable)?
     func create(
         _ tenant: TenantID, fromTemplate key: String, build: @escaping (any Sendable) async throws -> Void,
         prepare: ((any Sendable) async throws -> Void)?
@@ -89,6 +92,11 @@ struct TypedBackend<Store: TenantStore>: TenancyBackend {
 
     func openIgnoringSuspension(_ tenant: TenantID) async throws -> any Sendable {
         try await typedStore.openIgnoringSuspension(tenant)
+    }
+
+    func openForReading(_ tenant: TenantID) async throws -> (any Sendable)? {
+        guard let store = typedStore as? any ReadPoolStore else { return nil }
+        return try await store.openForReading(tenant)
     }
 
     func create(

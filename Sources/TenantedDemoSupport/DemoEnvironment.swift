@@ -11,8 +11,8 @@ public struct DemoEnvironment: Sendable {
     /// `TENANTED_STORAGE`: the storage root. Default: `./storage`.
     public var storage = "./storage"
     /// `TENANTED_SQLITE_PATH_TEMPLATE`: where each tenant's SQLite file lives under the storage root
-    /// (see `SQLiteStore.Configuration.pathTemplate`); `tenants/%{bucket}/%{tenant}/main.sqlite3`
-    /// spreads 100,000 tenants over bucket folders. Default: `tenants/%{tenant}/main.sqlite3`.
+    /// (see `SQLiteStore.Configuration.pathTemplate`); `tenants/%{bucket1}/%{tenant}.sqlite3`
+    /// spreads 100,000 tenants over 256 bucket folders. Default: `tenants/%{tenant}/main.sqlite3`.
     public var sqlitePathTemplate = "tenants/%{tenant}/main.sqlite3"
     /// `TENANTED_MAX_POOLS`: open tenant pools at most. Default: 50.
     public var maximumPools = 50

@@ -19,15 +19,20 @@ public final class SQLitePool: Sendable {
     /// Guards writes against a destroy or replacement by another process; `nil` for the pool of a
     /// tenant being created (its file is not in place yet, and the creator holds the lock).
     let writeGuard: WriteGuard?
+    /// Whether ``write(isolation:_:)`` is refused: the pool of a short read
+    /// (``SQLiteStore/openForReading(_:)``), whose connection skips the settings writes need.
+    let refusesWrites: Bool
 
     init(
         tenant: TenantID,
         maximumReaders: Int,
         writeGuard: WriteGuard? = nil,
+        refusesWrites: Bool = false,
         connect: @escaping @Sendable (_ reader: Bool) async throws -> SQLiteConnection
     ) {
         self.tenant = tenant
         self.writeGuard = writeGuard
+        self.refusesWrites = refusesWrites
         self.maximumReaders = max(0, maximumReaders)
         self.writer = ConnectionLender(limit: 1, tenant: tenant) { try await connect(false) }
         self.readers = maximumReaders > 0
@@ -44,6 +49,9 @@ public final class SQLitePool: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result {
+        if refusesWrites {
+            throw TenantedError(.storeFailure, "this pool of tenant '\(tenant)' was opened for reading only; it cannot write", tenant: tenant)
+        }
         guard let writeGuard else { return try await writer.withConnection(body) }
         return try await writer.withConnection { connection in
             try writeGuard.enter()

@@ -21,8 +21,12 @@ extension SQLiteStore {
     enum Readiness { case ready, absent, held }
 
     /// `absent` without the database file; `held` while someone holds its ready-lock.
-    static func readiness(_ path: String) -> Readiness {
-        guard fileExists(path) else { return .absent }
+    ///
+    /// `isKnownFile`: a listing that just read the file's entry in its directory skips the `stat`.
+    /// The lock is probed after the file was seen either way, and a create makes the file appear
+    /// (by a rename) only while it holds the lock, so a half-created tenant is never `ready`.
+    static func readiness(_ path: String, isKnownFile: Bool = false) -> Readiness {
+        guard isKnownFile || fileExists(path) else { return .absent }
         return ReadyLock.isHeld(at: path + ".lock") ? .held : .ready
     }
 

@@ -35,74 +35,95 @@ extension SQLiteStore {
     static let listingSlice = 4_096
 
     /// The readiness of each candidate: ready ones, and those whose ready-lock was held.
-    static func probe(_ candidates: ArraySlice<(tenant: TenantID, path: String)>) -> (ready: [TenantID], held: [TenantID]) {
+    static func probe(_ candidates: ArraySlice<Candidate>) -> (ready: [TenantID], held: [TenantID]) {
         var ready: [TenantID] = []
         var held: [TenantID] = []
         ready.reserveCapacity(candidates.count)
-        for (tenant, path) in candidates {
-            switch readiness(path) {
-            case .ready: ready.append(tenant)
-            case .held: held.append(tenant)
+        for candidate in candidates {
+            switch readiness(candidate.path, isKnownFile: candidate.isKnownFile) {
+            case .ready: ready.append(candidate.tenant)
+            case .held: held.append(candidate.tenant)
             case .absent: break
             }
         }
         return (ready, held)
     }
 
+    /// A tenant found in the directory tree: its database's path, and whether the walk already saw
+    /// that path as a regular file (its directory's entry said so), so the probe need not `stat` it.
+    struct Candidate: Sendable {
+        var tenant: TenantID
+        var path: String
+        var isKnownFile: Bool
+    }
+
     /// Every tenant whose database path exists in the directory tree, ready or not, with that path:
     /// names only, no file is opened or locked.
-    func tenantCandidates() throws -> [(tenant: TenantID, path: String)] {
+    ///
+    /// A path counts only when it is exactly the tenant's path: every `%{tenant}` in it captured
+    /// the same valid name, and every bucket folder on the way is that name's bucket (a tenant's
+    /// file in another tenant's bucket is not a tenant).
+    func tenantCandidates() throws -> [Candidate] {
         let patterns = try template.components.indices.map { index in
             template.isLiteral(index) ? nil : try template.pattern(index)
         }
-        var found: [(tenant: TenantID, path: String)] = []
-        func walk(_ directory: String, _ index: Int, _ names: [Substring]) throws {
+        let affixes = template.components.indices.map { template.tenantAffixes($0) }
+        var found: [Candidate] = []
+        /// `names`: the tenant names captured so far; `buckets`: each bucket folder walked, as its
+        /// level and the byte its two hex digits spell.
+        func walk(_ directory: String, _ index: Int, _ names: [Substring], _ buckets: [(level: Int, byte: UInt8)]) throws {
             let isLast = index == template.components.count - 1
-            let children: [(String, [Substring])]
+            var children: [(entry: String, captured: [Substring], bucket: (level: Int, byte: UInt8)?, isFile: Bool)] = []
             if let pattern = patterns[index] {
-                let entries: [String]
-                switch DirectoryListing.read(directory) {
-                case .names(let names): entries = names
+                let names: [String]
+                let kinds: [DirectoryListing.Kind]
+                switch DirectoryListing.readEntries(directory) {
+                case (.names(let entries), let entryKinds): (names, kinds) = (entries, entryKinds)
                 // A missing directory holds no tenants; an unreadable one must not hide them.
-                case .missing: return
-                case .failed(let code):
+                case (.missing, _): return
+                case (.failed(let code), _):
                     throw TenantedError(.storeFailure, "cannot list the tenants' directory (errno \(code))", detail: directory)
                 }
-                if template.isTenantOnly(index) {
-                    // The common layout (`tenants/%{tenant}/…`): 100,000 entries cost a name check
-                    // each rather than a regular-expression match (about ten times faster).
-                    children = entries.compactMap { entry in TenantID.isValid(entry) ? (entry, [entry[...]]) : nil }
-                } else if template.isBucketOnly(index) {
-                    // A bucketed layout has up to 65,536 bucket directories: a byte check each, not a
-                    // regular-expression match.
-                    children = entries.compactMap { entry in PathTemplate.isBucketName(entry) ? (entry, []) : nil }
-                } else {
-                    children = entries.compactMap { entry in
-                        guard let match = try? pattern.wholeMatch(in: entry) else { return nil }
-                        let captured = match.output.dropFirst().compactMap(\.substring)
-                        return (entry, captured)
+                children.reserveCapacity(names.count)
+                for (entry, kind) in zip(names, kinds) {
+                    // A folder is never a database, and a file never a folder on the way to one.
+                    if isLast ? kind == .directory : kind == .file { continue }
+                    let isFile = isLast && kind == .file
+                    if let (prefix, suffix) = affixes[index] {
+                        // The common layouts (`tenants/%{tenant}/…`, `…/%{tenant}.sqlite3`): 100,000
+                        // entries cost a byte comparison and a name check each rather than a
+                        // regular-expression match (about ten times faster).
+                        if let name = PathTemplate.tenantName(in: entry, prefix: prefix, suffix: suffix) {
+                            children.append((entry, [name], nil, isFile))
+                        }
+                    } else if let level = template.bucketLevel(index) {
+                        // A bucketed layout has up to 65,536 bucket folders: a byte check each, not
+                        // a regular-expression match.
+                        if let byte = PathTemplate.bucketByte(entry) { children.append((entry, [], (level, byte), isFile)) }
+                    } else if let match = try? pattern.wholeMatch(in: entry) {
+                        children.append((entry, match.output.dropFirst().compactMap(\.substring), nil, isFile))
                     }
                 }
             } else {
-                children = [(template.components(for: placeholder)[index], [])]
+                children = [(template.components(for: placeholder)[index], [], nil, false)]
             }
-            for (entry, captured) in children {
-                let path = directory + "/" + entry
-                let names = names + captured
+            for child in children {
+                let path = directory + "/" + child.entry
+                let names = names + child.captured
+                let buckets = child.bucket.map { buckets + [$0] } ?? buckets
                 if isLast {
                     guard let first = names.first, names.allSatisfy({ $0 == first }),
                         let tenant = try? TenantID(String(first)),
-                        databasePath(for: tenant) == path
+                        buckets.allSatisfy({ PathTemplate.bucketByte(of: tenant, level: $0.level) == $0.byte })
                     else { continue }
-                    found.append((tenant, path))
+                    found.append(Candidate(tenant: tenant, path: path, isKnownFile: child.isFile))
                 } else {
-                    try walk(path, index + 1, names)
+                    try walk(path, index + 1, names, buckets)
                 }
             }
         }
-        try walk(root, 0, [])
+        try walk(root, 0, [], [])
         return found
-
     }
 
     /// Any valid tenant, used only to spell the literal components of the template.

@@ -32,6 +32,13 @@ struct PathTemplateTests {
             "storage/%{tenant}%{bucket}.sqlite3",
             "storage/%{tenant}/%{bucket}",
             "%{tenant}/%{bucket}",
+            "storage/x%{bucket1}/%{tenant}.sqlite3",
+            "storage/%{bucket1}x/%{tenant}.sqlite3",
+            "storage/%{tenant}%{bucket1}.sqlite3",
+            "storage/%{tenant}/%{bucket1}",
+            "%{bucket1}/%{bucket1}",
+            "storage/%{bucket2}/%{tenant}.sqlite3",
+            "storage/%{bucket1/%{tenant}.sqlite3",
             "storage/%{tenant}\0/main.sqlite3",
         ]
     )
@@ -50,6 +57,8 @@ struct PathTemplateTests {
             "storage/tenants/%{tenant}/main.sqlite3",
             "%{tenant}.sqlite3",
             "t/%{bucket}/%{tenant}/db.sqlite3",
+            "t/%{bucket1}/%{tenant}.sqlite3",
+            "t/%{bucket1}/%{tenant}/db.sqlite3",
             "db-%{tenant}-x/main.sqlite3",
         ]
     )

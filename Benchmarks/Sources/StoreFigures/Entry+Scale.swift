@@ -9,15 +9,19 @@ import Glibc
 #endif
 
 extension Entry {
-    /// The bucketed layout of the scale figures (two levels of bucket folders, then a folder per
-    /// tenant), the same under `store-figures`' store and under the demos' storage root.
-    static let scalePathTemplate = "tenants/%{bucket}/%{tenant}/main.sqlite3"
+    /// The bucketed layout of the scale figures (one level of 256 bucket folders, each tenant's
+    /// file directly in its bucket), the same under `store-figures`' store and under the demos'
+    /// storage root.
+    static let scalePathTemplate = "tenants/%{bucket1}/%{tenant}.sqlite3"
+    /// The folder under `--scale-root` for `count` tenants, named after the layout: a folder made
+    /// in another layout is never reused.
+    static func scaleFolder(_ count: Int) -> String { "scale-\(count)-bucket1-flat" }
 
     /// `--only scale` (`scripts/bench --scale`): 100,000 tenants (`--scale-tenants N`; 5,000 with
     /// `--quick`) in the bucketed layout, each a copy of the template (``ManyTenants``), and
     ///
     /// - `scale_tenants_list_N` (ms): `tenants()`, against a raw walk of the same folders (`readdir`
-    ///   at each level and a `stat` of each database file); median of 3 each, alternating;
+    ///   of each bucket folder and a `stat` of each database file); median of 3 each, alternating;
     /// - `scale_migrate_all_noop_N` (ms): `migrateAll()` with nothing to do, against a raw open,
     ///   PRAGMAs, read of the migration table and close of every file, both at concurrency 4;
     /// - `scale_rss_after_K_touched` (MiB) for K = 1,000, 10,000 and N: the resident set once K
@@ -33,8 +37,8 @@ extension Entry {
     ///   databases), against N bare copies of the database file; and `scale_create_N` (s), how long
     ///   the copies took (no baseline).
     ///
-    /// `--scale-root DIR` makes the tenants in `DIR/scale-N` and keeps them; a later run with the
-    /// same option reuses them (and prints no `scale_create_N`).
+    /// `--scale-root DIR` makes the tenants in `DIR/scale-N-bucket1-flat` and keeps them; a later run
+    /// with the same option reuses them (and prints no `scale_create_N`).
     static func scale(plan: Plan, options: Options, many: ManyTenants, baseline: Baseline, logger: Logger) async throws -> [Figure] {
         let count = argument("--scale-tenants").flatMap(Int.init) ?? (options.quick ? 5_000 : 100_000)
         let label = count % 1_000 == 0 ? "\(count / 1_000)k" : "\(count)"
@@ -43,9 +47,9 @@ extension Entry {
         // `--scale-root DIR` keeps the tenants in DIR (made once, reused by later runs).
         let kept = argument("--scale-root")
         let place = ManyTenants(template: many.template, directory: kept ?? many.directory)
-        let reused = kept.map { FileManager.default.fileExists(atPath: $0 + "/scale-\(count)") } ?? false
+        let reused = kept.map { FileManager.default.fileExists(atPath: $0 + "/" + scaleFolder(count)) } ?? false
         let started = ContinuousClock.now
-        let (store, tenants) = try place.store("scale-\(count)", count: count, pathTemplate: scalePathTemplate, logger: logger)
+        let (store, tenants) = try place.store(scaleFolder(count), count: count, pathTemplate: scalePathTemplate, logger: logger)
         let createSeconds = nanoseconds(started.duration(to: .now)) / 1e9
         sync()
         if reused {
@@ -189,7 +193,7 @@ extension Entry {
                 let side = (run + run / 2) % 2
                 times[side].append(side == 0
                     ? try timedListing(demo, ["tenants", "list"], environment: environment, expectedLines: count)
-                    : try timedListing(find, [root + "/tenants", "-mindepth", "4", "-maxdepth", "4", "-name", "main.sqlite3"],
+                    : try timedListing(find, [root + "/tenants", "-mindepth", "2", "-maxdepth", "2", "-name", "*.sqlite3"],
                                        environment: [:], expectedLines: count))
             }
             figures.append(Figure(name: "scale_\(name)_tenants_list_\(label)", value: median(times[0]), unit: "ms", baseline: median(times[1])))
@@ -223,17 +227,14 @@ extension Entry {
         return elapsed
     }
 
-    /// The raw listing of the bucketed layout under `folder`: the names of the tenant folders two
-    /// bucket levels down whose `main.sqlite3` exists, sorted.
+    /// The raw listing of the bucketed layout under `folder`: the names of the `.sqlite3` files in
+    /// its bucket folders, each `stat`ed, sorted.
     static func rawListing(_ folder: String) -> [String] {
         var names: [String] = []
-        for first in directoryNames(folder) {
-            for second in directoryNames(folder + "/" + first) {
-                let bucket = folder + "/" + first + "/" + second
-                for tenant in directoryNames(bucket) {
-                    var info = stat()
-                    if stat(bucket + "/" + tenant + "/main.sqlite3", &info) == 0 { names.append(tenant) }
-                }
+        for bucket in directoryNames(folder) {
+            for file in directoryNames(folder + "/" + bucket) where file.hasSuffix(".sqlite3") {
+                var info = stat()
+                if stat(folder + "/" + bucket + "/" + file, &info) == 0 { names.append(String(file.dropLast(".sqlite3".count))) }
             }
         }
         return names.sorted()
@@ -245,7 +246,9 @@ extension Entry {
         defer { closedir(stream) }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // Through a pointer: copying `entry.pointee.d_name` reads 256 bytes, past the end of
+            // `readdir`'s buffer for its last, shorter entry.
+            let name = String(cString: UnsafeRawPointer(entry.pointer(to: \.d_name)!).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         return names

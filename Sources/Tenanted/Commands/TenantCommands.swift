@@ -17,7 +17,8 @@ import Foundation
 public struct TenantCommands: Sendable {
     /// Where a command writes.
     public struct Output: Sendable {
-        /// Receives results, line by line (each ends with a newline).
+        /// Receives results: whole lines, each ending with a newline, one or more per call (a long
+        /// list comes in batches, so 100,000 names are not 100,000 writes).
         public var standardOutput: @Sendable (String) -> Void
         /// Receives errors and the progress bar.
         public var standardError: @Sendable (String) -> Void
@@ -67,7 +68,15 @@ public struct TenantCommands: Sendable {
             if json {
                 try printJSON(tenants.map(\.description))
             } else {
-                for tenant in tenants { printLine(tenant.description) }
+                // Batches of lines: one write per 4,096 names, not one per name.
+                for start in stride(from: 0, to: tenants.count, by: 4_096) {
+                    var batch = ""
+                    for tenant in tenants[start..<min(start + 4_096, tenants.count)] {
+                        batch += tenant.description
+                        batch += "\n"
+                    }
+                    output.standardOutput(batch)
+                }
             }
         }
     }
