@@ -64,10 +64,11 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         }
     }
 
-    /// A task waiting for a lease: resumed with the pool and its entry id.
+    /// A task waiting for a lease: resumed with the pool, its entry id, and whether the pool was
+    /// opened for it.
     struct LeaseRequest {
         let id: UInt64
-        let continuation: CheckedContinuation<(Pool, UInt64), any Error>
+        let continuation: CheckedContinuation<(Pool, UInt64, fresh: Bool), any Error>
     }
 
     typealias State = TenantPoolsState<Pool, LeaseRequest, CheckedContinuation<Void, Never>>
@@ -76,7 +77,6 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     /// the registry keeps until it ends, so ``shutdown()`` can end or await every one of them.
     private struct Background {
         var nextID = 0
-        var nextRequestID: UInt64 = 0
         /// Opens in progress; cancelled by ``shutdown()``.
         var opens: [Int: Task<Void, Never>] = [:]
         /// Closes in progress; awaited by ``closing(_:isolation:_:)`` and ``shutdown()``.
@@ -94,6 +94,8 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     private let delegate: any TenancyDelegate
     private let logger: Logger
     private let background = Mutex(Background())
+    /// The id of the last lease request made to wait.
+    private let lastRequestID = Atomic<UInt64>(0)
     private let metrics: PoolMetrics
 
     /// Creates a registry.
@@ -169,21 +171,24 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
     private func leasePool(_ tenant: TenantID) async throws -> (lease: TenantLease, pool: Pool) {
         // A pool found stale (another process destroyed, re-created or moved the tenant) is retired
         // and the lease asked again, which opens a fresh pool — or fails, for a tenant that is gone.
-        // A pool stale again right after a fresh open means the tenant is changing under us; the
-        // third one is used as it is (it reflects the store at its open).
+        // A pool opened for this very request is not checked: its open checked the tenant within
+        // this same use (a destroy racing that open is a destroy racing the use, and the pool's
+        // writes stay guarded by the store). A pool found open and stale again on the second
+        // attempt means the tenant is changing under us; the third one is used as it is.
         var attempt = 0
         while true {
             attempt += 1
             let pool: Pool
             let id: UInt64
+            var fresh = false
             if let open = state.withLock({ $0.leaseIfOpen(tenant) }) {
                 (pool, id) = open
             } else {
-                (pool, id) = try await waitForLease(tenant)
+                (pool, id, fresh) = try await waitForLease(tenant)
             }
-            if attempt < 3, !isCurrent(pool) {
+            if attempt < 3, !fresh, !isCurrent(pool) {
                 logger.info("closing a stale tenant pool: the tenant changed since it opened", metadata: [Logger.tenantMetadataKey: "\(tenant)"])
-                perform(state.withLock { $0.retire(tenant, id: id) })
+                handle { $0.retire(tenant, id: id) }
                 release(tenant, id: id)
                 continue
             }
@@ -196,14 +201,11 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     /// Waits for `tenant`'s pool to open or for a free slot. Cancelling the task stops the wait at
     /// once with `CancellationError`: the request leaves the queue, and no pool opens for it.
-    private func waitForLease(_ tenant: TenantID) async throws -> (Pool, UInt64) {
-        let requestID = background.withLock { background in
-            background.nextRequestID += 1
-            return background.nextRequestID
-        }
+    private func waitForLease(_ tenant: TenantID) async throws -> (Pool, UInt64, fresh: Bool) {
+        let requestID = lastRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                perform(state.withLock { $0.lease(tenant, waiter: LeaseRequest(id: requestID, continuation: continuation)) })
+                handle { $0.lease(tenant, waiter: LeaseRequest(id: requestID, continuation: continuation)) }
                 // Cancelled before the request was queued: the handler found nothing to cancel.
                 if Task.isCancelled { cancelWaiting(tenant, requestID) }
             }
@@ -235,10 +237,10 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         _ body: () async throws -> Result
     ) async throws -> Result {
         await withCheckedContinuation { continuation in
-            perform(state.withLock { $0.drain(tenant, waiter: continuation) })
+            handle { $0.drain(tenant, waiter: continuation) }
         }
         await waitForCloses()
-        defer { perform(state.withLock { $0.unblock(tenant) }) }
+        defer { handle { $0.unblock(tenant) } }
         return try await body()
     }
 
@@ -254,14 +256,14 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         _ body: () async throws -> Result
     ) async throws -> Result {
         if let error = state.withLock({ $0.beginOperation(tenant) }) { throw error }
-        defer { perform(state.withLock { $0.endOperation(tenant) }) }
+        defer { handle { $0.endOperation(tenant) } }
         return try await body()
     }
 
     /// Closes pools idle since longer than `timeout` ago. ``run()`` calls it periodically.
     public func closeIdle(olderThan timeout: Duration) {
         let deadline = ContinuousClock.now - timeout
-        perform(state.withLock { $0.closeIdle(unusedSince: deadline) })
+        handle { $0.closeIdle(unusedSince: deadline) }
     }
 
     /// Closes up to `count` idle pools for which `predicate` holds, least recently used first, and
@@ -288,7 +290,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
         let opens = background.withLock { Array($0.opens.values) }
         for open in opens { open.cancel() }
         await withCheckedContinuation { continuation in
-            perform(state.withLock { $0.shutdown(waiter: continuation) })
+            handle { $0.shutdown(waiter: continuation) }
         }
         while let open = background.withLock({ $0.opens.values.first }) {
             await open.value
@@ -325,19 +327,30 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
 
     private func release(_ tenant: TenantID, id: UInt64) {
         let now = ContinuousClock.now
-        let actions = state.withLock { state -> State.Actions? in
-            state.releaseWithoutActions(tenant, now: now, id: id) ? nil : state.release(tenant, now: now, id: id)
+        let (actions, openCount) = state.withLock { state -> (State.Actions?, Int) in
+            if state.releaseWithoutActions(tenant, now: now, id: id) { return (nil, 0) }
+            return (state.release(tenant, now: now, id: id), state.entries.count)
         }
-        if let actions { perform(actions) }
+        if let actions { perform(actions, openCount: openCount) }
     }
 
-    /// Performs the actions of one event, outside the lock.
-    private func perform(_ actions: State.Actions) {
+    /// Applies `event` to the state under the lock, then performs its actions outside it.
+    private func handle(_ event: @Sendable (inout State) -> State.Actions) {
+        let (actions, openCount) = state.withLock { state in
+            let actions = event(&state)
+            return (actions, state.entries.count)
+        }
+        perform(actions, openCount: openCount)
+    }
+
+    /// Performs the actions of one event, outside the lock. `openCount`: the pools open or opening
+    /// after the event, when the caller read it under the same lock (else it is read again).
+    private func perform(_ actions: State.Actions, openCount: Int? = nil) {
         for (tenant, pool, reason) in actions.close {
             startClosing(tenant, pool, reason: reason)
         }
         for (waiter, error) in actions.fail { waiter.continuation.resume(throwing: error) }
-        for (waiter, pool, id) in actions.succeed { waiter.continuation.resume(returning: (pool, id)) }
+        for (waiter, pool, id, fresh) in actions.succeed { waiter.continuation.resume(returning: (pool, id, fresh)) }
         for tenant in actions.open { startOpening(tenant) }
         for waiter in actions.resume { waiter.resume() }
         cancelTimers(actions.dequeued)
@@ -351,7 +364,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
             delegate.poolsOverflowed(openCount: count, capacity: configuration.maximumOpenPools)
         }
         if !actions.open.isEmpty || !actions.close.isEmpty {
-            metrics.open.record(openCount)
+            metrics.open.record(openCount ?? self.openCount)
         }
     }
 
@@ -364,13 +377,13 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
                     let pool = try await opener(tenant)
                     metrics.opened.increment()
                     delegate.poolOpened(tenant)
-                    perform(state.withLock { $0.openSucceeded(tenant, pool: pool) })
+                    handle { $0.openSucceeded(tenant, pool: pool) }
                 } catch {
                     let failure = (error as? TenantedError)
                         ?? (error is CancellationError
                             ? TenantedError(.shutdown, "the tenant pools were shut down while the pool of tenant '\(tenant)' opened", tenant: tenant)
                             : TenantedError(.storeFailure, "could not open the pool of tenant '\(tenant)'", tenant: tenant, underlying: error))
-                    perform(state.withLock { $0.openFailed(tenant, error: failure) })
+                    handle { $0.openFailed(tenant, error: failure) }
                 }
                 _ = self.background.withLock { $0.opens.removeValue(forKey: id) }
             }
@@ -407,7 +420,7 @@ public final class TenantPools<Pool: Sendable>: Service, Sendable {
                 }
                 guard let self else { return }
                 _ = self.background.withLock { $0.timers.removeValue(forKey: id) }
-                perform(state.withLock { $0.admissionTimedOut(id) })
+                handle { $0.admissionTimedOut(id) }
             }
         }
     }

@@ -64,8 +64,9 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     struct Actions {
         /// Tenants whose pool the shell must open now (then report `openSucceeded` / `openFailed`).
         var open: [TenantID] = []
-        /// Waiters to resume with their tenant's pool and its entry id; each has been counted as one lease.
-        var succeed: [(LeaseWaiter, Pool, UInt64)] = []
+        /// Waiters to resume with their tenant's pool, its entry id, and whether the pool was opened for
+        /// them (`fresh`: its open checked the tenant just now); each has been counted as one lease.
+        var succeed: [(LeaseWaiter, Pool, UInt64, fresh: Bool)] = []
         /// Waiters to resume with an error.
         var fail: [(LeaseWaiter, TenantedError)] = []
         /// Pools to shut down asynchronously, outside every lock.
@@ -87,6 +88,9 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     let hardLimit: Int
 
     private(set) var entries: [TenantID: Entry] = [:]
+    /// The idle entries' `lastUse`, kept beside `entries` by ``set(_:_:)``: eviction scans this, not
+    /// the entries (copying an entry, its pool an existential, costs more than the whole scan).
+    private var idleLastUse: [TenantID: UInt64] = [:]
     /// Stale pools still leased, by entry id.
     private(set) var retired: [UInt64: Retired] = [:]
     private(set) var admissions: Deque<Admission> = []
@@ -171,12 +175,12 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             switch entry.phase {
             case .open(let pool):
                 entry.leases += 1
-                actions.succeed.append((waiter, pool, entry.id))
+                actions.succeed.append((waiter, pool, entry.id, fresh: false))
             case .opening(var waiters):
                 waiters.append(waiter)
                 entry.phase = .opening(waiters)
             }
-            entries[tenant] = entry
+            set(tenant, entry)
             return actions
         }
         if admissions.isEmpty {
@@ -200,7 +204,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         }
         entry.leases += 1
         entry.lastUse = nextTick()
-        entries[tenant] = entry
+        set(tenant, entry)
         return (pool, entry.id)
     }
 
@@ -213,7 +217,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
             return actions
         }
         if isShutdown {
-            entries[tenant] = nil
+            set(tenant, nil)
             let error = TenantedError(.shutdown, "the tenant pools are shut down", tenant: tenant)
             actions.fail += waiters.map { ($0, error) }
             actions.close.append((tenant, pool, .shutdown))
@@ -222,8 +226,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         }
         entry.phase = .open(pool)
         entry.leases += waiters.count
-        entries[tenant] = entry
-        actions.succeed += waiters.map { ($0, pool, entry.id) }
+        set(tenant, entry)
+        actions.succeed += waiters.map { ($0, pool, entry.id, fresh: true) }
         evictIdle(keepingRoomFor: 0, into: &actions)
         return actions
     }
@@ -232,7 +236,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     mutating func openFailed(_ tenant: TenantID, error: TenantedError) -> Actions {
         var actions = Actions()
         guard let entry = entries[tenant], case .opening(let waiters) = entry.phase else { return actions }
-        entries[tenant] = nil
+        set(tenant, nil)
         actions.fail += waiters.map { ($0, error) }
         resumeDrainIfDone(tenant, into: &actions)
         admit(into: &actions)
@@ -252,7 +256,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         entry.leases -= 1
         entry.lastUse = nextTick()
         entry.lastReleased = now
-        entries[tenant] = entry
+        set(tenant, entry)
         if entry.isIdle, blocked[tenant] != nil || isShutdown {
             remove(tenant, reason: isShutdown ? .shutdown : .closed, into: &actions)
             finishShutdownIfDone(into: &actions)
@@ -272,7 +276,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         entry.leases -= 1
         entry.lastUse = nextTick()
         entry.lastReleased = now
-        entries[tenant] = entry
+        set(tenant, entry)
         return true
     }
 
@@ -285,7 +289,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         if entry.leases == 0 {
             remove(tenant, reason: .stale, into: &actions)
         } else {
-            entries[tenant] = nil
+            set(tenant, nil)
             retired[id] = Retired(tenant: tenant, pool: pool, leases: entry.leases)
             resumeDrainIfDone(tenant, into: &actions)
         }
@@ -367,7 +371,7 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         if var entry = entries[tenant], case .opening(var waiters) = entry.phase, let index = waiters.firstIndex(where: matching) {
             let waiter = waiters.remove(at: index)
             entry.phase = .opening(waiters)
-            entries[tenant] = entry
+            set(tenant, entry)
             return (waiter, nil)
         }
         if let index = admissions.firstIndex(where: { $0.tenant == tenant && matching($0.waiter) }) {
@@ -406,9 +410,19 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
 
     // MARK: Helpers
 
+    /// Every change of an entry goes through here, so `idleLastUse` always lists the idle ones.
+    private mutating func set(_ tenant: TenantID, _ entry: Entry?) {
+        entries[tenant] = entry
+        if let entry, entry.isIdle {
+            idleLastUse[tenant] = entry.lastUse
+        } else {
+            idleLastUse[tenant] = nil
+        }
+    }
+
     private mutating func startOpening(_ tenant: TenantID, waiters: [LeaseWaiter], into actions: inout Actions) {
         let tick = nextTick()
-        entries[tenant] = Entry(phase: .opening(waiters), id: tick, lastUse: tick)
+        set(tenant, Entry(phase: .opening(waiters), id: tick, lastUse: tick))
         actions.open.append(tenant)
         opensSinceStart += 1
         if entries.count > capacity {
@@ -420,12 +434,12 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Evicts least recently used idle pools until `room` more fit under the capacity.
     private mutating func evictIdle(keepingRoomFor room: Int, into actions: inout Actions) {
         while entries.count + room > capacity {
-            var victim: (TenantID, UInt64)?
-            for (tenant, entry) in entries where entry.isIdle {
-                if victim == nil || entry.lastUse < victim!.1 { victim = (tenant, entry.lastUse) }
+            var victim: (tenant: TenantID, lastUse: UInt64)?
+            for (tenant, lastUse) in idleLastUse where victim.map({ lastUse < $0.lastUse }) ?? true {
+                victim = (tenant, lastUse)
             }
-            guard let (tenant, _) = victim else { return }
-            remove(tenant, reason: .evicted, into: &actions)
+            guard let victim else { return }
+            remove(victim.tenant, reason: .evicted, into: &actions)
         }
     }
 
@@ -442,9 +456,9 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
                     entry.phase = .opening(waiters)
                 case .open(let pool):
                     entry.leases += 1
-                    actions.succeed.append((next.waiter, pool, entry.id))
+                    actions.succeed.append((next.waiter, pool, entry.id, fresh: false))
                 }
-                entries[next.tenant] = entry
+                set(next.tenant, entry)
                 continue
             }
             evictIdle(keepingRoomFor: 1, into: &actions)
@@ -458,7 +472,8 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
 
     /// Removes an idle entry and schedules its pool to close.
     private mutating func remove(_ tenant: TenantID, reason: PoolCloseReason, into actions: inout Actions) {
-        guard let entry = entries.removeValue(forKey: tenant), case .open(let pool) = entry.phase else { return }
+        guard let entry = entries[tenant], case .open(let pool) = entry.phase else { return }
+        set(tenant, nil)
         if reason == .evicted { evictionsSinceStart += 1 }
         actions.close.append((tenant, pool, reason))
         resumeDrainIfDone(tenant, into: &actions)

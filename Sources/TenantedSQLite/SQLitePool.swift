@@ -60,6 +60,16 @@ public final class SQLitePool: Sendable {
         }
     }
 
+    /// Opens the writer connection if it is not open, and writes nothing: how ``SQLiteStore`` opens a
+    /// pool (a cold open pays for the connection there, and a broken file fails there).
+    ///
+    /// Without the write guard, as nothing is written: the store checked the ready-lock, the
+    /// identity and the suspension marker just before, and the connection checks the identity
+    /// again once open; every write still goes through the guard.
+    func openWriter() async throws {
+        try await writer.withConnection { _ in }
+    }
+
     /// Whether the database path still names the file this pool opened and the tenant is not
     /// suspended: `false` once the tenant was destroyed, re-created, restored or suspended, by this
     /// process or another. One `stat` and one `access`.

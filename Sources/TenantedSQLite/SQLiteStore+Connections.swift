@@ -60,18 +60,29 @@ extension SQLiteStore {
 
     /// Percent-escapes a path for an SQLite `file:` URI.
     static func uriEscaped(_ path: String) -> String {
+        // Most paths need no escape: return them as they are, without building a new string.
+        if path.utf8.allSatisfy(isURISafe) { return path }
         var escaped = ""
         for byte in path.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            if isURISafe(byte) {
                 escaped.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
+            } else {
                 let hex = String(byte, radix: 16, uppercase: true)
                 escaped += "%" + (hex.count == 1 ? "0" + hex : hex)
             }
         }
         return escaped
+    }
+
+    /// Whether `byte` stands for itself in an SQLite `file:` URI path.
+    private static func isURISafe(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "."),
+            UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
     }
 }

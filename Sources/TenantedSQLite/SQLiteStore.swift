@@ -105,7 +105,7 @@ public struct SQLiteStore: TenantStore {
             let pool = makePool(tenant, path: path, create: false, identity: identity, writeGuard: writeGuard)
             do {
                 // Open the writer now: a cold open pays for it here, and a broken file fails here.
-                try await pool.write { _ in }
+                try await pool.openWriter()
                 return pool
             } catch let error as TenantedError where error.code == .tenantNotFound && attempt < 3 {
                 await pool.close()

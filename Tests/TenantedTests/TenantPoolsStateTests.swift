@@ -63,6 +63,16 @@ struct TenantPoolsStateTests {
         #expect(state.entries[tenant]?.leases == 6)
     }
 
+    @Test("waiters of an open are told their pool is fresh (its open checked the tenant); a pool found open is not")
+    func freshOnlyFromAnOpen() {
+        var state = State(capacity: 5, overflow: 0)
+        let tenant = Self.t(1)
+        _ = state.lease(tenant, waiter: 0)
+        _ = state.lease(tenant, waiter: 1)
+        #expect(state.openSucceeded(tenant, pool: "p").succeed.map(\.fresh) == [true, true])
+        #expect(state.lease(tenant, waiter: 2).succeed.map(\.fresh) == [false])
+    }
+
     @Test("a leased pool is never evicted: the registry overflows, reports it, and shrinks back on release")
     func leasedNeverEvicted() {
         var state = State(capacity: 2, overflow: 5)

@@ -13,7 +13,8 @@ extension Entry {
     static func churn(plan: Plan, many: ManyTenants, baseline: Baseline, logger: Logger) async throws -> [Figure] {
         progress("· churn: \(plan.churnTenants) tenants (copies of a template) on each side\n")
         let (store, tenants) = try many.store("current-\(plan.churnTenants)", count: plan.churnTenants, logger: logger)
-        let paths = try many.files("current-baseline-\(plan.churnTenants)", count: plan.churnTenants)
+        // The baseline's copies sit beside Tenanted's databases, in the same folders (see `copies`).
+        let paths = try many.copies(besideTenantsOf: store, tenants)
         sync()
         let opened = OpenCounter()
         let tenancy = try Tenancy(
