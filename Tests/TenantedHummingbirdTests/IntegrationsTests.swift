@@ -28,7 +28,7 @@ struct IntegrationsTests {
             files.removeOnDestroy(&configuration.hooks)
             live.closeOnDestroy(&configuration.hooks)
             tenancy = try Tenancy(
-                store: try SQLiteStore(configuration: .init(root: directory.path)), configuration: configuration,
+                store: try SQLiteStore(configuration: .init(root: directory.path, threadPool: testThreadPool)), configuration: configuration,
                 migrator: TestTenancy.schema, logger: .silent
             )
             for name in ["acme", "globex"] { try await tenancy.createTenant(TenantID(name)) }

@@ -20,7 +20,7 @@ struct TestTenancy {
 
     init(tenants: [String] = ["acme", "globex"], migrator: SQLiteMigrator = Self.schema) async throws {
         directory = try TemporaryDirectory()
-        tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path)), migrator: migrator, logger: .silent)
+        tenancy = try Tenancy(store: try SQLiteStore(configuration: .init(root: directory.path, threadPool: testThreadPool)), migrator: migrator, logger: .silent)
         for name in tenants {
             let tenant = try TenantID(name)
             try await tenancy.createTenant(tenant)
