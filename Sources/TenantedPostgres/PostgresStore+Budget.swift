@@ -29,14 +29,28 @@ extension PostgresStore {
     }
 
     /// Runs `body` holding `count` connections of `server`'s budget (a single check, a `pg_dump`).
+    ///
+    /// The share goes back ``backendExitGrace`` after `body` returns, not at once: `body`'s
+    /// connection is closed on the client's side when it returns, but PostgreSQL counts its backend
+    /// (against `max_connections` too) until the backend has read the goodbye and exited. Loaded
+    /// runs of the budget test saw the server hold one connection over the budget, and refuse one,
+    /// right after the schema layout's one-off `search_path` check.
     func withReservation<Result>(
         _ count: Int, on server: String, for purpose: String, tenant: TenantID?,
         _ body: () async throws -> Result
     ) async throws -> Result {
         let reservation = try await reserve(count, on: server, for: purpose, tenant: tenant)
-        defer { reservation.release() }
+        defer {
+            Task {
+                try? await Task.sleep(for: Self.backendExitGrace)
+                reservation.release()
+            }
+        }
         return try await body()
     }
+
+    /// How long a one-off connection's share of the budget stays taken after its client closed it.
+    static let backendExitGrace = Duration.milliseconds(200)
 
     /// Asks the registries for idle pools of `server` that own their client, enough to free the
     /// given number of connections, and marks their reservations as returning.
