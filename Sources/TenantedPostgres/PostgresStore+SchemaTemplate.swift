@@ -75,7 +75,18 @@ extension PostgresStore {
             logger.notice("no pg_dump: schema-per-tenant creates run the migrations instead of copying a template", metadata: ["server": "\(server.name)"])
             return false
         }
-        try await captureSchemaTemplate(key, on: server, tenant: tenant, pgDump: pgDump, build: build)
+        do {
+            try await captureSchemaTemplate(key, on: server, tenant: tenant, pgDump: pgDump, build: build)
+        } catch let error as TenantedError where error.code == .storeFailure {
+            // A template is an optimisation: when making or storing it fails (CI saw "storing the
+            // schema template … failed" once, with no SQLSTATE), this create runs the migrations,
+            // says why, and a later create tries the template again.
+            logger.warning("could not make the tenant schema template; running the migrations instead", metadata: [
+                Logger.tenantMetadataKey: "\(tenant)", "server": "\(server.name)", "template": "\(key)",
+                "error": "\(String(reflecting: error))", "detail": "\(error.detail ?? "")",
+            ])
+            return false
+        }
         schemaTemplates.withLock { _ = $0.insert(server.name + "/" + key) }
         return true
     }
