@@ -37,17 +37,27 @@ struct SharedPoolScopeTests {
         }
     }
 
-    /// Runs `body` twice at once, each holding its connection for 0.3 s, so that together they see
-    /// both connections of the shared pool (checked by their backend pids).
+    /// Runs `body` twice at once, each holding its connection until the other holds one too, so that
+    /// together they see both connections of the shared pool (checked by their backend pids). A fixed
+    /// hold is not enough: on a loaded machine the pool's second connection can take longer to open
+    /// than the first use takes, and the second use then gets the first's connection back.
     private func onEveryConnection(
         _ borrow: @escaping @Sendable (@escaping @Sendable (PostgresConnection) async throws -> [String]) async throws -> [String],
         _ body: @escaping @Sendable (PostgresConnection) async throws -> [String]
     ) async throws -> [[String]] {
+        let holding = Locked(0)
         let results = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<2 {
                 group.addTask {
                     try await borrow { connection in
-                        let pid = try await Self.text("SELECT pg_backend_pid()::text FROM pg_sleep(0.3)", on: connection)
+                        let pid = try await Self.text("SELECT pg_backend_pid()::text", on: connection)
+                        // Both uses hold a connection at once, or (if the pool could only ever lend
+                        // one) give up after a minute and let the check below fail.
+                        holding.withLock { $0 += 1 }
+                        let deadline = ContinuousClock.now + .seconds(60)
+                        while holding.value < 2, ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
                         return [pid] + (try await body(connection))
                     }
                 }
