@@ -52,7 +52,11 @@ struct ReadyLock: ~Copyable {
         unlink(path)
     }
 
+    /// Unlocks before closing: a child process started meanwhile (between its `fork` and `exec`)
+    /// holds a copy of the descriptor, and the lock lives on until every copy is closed — unless it
+    /// is unlocked explicitly, which ends it for all of them.
     deinit {
+        flock(descriptor, LOCK_UN)
         close(descriptor)
     }
 

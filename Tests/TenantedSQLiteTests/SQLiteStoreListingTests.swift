@@ -53,12 +53,10 @@ struct SQLiteStoreListingTests {
                 for round in 0..<60 {
                     let tenant = try TenantID("churn\(round % 3)")
                     try await store.create(tenant) { _ in }
-                    // Seen once under load: a destroy right after the create, while another task
-                    // lists, reported tenantNotFound. Not understood yet; recorded, not hidden.
-                    await withKnownIssue("a destroy racing a listing can report tenantNotFound", isIntermittent: true) {
-                        try await store.destroy(tenant)
-                    }
-                    if try await store.exists(tenant) { try await store.destroy(tenant) }
+                    // Once seen failing with tenantNotFound in a loaded full run: a child process
+                    // forked by another test during the create kept its ready-lock (see
+                    // CrossProcessVisibilityTests' forked-copy test).
+                    try await store.destroy(tenant)
                 }
             }
             group.addTask {

@@ -71,7 +71,9 @@ package struct DemoProcess: Sendable {
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["TENANTED_STORAGE"] = storage
-        environment["LOG_LEVEL"] = "warning"
+        // `TENANTED_DEMO_LOG_LEVEL=debug` (or `trace`) makes the demos say more, e.g. to see where a
+        // request of a failing process test waited.
+        environment["LOG_LEVEL"] = ProcessInfo.processInfo.environment["TENANTED_DEMO_LOG_LEVEL"] ?? "warning"
         environment.removeValue(forKey: "TENANT")
         for (key, value) in extra { environment[key] = value }
         process.environment = environment

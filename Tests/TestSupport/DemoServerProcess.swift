@@ -53,11 +53,17 @@ package final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// Sends one request; `json` goes with `Content-Type: application/json`, `body` with none.
+    /// A request that gets no answer fails with the server's log so far (its last 3,000 characters).
     package func request(_ method: String, _ path: String, host: String, json: String? = nil, body: String? = nil) async throws -> RawHTTPResponse {
-        try await RawHTTP.send(
-            port: port, method: method, path: path, host: host,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json ?? body
-        )
+        do {
+            return try await RawHTTP.send(
+                port: port, method: method, path: path, host: host,
+                headers: json == nil ? [] : [("Content-Type", "application/json")], body: json ?? body
+            )
+        } catch let failure as RawHTTP.Failure where process.isRunning {
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw RawHTTP.Failure(description: "\(failure.description) to \(method) \(path) (Host: \(host)); the server's log ends: \(log.suffix(3000))")
+        }
     }
 
     /// Writes a tenant file through the demo's `PUT /files/:name`; returns the status.
