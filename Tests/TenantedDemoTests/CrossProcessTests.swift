@@ -64,8 +64,15 @@ struct CrossProcessTests {
             try await command.run(["tenants"] + arguments, environment: environment)
         }
 
+        /// A server of this deployment. The Vapor demo on `postgres-database` logs at debug level, so
+        /// that a request it leaves unanswered (``withKnownPostgresDatabaseStall``) fails with what the
+        /// server was doing last.
         func startServer() async throws -> DemoServerProcess {
-            try await DemoServerProcess.start(storage: storage, environment: environment, demo: demo)
+            var environment = self.environment
+            if demo == .vapor, environment["TENANTED_STORE"] == "postgres-database", environment["LOG_LEVEL"] == nil {
+                environment["LOG_LEVEL"] = ProcessInfo.processInfo.environment["TENANTED_DEMO_LOG_LEVEL"] ?? "debug"
+            }
+            return try await DemoServerProcess.start(storage: storage, environment: environment, demo: demo)
         }
 
         /// Destroys whatever the test left (PostgreSQL databases and schemas outlive the directory).
