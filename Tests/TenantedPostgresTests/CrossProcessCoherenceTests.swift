@@ -224,10 +224,14 @@ struct CrossProcessCoherenceTests {
             }
         }
         if finished == nil {
+            var activity: [String] = []
+            for server in stores.servers { activity.append("\(server.name):\n\(await PostgresTestStores.activity(on: server))") }
             Issue.record("""
                 stalled: trace \(trace.value.sorted { $0.key < $1.key }); \
                 server registry \(server.tenancy.pools.snapshot), acme \(server.tenancy.pools.poolState(of: .acme)); \
-                command registry \(command.tenancy.pools.snapshot), acme \(command.tenancy.pools.poolState(of: .acme))
+                command registry \(command.tenancy.pools.snapshot), acme \(command.tenancy.pools.poolState(of: .acme)); \
+                busy backends on the servers:
+                \(activity.joined(separator: "\n"))
                 """)
         }
     }

@@ -14,12 +14,15 @@ package final class DemoServerProcess: @unchecked Sendable {
     /// The server's standard output and error.
     package let logPath: String
     package let port: Int
+    /// The catalog server's URL when the server runs a PostgreSQL store (for a stall's report).
+    let postgresURL: String?
 
-    private init(process: Process, output: FileHandle, logPath: String, port: Int) {
+    private init(process: Process, output: FileHandle, logPath: String, port: Int, postgresURL: String?) {
         self.process = process
         self.output = output
         self.logPath = logPath
         self.port = port
+        self.postgresURL = postgresURL
     }
 
     /// Starts the server over `storage` with `environment` added, and returns once `/health` answers.
@@ -38,7 +41,9 @@ package final class DemoServerProcess: @unchecked Sendable {
             process.standardError = output
             process.standardInput = FileHandle.nullDevice
             try process.run()
-            let server = DemoServerProcess(process: process, output: output, logPath: log.path, port: port)
+            let postgresURL = (extra["TENANTED_STORE"] ?? "").hasPrefix("postgres")
+                ? extra["TENANTED_POSTGRES_URL"] ?? ProcessInfo.processInfo.environment["TENANTED_POSTGRES_URL"] : nil
+            let server = DemoServerProcess(process: process, output: output, logPath: log.path, port: port, postgresURL: postgresURL)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline, process.isRunning {
                 if let health = try? await server.request("GET", "/health", host: "localhost"), health.status == 200 {
@@ -53,7 +58,9 @@ package final class DemoServerProcess: @unchecked Sendable {
     }
 
     /// Sends one request; `json` goes with `Content-Type: application/json`, `body` with none.
-    /// A request that gets no answer fails with the server's log so far (its last 3,000 characters).
+    /// A request that fails says what the server logged. One that got no answer at all (the
+    /// client's 30 s passed) first makes the server print every thread's backtrace (SIGABRT: Swift's
+    /// runtime prints them before the process ends), so a hang shows where each thread stood.
     package func request(_ method: String, _ path: String, host: String, json: String? = nil, body: String? = nil) async throws -> RawHTTPResponse {
         do {
             return try await RawHTTP.send(
@@ -61,8 +68,28 @@ package final class DemoServerProcess: @unchecked Sendable {
                 headers: json == nil ? [] : [("Content-Type", "application/json")], body: json ?? body
             )
         } catch let failure as RawHTTP.Failure where process.isRunning {
+            var length = 3_000
+            var activity = ""
+            if failure.description.hasPrefix("no HTTP response") {
+                if let url = postgresURL { activity = "; PostgreSQL's busy backends then:\n\(await PostgresActivity.snapshot(url: url))\n" }
+                await abortForBacktraces()
+                length = 40_000
+            }
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-            throw RawHTTP.Failure(description: "\(failure.description) to \(method) \(path) (Host: \(host)); the server's log ends: \(log.suffix(3000))")
+            throw RawHTTP.Failure(description: "\(failure.description) to \(method) \(path) (Host: \(host))\(activity); the server's log ends: \(log.suffix(length))")
+        }
+    }
+
+    /// Sends SIGABRT and waits up to 60 s for the backtraces to be written and the process to end.
+    private func abortForBacktraces() async {
+        let process = self.process
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                kill(process.processIdentifier, SIGABRT)
+                let deadline = ContinuousClock.now + .seconds(60)
+                while process.isRunning, ContinuousClock.now < deadline { usleep(50_000) }
+                continuation.resume()
+            }
         }
     }
 

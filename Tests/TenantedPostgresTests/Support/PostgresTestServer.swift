@@ -139,6 +139,22 @@ final class PostgresTestStores: Sendable {
         }
     }
 
+    /// ``TenantedTestSupport/PostgresActivity/query`` on `server`: for a stalled test's report; the
+    /// error instead when the server cannot be asked.
+    static func activity(on server: PostgresServer) async -> String {
+        do {
+            return try await withConnection(to: server) { connection in
+                var lines = [PostgresActivity.header]
+                for try await line in try await connection.query(PostgresQuery(unsafeSQL: PostgresActivity.query), logger: .silent).decode(String.self) {
+                    lines.append(line)
+                }
+                return lines.count == 1 ? "(no backend busy)" : lines.joined(separator: "\n")
+            }
+        } catch {
+            return "cannot read pg_stat_activity: \(String(reflecting: error))"
+        }
+    }
+
     /// Runs `body` on one plain connection to `server`'s database (or `database`).
     static func withConnection<Result: Sendable>(
         to server: PostgresServer, database: String? = nil, _ body: (PostgresConnection) async throws -> Result
