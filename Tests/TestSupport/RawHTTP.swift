@@ -86,6 +86,8 @@ package enum RawHTTP {
             guard written > 0 else { throw Failure(description: "write: \(errno)") }
             sent += written
         }
+        let clock = ContinuousClock()
+        let started = clock.now
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -99,12 +101,40 @@ package enum RawHTTP {
         let text = String(decoding: response, as: UTF8.self)
         guard let statusLine = text.split(separator: "\r\n", maxSplits: 1).first,
               let code = statusLine.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else {
-            throw Failure(description: "no HTTP response (\(response.count) bytes)")
+            // A connection closed at once is a server that refused; one silent for the whole timeout
+            // is a server that hangs: when that server is this process's own (an in-process test
+            // server), only a blocked thread explains it, so show where every thread stands.
+            let waited = clock.now - started
+            var description = "no HTTP response (\(response.count) bytes in \(waited.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))))"
+            if waited >= .seconds(25), isInProcess(port: port) {
+                description += "; this process's threads then: \(SelfBacktrace.takeOnce())"
+            }
+            throw Failure(description: description)
         }
         let separator = text.range(of: "\r\n\r\n")
         let body = separator.map { String(text[$0.upperBound...]) } ?? ""
         let head = separator.map { String(text[..<$0.lowerBound]) } ?? text
         return RawHTTPResponse(status: code, body: body, head: head)
+    }
+
+    /// Whether the socket listening on `port` is one of this process's (`/proc/net/tcp` names its
+    /// inode; `/proc/self/fd` holds it or not).
+    private static func isInProcess(port: Int) -> Bool {
+        let wanted = String(format: "%04X", port)
+        var inodes: Set<String> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 9, fields[1].hasSuffix(":" + wanted), fields[3] == "0A" else { continue }
+                inodes.insert(String(fields[9]))
+            }
+        }
+        guard !inodes.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return false }
+        return entries.contains { entry in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + entry) else { return false }
+            return inodes.contains { target == "socket:[\($0)]" }
+        }
     }
 
     /// Whether `response` holds a whole head and as many body bytes as its `Content-Length` says.
