@@ -266,40 +266,79 @@ extension PostgresStore {
     }
 
     /// Creates the catalog schema and table once per store instance (idempotent across processes).
+    ///
+    /// A catalog already in its current shape is found with one read and no lock, so a process
+    /// stalled inside the set-up (stopped in a debugger, starved of threads) never holds up another
+    /// process's first use. Only a missing or older catalog takes the set-up lock, in a transaction
+    /// that waits at most ``catalogLockTimeout`` for it, and that the server ends if its client
+    /// stalls inside for longer than ``catalogIdleTimeout``.
     func ensureCatalog() async throws {
         if catalogReady.withLock({ $0 }) { return }
         do {
-            try await client(.catalog).withTransaction(logger: logger) { connection in
-                // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
-                try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
-                try await connection.query(
-                    """
-                    CREATE TABLE IF NOT EXISTS tenanted.placements (
-                        store text NOT NULL,
-                        tenant text NOT NULL,
-                        server text NOT NULL,
-                        ready boolean NOT NULL DEFAULT false,
-                        placed_at timestamptz NOT NULL DEFAULT now(),
-                        PRIMARY KEY (store, tenant)
+            let client = try await client(.catalog)
+            if try await !Self.catalogIsInPlace(client, logger: logger) {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await Self.boundCatalogSetUp(on: connection, logger: logger)
+                    // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
+                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
+                    try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
+                    try await connection.query(
+                        """
+                        CREATE TABLE IF NOT EXISTS tenanted.placements (
+                            store text NOT NULL,
+                            tenant text NOT NULL,
+                            server text NOT NULL,
+                            ready boolean NOT NULL DEFAULT false,
+                            placed_at timestamptz NOT NULL DEFAULT now(),
+                            PRIMARY KEY (store, tenant)
+                        )
+                        """,
+                        logger: logger
                     )
-                    """,
-                    logger: logger
-                )
-                // Generations came after the first release: a catalog made before gets the column.
-                try await connection.query("CREATE SEQUENCE IF NOT EXISTS tenanted.placement_generations", logger: logger)
-                try await connection.query(
-                    "ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0",
-                    logger: logger
-                )
-                // Suspensions came with tenant operations: NULL while the tenant is not suspended.
-                try await connection.query("ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS suspended text", logger: logger)
-
+                    // Generations came after the first release: a catalog made before gets the column.
+                    try await connection.query("CREATE SEQUENCE IF NOT EXISTS tenanted.placement_generations", logger: logger)
+                    try await connection.query(
+                        "ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS generation bigint NOT NULL DEFAULT 0",
+                        logger: logger
+                    )
+                    // Suspensions came with tenant operations: NULL while the tenant is not suspended.
+                    try await connection.query("ALTER TABLE tenanted.placements ADD COLUMN IF NOT EXISTS suspended text", logger: logger)
+                }
             }
         } catch {
             throw TenantedError.postgres("creating the placement catalog on server '\(catalogServer.name)'", nil, error)
         }
         catalogReady.withLock { $0 = true }
+    }
+
+    /// How long a catalog set-up waits for another process's set-up to finish before it fails
+    /// (SQLSTATE 55P03) instead of waiting on.
+    static let catalogLockTimeout = "30s"
+    /// How long the server lets a catalog set-up transaction sit idle (its client stalled) before it
+    /// ends the session, and with it the set-up lock another process may be waiting for.
+    static let catalogIdleTimeout = "60s"
+
+    /// Bounds the set-up transaction on `connection`: ``catalogLockTimeout`` and ``catalogIdleTimeout``,
+    /// for this transaction only.
+    static func boundCatalogSetUp(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(catalogLockTimeout)'"), logger: logger)
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = '\(catalogIdleTimeout)'"), logger: logger
+        )
+    }
+
+    /// Whether the catalog has every object and column this version uses: one read, no lock.
+    static func catalogIsInPlace(_ client: PostgresClient, logger: Logger) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            SELECT to_regclass('tenanted.placement_generations') IS NOT NULL
+                AND (SELECT count(*) FROM pg_catalog.pg_attribute
+                     WHERE attrelid = to_regclass('tenanted.placements') AND attname IN ('generation', 'suspended') AND NOT attisdropped) = 2
+            """,
+            logger: logger
+        )
+        for try await inPlace in rows.decode(Bool.self) { return inPlace }
+        return false
     }
 
     /// The server the placement policy picks for a new tenant.

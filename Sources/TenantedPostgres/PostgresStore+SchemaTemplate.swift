@@ -125,26 +125,31 @@ extension PostgresStore {
             let script = try Self.templateScript(fromDump: try String(contentsOfFile: file, encoding: .utf8))
             try await maintenance(server, "storing the schema template '\(key)'", tenant) { client in
                 try await client.withTransaction(logger: logger) { connection in
-                    // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
-                    // The catalog's key, not one of its own: the catalog creates the same `tenanted`
-                    // schema on a server that is some store's catalog server, and two transactions
-                    // creating it under different locks collide (CI saw "storing the schema template
-                    // … failed" on a fresh second server that another test's store used as catalog).
-                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
-                    try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
-                    try await connection.query(
-                        """
-                        CREATE TABLE IF NOT EXISTS tenanted.schema_templates (
-                            store text NOT NULL,
-                            key text NOT NULL,
-                            placeholder text NOT NULL,
-                            script text NOT NULL,
-                            made_at timestamptz NOT NULL DEFAULT now(),
-                            PRIMARY KEY (store, key)
+                    // The table once made, only the insert below runs: no lock another process's
+                    // stalled set-up could hold up (``ensureCatalog()``).
+                    if try await !Self.templateTableExists(on: connection, logger: logger) {
+                        try await Self.boundCatalogSetUp(on: connection, logger: logger)
+                        // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
+                        // The catalog's key, not one of its own: the catalog creates the same `tenanted`
+                        // schema on a server that is some store's catalog server, and two transactions
+                        // creating it under different locks collide (CI saw "storing the schema template
+                        // … failed" on a fresh second server that another test's store used as catalog).
+                        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
+                        try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
+                        try await connection.query(
+                            """
+                            CREATE TABLE IF NOT EXISTS tenanted.schema_templates (
+                                store text NOT NULL,
+                                key text NOT NULL,
+                                placeholder text NOT NULL,
+                                script text NOT NULL,
+                                made_at timestamptz NOT NULL DEFAULT now(),
+                                PRIMARY KEY (store, key)
+                            )
+                            """,
+                            logger: logger
                         )
-                        """,
-                        logger: logger
-                    )
+                    }
                     try await connection.query(
                         """
                         INSERT INTO tenanted.schema_templates (store, key, placeholder, script)
@@ -160,6 +165,13 @@ extension PostgresStore {
             throw error
         }
         try await dropObject(building, on: server, tenant: tenant)
+    }
+
+    /// Whether `tenanted.schema_templates` exists on `connection`'s server.
+    private static func templateTableExists(on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        let rows = try await connection.query("SELECT to_regclass('tenanted.schema_templates') IS NOT NULL", logger: logger)
+        for try await exists in rows.decode(Bool.self) { return exists }
+        return false
     }
 
     /// The statement that creates the schema `object` from the template of `key`, and marks it ready
