@@ -182,10 +182,7 @@ extension PostgresStore {
         let scratch = configuration.prefix + "_scratch_" + Self.hex(tenant.stableHash64)
         let renamed = FileManager.default.temporaryDirectory.path + "/tenanted-restore-\(UUID().uuidString).dump"
         defer { unlink(renamed) }
-        try await dropScratch(scratch, on: server, tenant: tenant)
-        try await maintenance(server, "creating a scratch database", tenant) {
-            try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresSQL.identifier(scratch)) TEMPLATE template0"), logger: logger)
-        }
+        try await createScratch(scratch, on: server, tenant: tenant)
         do {
             try await restoreDump(file, of: tenant, into: scratch, on: server)
             try await withClient(on: server, database: scratch) { client in
@@ -201,6 +198,27 @@ extension PostgresStore {
         }
         try await dropScratch(scratch, on: server, tenant: tenant)
         try await restoreDump(renamed, of: tenant, into: server.database, on: server)
+    }
+
+    /// Drops whatever an earlier run left under the scratch name, then creates the scratch database.
+    /// A killed restore's `CREATE DATABASE` can still be running on the server when the next run
+    /// starts (a backend notices its client is gone only when it answers): this run's create then
+    /// collides with it (SQLSTATE 23505 or 42P04; seen in a loaded run). It waits for that one to end,
+    /// drops what it made, and creates again, for up to about 10 s.
+    private func createScratch(_ scratch: String, on server: PostgresServer, tenant: TenantID) async throws {
+        for attempt in 1...40 {
+            try await dropScratch(scratch, on: server, tenant: tenant)
+            do {
+                try await maintenance(server, "creating a scratch database", tenant) {
+                    try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(PostgresSQL.identifier(scratch)) TEMPLATE template0"), logger: logger)
+                }
+                return
+            } catch let error as TenantedError where attempt < 40
+                && [PostgresSQL.uniqueViolation, PostgresSQL.duplicateDatabase].contains(error.underlying.flatMap(PostgresSQL.sqlState(of:)))
+            {
+                try await Task.sleep(for: .milliseconds(250))
+            }
+        }
     }
 
     private func dropScratch(_ database: String, on server: PostgresServer, tenant: TenantID) async throws {
