@@ -65,8 +65,8 @@ struct CrossProcessTests {
         }
 
         /// A server of this deployment. The Vapor demo on `postgres-database` logs at debug level, so
-        /// that a request it leaves unanswered (``withKnownPostgresDatabaseStall``) fails with what the
-        /// server was doing last.
+        /// that a request it leaves unanswered fails with what the server was doing last (that demo and
+        /// store once stalled here, waiting on another process's catalog set-up lock).
         func startServer() async throws -> DemoServerProcess {
             var environment = self.environment
             if demo == .vapor, environment["TENANTED_STORE"] == "postgres-database", environment["LOG_LEVEL"] == nil {
@@ -86,45 +86,43 @@ struct CrossProcessTests {
 
     @Test("destroy, then re-create from another process: 404 at once, then the new empty tenant; acknowledged writes survive a restart; SIGTERM stops each server", arguments: demosAndStores)
     func destroyAndRecreate(demo: Demo, store: String) async throws {
-        try await withKnownPostgresDatabaseStall(demo: demo, store: store) {
-            let deployment = try Deployment(demo: demo, store: store)
-            for name in ["acme", "globex"] {
-                let created = try await deployment.tenants("create", name)
-                try #require(created.status == 0, "\(created.stderr)")
-            }
-            let one = try await deployment.startServer()
-            let two = try await deployment.startServer()
-            var stopped = false
-            defer { if !stopped { Task { await one.stop(); await two.stop() } } }
-
-            #expect(try await one.post("old customer", to: "globex") == 201)
-            #expect(try await one.titles(of: "globex").titles == ["old customer"])
-            #expect(try await two.titles(of: "globex").titles == ["old customer"], "both servers hold a warm pool")
-
-            let destroyed = try await deployment.tenants("destroy", "globex")
-            try #require(destroyed.status == 0, "\(destroyed.stderr)")
-            #expect(try await one.titles(of: "globex").status == 404, "the first request after the destroy returned")
-            #expect(try await two.post("into the void", to: "globex") == 404, "a write after the destroy is not acknowledged")
-            #expect(try await one.titles(of: "acme").status == 200, "other tenants are untouched")
-
-            let recreated = try await deployment.tenants("create", "globex")
-            try #require(recreated.status == 0, "\(recreated.stderr)")
-            #expect(try await one.titles(of: "globex") == (200, []), "the new customer never sees the old notes")
-            #expect(try await two.titles(of: "globex") == (200, []))
-            #expect(try await two.post("new customer", to: "globex") == 201)
-            #expect(try await one.titles(of: "globex").titles == ["new customer"])
-
-            let tookOne = await one.stop()
-            let tookTwo = await two.stop()
-            stopped = true
-            #expect(tookOne != nil && tookTwo != nil, "SIGTERM stopped both servers (took \(String(describing: tookOne)), \(String(describing: tookTwo)))")
-            print("cross-process (\(demo), \(store)): SIGTERM stopped the servers in \(tookOne.map { "\($0)" } ?? "-") and \(tookTwo.map { "\($0)" } ?? "-")")
-
-            let restarted = try await deployment.startServer()
-            #expect(try await restarted.titles(of: "globex").titles == ["new customer"], "the acknowledged write survived the restart")
-            #expect(await restarted.stop() != nil)
-            await deployment.cleanUp()
+        let deployment = try Deployment(demo: demo, store: store)
+        for name in ["acme", "globex"] {
+            let created = try await deployment.tenants("create", name)
+            try #require(created.status == 0, "\(created.stderr)")
         }
+        let one = try await deployment.startServer()
+        let two = try await deployment.startServer()
+        var stopped = false
+        defer { if !stopped { Task { await one.stop(); await two.stop() } } }
+
+        #expect(try await one.post("old customer", to: "globex") == 201)
+        #expect(try await one.titles(of: "globex").titles == ["old customer"])
+        #expect(try await two.titles(of: "globex").titles == ["old customer"], "both servers hold a warm pool")
+
+        let destroyed = try await deployment.tenants("destroy", "globex")
+        try #require(destroyed.status == 0, "\(destroyed.stderr)")
+        #expect(try await one.titles(of: "globex").status == 404, "the first request after the destroy returned")
+        #expect(try await two.post("into the void", to: "globex") == 404, "a write after the destroy is not acknowledged")
+        #expect(try await one.titles(of: "acme").status == 200, "other tenants are untouched")
+
+        let recreated = try await deployment.tenants("create", "globex")
+        try #require(recreated.status == 0, "\(recreated.stderr)")
+        #expect(try await one.titles(of: "globex") == (200, []), "the new customer never sees the old notes")
+        #expect(try await two.titles(of: "globex") == (200, []))
+        #expect(try await two.post("new customer", to: "globex") == 201)
+        #expect(try await one.titles(of: "globex").titles == ["new customer"])
+
+        let tookOne = await one.stop()
+        let tookTwo = await two.stop()
+        stopped = true
+        #expect(tookOne != nil && tookTwo != nil, "SIGTERM stopped both servers (took \(String(describing: tookOne)), \(String(describing: tookTwo)))")
+        print("cross-process (\(demo), \(store)): SIGTERM stopped the servers in \(tookOne.map { "\($0)" } ?? "-") and \(tookTwo.map { "\($0)" } ?? "-")")
+
+        let restarted = try await deployment.startServer()
+        #expect(try await restarted.titles(of: "globex").titles == ["new customer"], "the acknowledged write survived the restart")
+        #expect(await restarted.stop() != nil)
+        await deployment.cleanUp()
     }
 
     @Test("writes in flight while another process destroys the tenant: each is acknowledged or refused with 404, and none reaches the re-created tenant", arguments: demosAndStores)

@@ -22,89 +22,87 @@ struct TenantOperationsProcessTests {
 
     @Test("suspend and resume from another process: 503 with Retry-After and JSON at once, websocket closed, other tenants served", arguments: Demo.allCases, CrossProcessTests.stores)
     func suspendSeenByRunningServer(demo: Demo, store: String) async throws {
-        try await withKnownPostgresDatabaseStall(demo: demo, store: store) {
-            let deployment = try CrossProcessTests.Deployment(demo: demo, store: store)
-            for name in ["acme", "globex"] {
-                let created = try await deployment.tenants("create", name)
-                try #require(created.status == 0, "\(created.stderr)")
-            }
-            let server = try await deployment.startServer()
-            var stopped = false
-            defer { if !stopped { Task { await server.stop() } } }
-            #expect(try await server.post("before", to: "acme") == 201)
-
-            // A live websocket of acme: it must close once acme is suspended.
-            // (`/live` relays acme's note events; the upgrade completing is the acceptance.)
-            let closed = Gate()
-            let socket = try await RawWebSocket.connect(port: server.port, path: "/live", host: "acme.localhost")
-            Task {
-                while (try? await socket.nextText()) != nil {}
-                closed.open()
-            }
-
-            let suspended = try await deployment.tenants("suspend", "acme", "--reason", "unpaid-invoice")
-            try #require(suspended.status == 0, "\(suspended.stderr)")
-            #expect(suspended.stdout == "suspended acme\n")
-
-            var refused = try await server.request("GET", "/notes", host: "acme.localhost")
-            if store != "sqlite" {
-                // PostgreSQL processes learn of the suspension from the catalog's notification, which
-                // arrives asynchronously (about a millisecond; more on a loaded machine): wait for it,
-                // bounded, as CrossProcessCoherenceTests does for moves. SQLite's check is synchronous.
-                let clock = ContinuousClock()
-                let started = clock.now
-                while refused.status == 200, clock.now - started < .seconds(10) {
-                    try await Task.sleep(for: .milliseconds(5))
-                    refused = try await server.request("GET", "/notes", host: "acme.localhost")
-                }
-                print("suspend (\(store)): the server refused acme \(clock.now - started) after the command returned")
-            }
-            #expect(refused.status == 503, "the first request after the suspend is refused")
-            #expect(refused.header("Retry-After") == "60")
-            #expect((refused.json as? [String: String])?["error"] == "tenant suspended for maintenance")
-            #expect(!refused.body.contains("unpaid-invoice"), "the reason is for operators only")
-            #expect(try await server.post("during", to: "acme") == 503, "no writes")
-            #expect(try await server.titles(of: "globex").status == 200, "other tenants are served")
-            #expect(await closed.wait(atMost: .seconds(10)), "the tenant's websocket was closed")
-
-            let status = try await deployment.tenants("status", "--json")
-            try #require(status.status == 0, "\(status.stderr)")
-            let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
-            let suspendedByTenant = Dictionary(uniqueKeysWithValues: entries.map { ($0["tenant"] as? String ?? "", $0["suspended"] as? Bool) })
-            #expect(suspendedByTenant == ["acme": true, "globex": false])
-            #expect(entries.allSatisfy { $0["applied"] != nil && $0["pending"] != nil }, "the other fields stay")
-            let list = try await deployment.tenants("list", "--json")
-            #expect(list.stdout == "[\"acme\",\"globex\"]\n", "list --json stays an array of names")
-
-            let backup = try await deployment.tenants("backup", "acme", "--to", deployment.directory.appending("suspended.backup"))
-            if store == "mysql" {
-                // MySQL does not back up yet: refused in one line, and the suspension is untouched.
-                #expect(backup.status == 1 && Self.errorLines(backup.stderr).first?.hasPrefix("error: invalidConfiguration:") == true, "\(backup.stderr)")
-            } else {
-                #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
-            }
-
-            let resumed = try await deployment.tenants("resume", "acme")
-            try #require(resumed.status == 0, "\(resumed.stderr)")
-            var titles = try await server.titles(of: "acme")
-            if store != "sqlite" {
-                let clock = ContinuousClock()
-                let started = clock.now
-                while titles.status == 503, clock.now - started < .seconds(10) {
-                    try await Task.sleep(for: .milliseconds(5))
-                    titles = try await server.titles(of: "acme")
-                }
-            }
-            #expect(titles == (200, ["before"]), "served again")
-
-            let unknown = try await deployment.tenants("suspend", "nobody")
-            #expect(unknown.status == 1)
-            #expect(Self.errorLines(unknown.stderr).first?.hasPrefix("error: tenantNotFound:") == true, "\(unknown.stderr)")
-
-            #expect(await server.stop() != nil)
-            stopped = true
-            await deployment.cleanUp()
+        let deployment = try CrossProcessTests.Deployment(demo: demo, store: store)
+        for name in ["acme", "globex"] {
+            let created = try await deployment.tenants("create", name)
+            try #require(created.status == 0, "\(created.stderr)")
         }
+        let server = try await deployment.startServer()
+        var stopped = false
+        defer { if !stopped { Task { await server.stop() } } }
+        #expect(try await server.post("before", to: "acme") == 201)
+
+        // A live websocket of acme: it must close once acme is suspended.
+        // (`/live` relays acme's note events; the upgrade completing is the acceptance.)
+        let closed = Gate()
+        let socket = try await RawWebSocket.connect(port: server.port, path: "/live", host: "acme.localhost")
+        Task {
+            while (try? await socket.nextText()) != nil {}
+            closed.open()
+        }
+
+        let suspended = try await deployment.tenants("suspend", "acme", "--reason", "unpaid-invoice")
+        try #require(suspended.status == 0, "\(suspended.stderr)")
+        #expect(suspended.stdout == "suspended acme\n")
+
+        var refused = try await server.request("GET", "/notes", host: "acme.localhost")
+        if store != "sqlite" {
+            // PostgreSQL processes learn of the suspension from the catalog's notification, which
+            // arrives asynchronously (about a millisecond; more on a loaded machine): wait for it,
+            // bounded, as CrossProcessCoherenceTests does for moves. SQLite's check is synchronous.
+            let clock = ContinuousClock()
+            let started = clock.now
+            while refused.status == 200, clock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(5))
+                refused = try await server.request("GET", "/notes", host: "acme.localhost")
+            }
+            print("suspend (\(store)): the server refused acme \(clock.now - started) after the command returned")
+        }
+        #expect(refused.status == 503, "the first request after the suspend is refused")
+        #expect(refused.header("Retry-After") == "60")
+        #expect((refused.json as? [String: String])?["error"] == "tenant suspended for maintenance")
+        #expect(!refused.body.contains("unpaid-invoice"), "the reason is for operators only")
+        #expect(try await server.post("during", to: "acme") == 503, "no writes")
+        #expect(try await server.titles(of: "globex").status == 200, "other tenants are served")
+        #expect(await closed.wait(atMost: .seconds(10)), "the tenant's websocket was closed")
+
+        let status = try await deployment.tenants("status", "--json")
+        try #require(status.status == 0, "\(status.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        let suspendedByTenant = Dictionary(uniqueKeysWithValues: entries.map { ($0["tenant"] as? String ?? "", $0["suspended"] as? Bool) })
+        #expect(suspendedByTenant == ["acme": true, "globex": false])
+        #expect(entries.allSatisfy { $0["applied"] != nil && $0["pending"] != nil }, "the other fields stay")
+        let list = try await deployment.tenants("list", "--json")
+        #expect(list.stdout == "[\"acme\",\"globex\"]\n", "list --json stays an array of names")
+
+        let backup = try await deployment.tenants("backup", "acme", "--to", deployment.directory.appending("suspended.backup"))
+        if store == "mysql" {
+            // MySQL does not back up yet: refused in one line, and the suspension is untouched.
+            #expect(backup.status == 1 && Self.errorLines(backup.stderr).first?.hasPrefix("error: invalidConfiguration:") == true, "\(backup.stderr)")
+        } else {
+            #expect(backup.status == 0, "a suspended tenant can be backed up: \(backup.stderr)")
+        }
+
+        let resumed = try await deployment.tenants("resume", "acme")
+        try #require(resumed.status == 0, "\(resumed.stderr)")
+        var titles = try await server.titles(of: "acme")
+        if store != "sqlite" {
+            let clock = ContinuousClock()
+            let started = clock.now
+            while titles.status == 503, clock.now - started < .seconds(10) {
+                try await Task.sleep(for: .milliseconds(5))
+                titles = try await server.titles(of: "acme")
+            }
+        }
+        #expect(titles == (200, ["before"]), "served again")
+
+        let unknown = try await deployment.tenants("suspend", "nobody")
+        #expect(unknown.status == 1)
+        #expect(Self.errorLines(unknown.stderr).first?.hasPrefix("error: tenantNotFound:") == true, "\(unknown.stderr)")
+
+        #expect(await server.stop() != nil)
+        stopped = true
+        await deployment.cleanUp()
     }
 
     @Test("a backup taken under a concurrent writer restores a prefix of the acknowledged writes", arguments: Self.stores)

@@ -62,7 +62,8 @@ struct TenantPoolsOwnershipTests {
         let cancelled = clock.now
         queued.cancel()
         await #expect(throws: CancellationError.self) { try await queued.value }
-        #expect(clock.now - cancelled < .seconds(5), "it did not wait for the 60-second timeout")
+        // Against the 60-second admission timeout, with room for a loaded machine (5.6 s was seen).
+        #expect(clock.now - cancelled < .seconds(30), "it did not wait for the 60-second timeout")
         #expect(pools.liveTimerCount == 0, "its admission timeout was cancelled")
         release.open()
         try await holder.value
