@@ -14,6 +14,7 @@ package func withGuard<Result: Sendable>(
     sourceLocation: SourceLocation = #_sourceLocation,
     _ body: @escaping @Sendable () async throws -> Result
 ) async throws -> Result? {
+    StallWatch.start()
     let outcome = Locked<Swift.Result<Result, any Error>?>(nil)
     let finished = Gate()
     let task = Task {

@@ -43,7 +43,8 @@ package enum RawHTTP {
         headers: [(String, String)] = [],
         body: String? = nil
     ) async throws -> RawHTTPResponse {
-        try await withCheckedThrowingContinuation { continuation in
+        StallWatch.start()
+        return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result {
                     try sendBlocking(port: port, method: method, path: path, host: host, headers: headers, body: body)

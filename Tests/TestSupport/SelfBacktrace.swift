@@ -7,7 +7,7 @@ import Glibc
 /// Every thread's backtrace of this test process, taken with `gdb` (when installed): for the report
 /// of a request to an in-process server that got no answer, which only a blocked thread explains
 /// (both threads of Swift's cooperative pool, or an event loop, stuck in a blocking call). Taken
-/// once per process; later calls say so.
+/// once per process, and only with `TENANTED_TEST_THREAD_DUMPS=1`; later calls say so.
 package enum SelfBacktrace {
     private static let taken = Locked(false)
 
@@ -17,16 +17,33 @@ package enum SelfBacktrace {
             defer { value = true }
             return !value
         }) else { return "(the threads' backtraces were printed at the first stall of this process)" }
+        // Opt-in: attaching a debugger to the test process stops it for seconds.
+        guard ProcessInfo.processInfo.environment["TENANTED_TEST_THREAD_DUMPS"] == "1" else {
+            return "(set TENANTED_TEST_THREAD_DUMPS=1 to have gdb print the threads' backtraces here)"
+        }
         guard let gdb = ["/usr/bin/gdb", "/usr/local/bin/gdb"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             return "(no gdb to print the threads' backtraces with)"
         }
+        // gdb stops this process while it reads the threads: its output goes to a file, never to
+        // a pipe this (stopped) process would have to drain, and `timeout` bounds it from outside.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("tenanted-threads-\(getpid()).txt").path
+        guard FileManager.default.createFile(atPath: output, contents: nil), let file = FileHandle(forWritingAtPath: output) else {
+            return "(cannot write the threads' backtraces to \(output))"
+        }
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: gdb)
-        process.arguments = ["-p", "\(getpid())", "-batch", "-nx", "-ex", "set pagination off", "-ex", "thread apply all bt 16"]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["-s", "KILL", "120", gdb, "-p", "\(getpid())", "-batch", "-nx", "-ex", "set pagination off", "-ex", "thread apply all bt 16"]
+        process.standardOutput = file
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         do {
-            let ended = try ChildProcess.runToEnd(process, limit: .seconds(120))
-            return idleThreadsLeftOut(ended.stdout)
+            try process.run()
+            process.waitUntilExit()
+            try? file.close()
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            return "(also in \(output)) " + idleThreadsLeftOut(text)
         } catch {
+            try? file.close()
             return "(gdb failed: \(error))"
         }
     }
