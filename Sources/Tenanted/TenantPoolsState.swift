@@ -44,6 +44,26 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
         var lastReleased: ContinuousClock.Instant?
 
         var isIdle: Bool { phase.isOpen && leases == 0 }
+
+        /// Adds a lease at `tick` when the pool is open; returns the pool, the entry's id and whether
+        /// the entry was idle. In place, so a lease neither copies the entry nor hashes the tenant again.
+        mutating func lease(at tick: UInt64) -> (pool: Pool, id: UInt64, wasIdle: Bool)? {
+            guard case .open(let pool) = phase else { return nil }
+            let wasIdle = leases == 0
+            leases += 1
+            lastUse = tick
+            return (pool, id, wasIdle)
+        }
+
+        /// Ends a lease of entry `id` (any entry when `nil`) at `tick`; returns whether the entry is
+        /// now idle, or `nil` when it has no lease to end or is another entry.
+        mutating func release(at tick: UInt64, now: ContinuousClock.Instant, id expected: UInt64?) -> Bool? {
+            guard leases > 0, expected == nil || id == expected else { return nil }
+            leases -= 1
+            lastUse = tick
+            lastReleased = now
+            return isIdle
+        }
     }
 
     /// A pool retired while leased: closed when its last lease is released.
@@ -199,13 +219,14 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Leases `tenant`'s pool when it is open and may be leased, without waiting: the hot path of a
     /// warm tenant. Returns `nil` when the caller must go through ``lease(_:waiter:)``.
     mutating func leaseIfOpen(_ tenant: TenantID) -> (pool: Pool, id: UInt64)? {
-        guard !isShutdown, blocked[tenant] == nil, var entry = entries[tenant], case .open(let pool) = entry.phase else {
-            return nil
-        }
-        entry.leases += 1
-        entry.lastUse = nextTick()
-        set(tenant, entry)
-        return (pool, entry.id)
+        // Every lease of a warm pool comes here: one lookup, the entry changed in place (as `set`
+        // would leave it: a leased entry is not idle).
+        guard !isShutdown, blocked.isEmpty || blocked[tenant] == nil, let index = entries.index(forKey: tenant),
+              let leased = entries.values[index].lease(at: tick + 1)
+        else { return nil }
+        tick += 1
+        if leased.wasIdle { idleLastUse[tenant] = nil }
+        return (leased.pool, leased.id)
     }
 
     /// The shell opened `tenant`'s pool.
@@ -270,13 +291,13 @@ struct TenantPoolsState<Pool, LeaseWaiter, DrainWaiter> {
     /// Releases a lease when that needs nothing else (no eviction, admission, drain or shutdown):
     /// the hot path of a warm tenant. Returns `false` when the caller must use ``release(_:now:)``.
     mutating func releaseWithoutActions(_ tenant: TenantID, now: ContinuousClock.Instant, id: UInt64? = nil) -> Bool {
-        guard !isShutdown, admissions.isEmpty, entries.count <= capacity, blocked[tenant] == nil,
-            var entry = entries[tenant], entry.leases > 0, id == nil || entry.id == id
+        guard !isShutdown, admissions.isEmpty, entries.count <= capacity, blocked.isEmpty || blocked[tenant] == nil,
+            let index = entries.index(forKey: tenant),
+            let isIdle = entries.values[index].release(at: tick + 1, now: now, id: id)
         else { return false }
-        entry.leases -= 1
-        entry.lastUse = nextTick()
-        entry.lastReleased = now
-        set(tenant, entry)
+        tick += 1
+        // As `set` would: a leased entry was not idle, so only one that became idle is recorded.
+        if isIdle { idleLastUse[tenant] = tick }
         return true
     }
 

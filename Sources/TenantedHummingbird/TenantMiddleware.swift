@@ -8,7 +8,9 @@ public import Tenanted
 /// For a request whose resolver names a tenant, the middleware
 /// 1. validates the name: an invalid one is a 404 with `{"error": "tenant not found"}`, and reaches
 ///    no path or database (the body never echoes the host);
-/// 2. sets `context.tenant` and the `tenant` metadata of `context.logger`;
+/// 2. sets `context.tenant`, and the `tenant` metadata of `context.logger` unless the logger's
+///    metadata provider already adds it (``Logging/Logger/MetadataProvider/tenanted``, which reads the
+///    tenant of the current scope: then the log lines are tagged without copying the metadata);
 /// 3. runs the rest of the chain inside `tenancy.withTenant(_:prohibitingSwitches: true)`: the
 ///    handler reaches the tenant's pool with ``TenantRequestContext/tenantPool(as:)`` and switching
 ///    to another tenant inside the request throws `switchProhibited`. An unknown tenant is the same 404.
@@ -52,17 +54,32 @@ public struct TenantMiddleware<Context: TenantRequestContext>: RouterMiddleware 
         }
         var context = context
         context.tenant = tenant
-        context.logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
         do {
             return try await tenancy.withTenant(tenant, prohibitingSwitches: true, isolation: nil) {
-                try await next(request, context)
+                // Tagged only when the log handler does not already add the tenant from the task-local
+                // (`Logger.MetadataProvider.tenanted`): setting metadata copies the logger's metadata,
+                // and some handlers (swift-log's `StreamLogHandler`) re-render all of it on each set.
+                if !Self.providesTenant(context.logger, tenant) {
+                    context.logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
+                }
+                return try await next(request, context)
             }
         } catch let error as TenantedError where error.code == .tenantNotFound && error.tenant == tenant {
             return TenantNotFound.response
         } catch let error as TenantedError where error.code == .pendingMigrations && error.tenant == tenant {
-            await tenancy.logPendingMigrations(error, of: tenant, logger: context.logger)
+            // Outside the tenant's scope: the provider no longer sees it, so the line is tagged here.
+            var logger = context.logger
+            logger[metadataKey: Logger.tenantMetadataKey] = "\(tenant)"
+            await tenancy.logPendingMigrations(error, of: tenant, logger: logger)
             throw error
         }
+    }
+
+    /// Whether `logger`'s metadata provider, called inside `tenant`'s scope, already adds `tenant`
+    /// to every line (as ``Logging/Logger/MetadataProvider/tenanted`` does).
+    static func providesTenant(_ logger: Logger, _ tenant: TenantID) -> Bool {
+        guard let provider = logger.metadataProvider else { return false }
+        return provider.get()[Logger.tenantMetadataKey] == .string(tenant.rawValue)
     }
 }
 

@@ -11,9 +11,14 @@ import Darwin
 
 ///
 /// All functions block; call them from a thread pool, never from an event loop.
+///
+/// Releasing it bumps the storage's change counter (``StorageChanges``): everything that replaces or
+/// removes a tenant's files holds this lock, so every process learns of the change before its next
+/// use of the tenant.
 struct ReadyLock: ~Copyable {
     private let descriptor: Int32
     let path: String
+    private let changes: StorageChanges?
 
     /// Takes the exclusive lock on `path`, creating the file; fails with `EWOULDBLOCK` at once while
     /// another holder has it. It never waits: a thread-pool thread blocked here could be the one the
@@ -21,7 +26,7 @@ struct ReadyLock: ~Copyable {
     ///
     /// If a holder unlinks the file before releasing it (a destroy), the lock taken on the old file
     /// is worthless; the inode check below notices that and retries on the new file.
-    init(exclusiveAt path: String, mode: UInt16 = 0o600) throws(SystemError) {
+    init(exclusiveAt path: String, mode: UInt16 = 0o600, changes: StorageChanges?) throws(SystemError) {
         while true {
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode_t(mode))
             if descriptor < 0 { throw SystemError("open the ready-lock", errno) }
@@ -41,6 +46,7 @@ struct ReadyLock: ~Copyable {
             {
                 self.descriptor = descriptor
                 self.path = path
+                self.changes = changes
                 return
             }
             close(descriptor)
@@ -56,6 +62,8 @@ struct ReadyLock: ~Copyable {
     /// holds a copy of the descriptor, and the lock lives on until every copy is closed — unless it
     /// is unlocked explicitly, which ends it for all of them.
     deinit {
+        // After the change the lock guarded, before anyone waiting for the lock goes on.
+        changes?.bump()
         flock(descriptor, LOCK_UN)
         close(descriptor)
     }

@@ -41,6 +41,17 @@ extension SQLiteStore {
         /// backups, whatever the process's umask. Default: ``Tenanted/TenantFilePermissions/ownerOnly``
         /// (0600 files, 0700 folders).
         public var filePermissions: TenantFilePermissions
+        /// How long an open pool's last full check of its files (a `stat` and an `access`) is
+        /// trusted while the storage's change counter has not moved. Default: 1 second.
+        ///
+        /// Every process moves the counter (a file, `.tenanted-changes`, beside the tenants' folders,
+        /// mapped into each process) when it creates, destroys, restores, suspends or resumes a
+        /// tenant through a store, so such a change is seen by every process before its next use of
+        /// the tenant, however long this interval. The interval bounds how long a change made
+        /// *behind the store's back* (files deleted or replaced by hand) can go unseen by reads;
+        /// writes check the file every time. `.zero` turns the counter off: every lease runs the
+        /// full check.
+        public var fullCheckInterval: Duration
 
         /// Creates a configuration; every parameter has the default documented on its property.
         public init(
@@ -52,7 +63,8 @@ extension SQLiteStore {
             threadPool: NIOThreadPool = .singleton,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
             logger: Logger = Logger(label: "tenanted.sqlite"),
-            filePermissions: TenantFilePermissions = .ownerOnly
+            filePermissions: TenantFilePermissions = .ownerOnly,
+            fullCheckInterval: Duration = .seconds(1)
         ) {
             self.root = root
             self.pathTemplate = pathTemplate
@@ -63,6 +75,7 @@ extension SQLiteStore {
             self.eventLoopGroup = eventLoopGroup
             self.logger = logger
             self.filePermissions = filePermissions
+            self.fullCheckInterval = fullCheckInterval
         }
 
         /// `busyTimeout` in whole milliseconds, validated.

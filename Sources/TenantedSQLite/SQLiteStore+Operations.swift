@@ -97,7 +97,7 @@ extension SQLiteStore {
             let lock = try await onThreadPool { () throws -> ReadyLockBox? in
                 guard Self.fileExists(path) else { throw TenantedError.notFound(tenant, operation) }
                 do {
-                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock", mode: mode))
+                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock", mode: mode, changes: changes))
                 } catch let error as SystemError where error.code == EWOULDBLOCK && !ReadyLock.isHeld(at: path + ".lock") {
                     return nil
                 } catch let error as SystemError where error.code == ENOENT || error.code == EWOULDBLOCK {
@@ -250,7 +250,7 @@ extension SQLiteStore {
         try makeDirectories(for: tenant)
         let lock: ReadyLock
         do {
-            lock = try ReadyLock(exclusiveAt: path + ".lock", mode: permissions.file)
+            lock = try ReadyLock(exclusiveAt: path + ".lock", mode: permissions.file, changes: changes)
         } catch where error.code == EWOULDBLOCK {
             return false
         } catch {

@@ -32,6 +32,8 @@ public struct SQLiteStore: TenantStore {
     public let root: String
     let template: PathTemplate
     let busyTimeoutMilliseconds: Int
+    /// The storage's change counter, shared by every process on it (``StorageChanges``).
+    let changes: StorageChanges
 
     /// Creates a store.
     /// - Throws: ``TenantedError/Code/invalidConfiguration`` for a bad template, root or limit.
@@ -51,8 +53,22 @@ public struct SQLiteStore: TenantStore {
         if !root.hasPrefix("/") {
             root = FileManager.default.currentDirectoryPath + "/" + root
         }
+        if configuration.fullCheckInterval < .zero {
+            throw TenantedError(.invalidConfiguration, "fullCheckInterval must be zero or more")
+        }
         self.root = URL(fileURLWithPath: root).standardizedFileURL.path
         self.configuration = configuration
+        // In the deepest folder every tenant's file sits under (`storage/tenants` for the default
+        // template), so stores whose roots and templates name the same files share one counter.
+        var folder = [self.root]
+        for pieces in template.components.dropLast() {
+            guard pieces.count == 1, case .literal(let name) = pieces[0] else { break }
+            folder.append(name)
+        }
+        changes = StorageChanges(
+            path: (folder + [".tenanted-changes"]).joined(separator: "/"),
+            interval: configuration.fullCheckInterval, mode: configuration.filePermissions.file
+        )
     }
 
     /// The absolute path of `tenant`'s database file (whether or not it exists).
@@ -172,10 +188,17 @@ public struct SQLiteStore: TenantStore {
         await pool.close()
     }
 
-    /// One `stat` of the tenant's database path: `false` once it names another file than the pool
-    /// opened (the tenant was destroyed or re-created, here or in another process).
+    /// Whether `pool` still serves its tenant: `false` once the tenant was destroyed, re-created,
+    /// restored or suspended, here or in another process.
+    ///
+    /// The full check is a `stat` of the database path and an `access` of the suspension marker
+    /// (``SQLitePool/isCurrent``). It is skipped while the storage's change counter, which every
+    /// process moves when it changes a tenant's files through a store, has not moved since the pool's
+    /// last full check and that check is younger than ``Configuration/fullCheckInterval``: then a
+    /// lease reads one integer from shared memory.
     public func isCurrent(_ pool: SQLitePool) -> Bool {
-        pool.isCurrent
+        guard let writeGuard = pool.writeGuard else { return true }
+        return writeGuard.isCurrent(changes: changes)
     }
 
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
@@ -252,7 +275,7 @@ public struct SQLiteStore: TenantStore {
             let lock = try await onThreadPool { () throws -> ReadyLockBox? in
                 try makeDirectories(for: tenant)
                 do {
-                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file))
+                    return ReadyLockBox(try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file, changes: changes))
                 } catch let error as SystemError where error.code == EWOULDBLOCK {
                     return nil
                 } catch {
@@ -299,7 +322,7 @@ public struct SQLiteStore: TenantStore {
     private func destroyNow(_ tenant: TenantID, path: String) throws {
         let lock: ReadyLock
         do {
-            lock = try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file)
+            lock = try ReadyLock(exclusiveAt: path + ".lock", mode: configuration.filePermissions.file, changes: changes)
         } catch where error.code == EWOULDBLOCK && !ReadyLock.isHeld(at: path + ".lock") {
             throw WritesInProgress()
         } catch where error.code == ENOENT || error.code == EWOULDBLOCK {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 import Tenanted
 
 /// Keeps a write from landing in a tenant's database after another process destroyed or replaced it.
@@ -53,6 +54,31 @@ final class WriteGuard: Sendable {
 
     /// Whether the database path still names the file the pool opened.
     var isCurrent: Bool { FileIdentity.of(databasePath) == identity }
+
+    /// The storage's change counter when the last full check passed (`UInt64.max`: never).
+    private let checkedGeneration = Atomic<UInt64>(.max)
+    /// When the last full check passed (``StorageChanges/now()``).
+    private let checkedAt = Atomic<UInt64>(0)
+
+    /// Whether the pool still serves the tenant as the storage holds it: the database path names
+    /// the file the pool opened and the tenant is not suspended.
+    ///
+    /// The full check (a `stat` and an `access`) runs only when the storage's change counter moved
+    /// since the last one passed (a tenant was replaced or removed through the store, by any
+    /// process), when the last one is older than the counter's interval, or when there is no counter;
+    /// otherwise this reads one integer from shared memory.
+    func isCurrent(changes: StorageChanges) -> Bool {
+        let now = StorageChanges.now()
+        // Read before the check, so a change that lands during the check moves the counter past it.
+        guard let generation = changes.generation(now: now) else { return isCurrent && !isSuspended }
+        if generation == checkedGeneration.load(ordering: .relaxed), now &- checkedAt.load(ordering: .relaxed) < changes.interval {
+            return true
+        }
+        guard isCurrent && !isSuspended else { return false }
+        checkedAt.store(now, ordering: .relaxed)
+        checkedGeneration.store(generation, ordering: .relaxed)
+        return true
+    }
 
     /// Takes the shared lock and checks the file; throws when the tenant is being destroyed or was
     /// destroyed or replaced. Never waits: an exclusive holder is a destroy in progress.

@@ -153,3 +153,55 @@ struct MiddlewarePlacementTests {
         }
     }
 }
+
+/// The request logger's `tenant` tag: copied into the logger's metadata only when its handler does
+/// not already add it from the task-local (`Logger.MetadataProvider.tenanted`).
+@Suite("TenantMiddleware and the request logger")
+struct MiddlewareLoggerTests {
+    /// A handler that keeps metadata and a metadata provider, and prints nothing.
+    struct ProvidingLogHandler: LogHandler {
+        var metadata: Logger.Metadata = [:]
+        var metadataProvider: Logger.MetadataProvider?
+        var logLevel: Logger.Level = .critical
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {}
+    }
+
+    /// `GET /notes` answers `<the logger's own tenant tag> <what its provider adds>`.
+    func answer(provider: Logger.MetadataProvider?) async throws -> String {
+        let setup = try await TestTenancy()
+        var body = ""
+        try await setup.run { tenancy in
+            let router = Router(context: BasicTenantRequestContext.self)
+            router.group("notes").add(middleware: TenantMiddleware(tenancy: tenancy, resolver: try .subdomain(of: "example.com")))
+                .get { _, context in
+                    "\(context.logger[metadataKey: Logger.tenantMetadataKey]?.description ?? "none") "
+                        + "\(context.logger.metadataProvider?.get()[Logger.tenantMetadataKey]?.description ?? "none")"
+                }
+            let logger = Logger(label: "tenanted-tests") { _ in ProvidingLogHandler(metadataProvider: provider) }
+            let app = Application(router: router, configuration: .loopback, logger: logger)
+            body = try await app.test(.live) { client in
+                let response = try await send(client, "GET", "/notes", host: "acme.example.com")
+                #expect(response.status == 200)
+                return response.body
+            }
+        }
+        return body
+    }
+
+    @Test("with the tenanted metadata provider the tenant comes from the scope and the logger is not copied")
+    func providerTagsWithoutCopying() async throws {
+        #expect(try await answer(provider: .tenanted) == "none acme")
+    }
+
+    @Test("without it, or with a provider that does not add the tenant, the logger's metadata is tagged")
+    func otherwiseTheLoggerIsTagged() async throws {
+        #expect(try await answer(provider: nil) == "acme none")
+        #expect(try await answer(provider: Logger.MetadataProvider { ["other": "value"] }) == "acme none")
+    }
+}

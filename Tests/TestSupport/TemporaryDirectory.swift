@@ -26,12 +26,15 @@ package final class TemporaryDirectory: Sendable {
     }
 
     /// Every file and directory under this directory, as paths relative to it; directories end in `/`.
+    ///
+    /// Without the SQLite store's change counter (`.tenanted-changes`, beside the tenants' folders):
+    /// it belongs to the storage, not to any tenant, and appears with the first use of the store.
     package func contents() -> Set<String> {
         var found: Set<String> = []
         func walk(_ relative: String) {
             let absolute = relative.isEmpty ? path : appending(relative)
             guard let entries = try? FileManager.default.contentsOfDirectory(atPath: absolute) else { return }
-            for entry in entries {
+            for entry in entries where entry != ".tenanted-changes" {
                 let child = relative.isEmpty ? entry : relative + "/" + entry
                 var isDirectory: ObjCBool = false
                 _ = FileManager.default.fileExists(atPath: appending(child), isDirectory: &isDirectory)

@@ -3,9 +3,11 @@ import Foundation
 
 /// `http-notes`, workload 6:
 ///
-/// - `http-notes run --demo PATH [--framework vapor|hummingbird] [--quick] [--output PATH] [--latest PATH]`:
+/// - `http-notes run --demo PATH [--framework vapor|hummingbird] [--ports N] [--quick] [--output PATH] [--latest PATH]`:
 ///   requests per second of the demo's `GET /notes/:id` over many tenants against the same handler
 ///   untenanted on the same framework, each under wrk on loopback for a bounded time (see README.md).
+///   The servers listen on ports N, N + 1 and N + 2 (default 18081), so runs beside each other
+///   can be given ranges of their own.
 /// - `http-notes serve --database PATH --port N [--framework vapor|hummingbird]`: the untenanted
 ///   server `run` starts.
 @main
@@ -27,7 +29,11 @@ enum Entry {
             }
             let framework = try framework(arguments)
             let options = Options(name: framework == .vapor ? "http-notes" : "http-notes-hummingbird")
-            try await Load.run(demo: demo, framework: framework, options: options)
+            let ports = value("--ports", in: arguments) ?? "18081"
+            guard let base = Int(ports), (1_024...65_533).contains(base) else {
+                throw BenchmarkError("--ports is the first of three free ports (1024-65533), not \(ports)")
+            }
+            try await Load.run(demo: demo, framework: framework, ports: base, options: options)
         default:
             throw BenchmarkError("usage: http-notes run --demo PATH [--framework F] | http-notes serve --database PATH --port N [--framework F]")
         }

@@ -42,7 +42,7 @@ enum Load {
         var figures: [Figure] = []
     }
 
-    static func run(demo: String, framework: Framework, options: Options) async throws {
+    static func run(demo: String, framework: Framework, ports: Int, options: Options) async throws {
         guard let wrk = executable("wrk") else {
             print("http: skipped (wrk is not installed; apt-get install -y wrk)")
             return
@@ -54,7 +54,7 @@ enum Load {
         report.loadAverage.append(loadAverage())
         try await withTemporaryDirectory(named: "http-notes") { directory in
             let storage = directory + "/storage"
-            let noteID = try await seed(demo: demo, framework: framework, storage: storage, tenants: plan.tenants, port: 18_081)
+            let noteID = try await seed(demo: demo, framework: framework, storage: storage, tenants: plan.tenants, port: ports)
             let baselineFile = directory + "/untenanted.sqlite3"
             try FileManager.default.copyItem(atPath: storage + "/tenants/t0000/main.sqlite3", toPath: baselineFile)
             let script = directory + "/notes.lua"
@@ -62,13 +62,13 @@ enum Load {
 
             let tenantedServer = ServerProcess(
                 executable: demo,
-                arguments: framework.serve + ["--hostname", "127.0.0.1", "--port", "18082", "--no-seed"],
+                arguments: framework.serve + ["--hostname", "127.0.0.1", "--port", "\(ports + 1)", "--no-seed"],
                 environment: ["TENANTED_STORAGE": storage, "TENANTED_MAX_POOLS": "\(plan.tenants + 10)", "LOG_LEVEL": "warning"],
-                port: 18_082)
+                port: ports + 1)
             let untenantedServer = ServerProcess(
                 executable: CommandLine.arguments[0],
-                arguments: ["serve", "--database", baselineFile, "--port", "18083", "--framework", framework.rawValue],
-                environment: [:], port: 18_083)
+                arguments: ["serve", "--database", baselineFile, "--port", "\(ports + 2)", "--framework", framework.rawValue],
+                environment: [:], port: ports + 2)
             for round in 0..<plan.rounds {
                 for side in [round % 2, 1 - round % 2] {
                     let server = side == 0 ? tenantedServer : untenantedServer
