@@ -15,7 +15,7 @@ import TenantedPostgres
 /// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
 /// against postgres-nio on one connection doing the same work, in the same run. Reads
 /// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `backup_restore`,
-/// `switch_pk_select` (through Fluent, through the store's own lease — `store_select` alone — and Fluent
+/// `switch_pk_select` (through Fluent — `fluent_select` alone —, through the store's own lease — `store_select` alone — and Fluent
 /// without Tenanted — `fluent_untenanted` alone), `hops` (``Hops``), and (only when named) `peers`
 /// (``Peers``: against django-tenants), `min_connections` (only when named: `minimumConnectionsPerPool`
 /// 1 against 0 on the same tenants). `--layouts database,schema,shared_schema` picks layouts.
@@ -127,11 +127,12 @@ struct Entry {
                     let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
                     print("postgres \(name): backup of a \(megabytes) MB tenant (\(size / 1_000_000) MB file) \(backup), restore \(restore)")
                 }
-                // `switch_pk_select` runs its three figures; `store_select` or `fluent_untenanted` one alone.
-                let fluentSelect = options.runs("switch_pk_select")
-                let storeSelect = fluentSelect || options.only.contains("store_select")
+                // `switch_pk_select` runs its three figures; `fluent_select`, `store_select` or `fluent_untenanted` one alone.
+                let allSelects = options.runs("switch_pk_select")
+                let fluentSelect = allSelects || options.only.contains("fluent_select")
+                let storeSelect = allSelects || options.only.contains("store_select")
                 let minimumAB = options.only.contains("min_connections")
-                let untenantedSelect = (fluentSelect || options.only.contains("fluent_untenanted")) && name == "database"
+                let untenantedSelect = (allSelects || options.only.contains("fluent_untenanted")) && name == "database"
                 if fluentSelect || storeSelect || untenantedSelect || minimumAB {
                     let tenants = try (0..<tenantsToSwitch).map { try TenantID("s\($0)") }
                     for tenant in tenants {
