@@ -78,7 +78,8 @@ extension PostgresStore {
         /// Connections of one tenant's pool (pool per tenant) or of a server's shared pool. Default: 4.
         public var maximumConnectionsPerTenant: Int
         /// Connections that a tenant's open pool (pool per tenant), and a server's shared pool,
-        /// keep open while idle; at most ``maximumConnectionsPerTenant``. Default: 1.
+        /// keep open while idle; at most ``maximumConnectionsPerTenant``. Default: 1 with schema per
+        /// tenant, 0 with database per tenant (chosen at `init` from `layout`).
         ///
         /// postgres-nio gives every connection above this number an idle-timeout timer each time it
         /// goes back to the pool (a task, a timer, and their cancellation at the next lease): with 0,
@@ -86,6 +87,11 @@ extension PostgresStore {
         /// while the pool is open, within the pool's share of ``maximumConnectionsPerServer`` (a pool
         /// reserves its maximum either way); closing the pool (eviction, ``Tenanted/TenantPools/Configuration/idleTimeout``,
         /// the budget making room, shutdown) closes them.
+        ///
+        /// Database per tenant defaults to 0: there another process's destroy ends this pool's
+        /// sessions (`DROP DATABASE … WITH (FORCE)`) and postgres-nio reconnects a kept connection at
+        /// once, to a database that is gone or re-created; with 1, writes racing such a destroy
+        /// were seen to get no HTTP response in loaded test runs (issue 19), not yet explained.
         public var minimumConnectionsPerPool: Int
         /// Connections of a server's shared pool in ``SchemaMode/sharedPool``. Default: 20.
         public var maximumSharedConnections: Int
@@ -157,7 +163,7 @@ extension PostgresStore {
             prefix: String = "tenant_",
             placement: PlacementPolicy = .fewestTenants,
             maximumConnectionsPerTenant: Int = 4,
-            minimumConnectionsPerPool: Int = 1,
+            minimumConnectionsPerPool: Int? = nil,
             maximumSharedConnections: Int = 20,
             maximumMaintenanceConnections: Int = 4,
             maximumConnectionsPerServer: Int = 90,
@@ -175,7 +181,13 @@ extension PostgresStore {
             self.prefix = prefix
             self.placement = placement
             self.maximumConnectionsPerTenant = maximumConnectionsPerTenant
-            self.minimumConnectionsPerPool = minimumConnectionsPerPool
+            if let minimumConnectionsPerPool {
+                self.minimumConnectionsPerPool = minimumConnectionsPerPool
+            } else if case .databasePerTenant = layout {
+                self.minimumConnectionsPerPool = 0
+            } else {
+                self.minimumConnectionsPerPool = 1
+            }
             self.maximumSharedConnections = maximumSharedConnections
             self.maximumMaintenanceConnections = maximumMaintenanceConnections
             self.maximumConnectionsPerServer = maximumConnectionsPerServer

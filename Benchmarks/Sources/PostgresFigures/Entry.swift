@@ -184,8 +184,12 @@ struct Entry {
                         })
                     }
                     if minimumAB {
-                        // A/B of minimumConnectionsPerPool: this store (1) against a second store over the
-                        // same tenants keeping no idle connection (0, as before issue 19's change).
+                        // A/B of minimumConnectionsPerPool: a store keeping 1 idle connection per pool against
+                        // one keeping none (0, as before issue 19's change), both over these tenants.
+                        let after = try PostgresStore(configuration: .init(
+                            servers: [server], layout: layout, prefix: prefix, minimumConnectionsPerPool: 1, maximumConnectionsPerServer: 200, logger: logger
+                        ))
+                        let afterTenancy = try Tenancy(store: after, migrations: migrations, logger: logger)
                         let before = try PostgresStore(configuration: .init(
                             servers: [server], layout: layout, prefix: prefix, minimumConnectionsPerPool: 0, maximumConnectionsPerServer: 200, logger: logger
                         ))
@@ -201,13 +205,15 @@ struct Entry {
                         do {
                             report.comparisons.append(try await compare(
                                 "postgres_\(name)_min1_vs_min0_pk_select", rounds: 4, iterations: selects, warmup: 200,
-                                tenanted: { index in try await select(tenancy, index) },
+                                tenanted: { index in try await select(afterTenancy, index) },
                                 baseline: { index in try await select(beforeTenancy, index) }
                             ))
                         } catch {
+                            await afterTenancy.shutdown()
                             await beforeTenancy.shutdown()
                             throw error
                         }
+                        await afterTenancy.shutdown()
                         await beforeTenancy.shutdown()
                     }
                     if untenantedSelect {
