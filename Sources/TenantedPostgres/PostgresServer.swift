@@ -116,7 +116,10 @@ public struct PostgresServer: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(name) (\(username)@\(host):\(port)/\(database))" }
 
     /// The configuration of a client connected to `database` on this server.
-    func clientConfiguration(database: String, maximumConnections: Int, startupParameters: [(String, String)] = []) -> PostgresClient.Configuration {
+    /// `minimumConnections` stay open while idle (see ``PostgresStore/Configuration/minimumConnectionsPerPool``).
+    func clientConfiguration(
+        database: String, maximumConnections: Int, minimumConnections: Int = 0, startupParameters: [(String, String)] = []
+    ) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch self.tls {
         case .disable: tls = .disable
@@ -127,7 +130,7 @@ public struct PostgresServer: Sendable, Hashable, CustomStringConvertible {
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.minimumConnections = 0
+        configuration.options.minimumConnections = minimumConnections
         // No keep-alive query: postgres-nio schedules its timer (a task and a dispatch timer) each
         // time a connection goes back to the pool and cancels it at the next lease — per query.
         // An idle connection closes after `connectionIdleTimeout` (60 s) anyway, well before the

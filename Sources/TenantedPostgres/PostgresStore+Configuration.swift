@@ -77,6 +77,22 @@ extension PostgresStore {
         public var placement: PlacementPolicy
         /// Connections of one tenant's pool (pool per tenant) or of a server's shared pool. Default: 4.
         public var maximumConnectionsPerTenant: Int
+        /// Connections that a tenant's open pool (pool per tenant), and a server's shared pool,
+        /// keep open while idle; at most ``maximumConnectionsPerTenant``. Default: 1 with schema per
+        /// tenant, 0 with database per tenant (chosen at `init` from `layout`).
+        ///
+        /// postgres-nio gives every connection above this number an idle-timeout timer each time it
+        /// goes back to the pool (a task, a timer, and their cancellation at the next lease): with 0,
+        /// each query of a single caller pays that. Kept connections cost the server a backend each
+        /// while the pool is open, within the pool's share of ``maximumConnectionsPerServer`` (a pool
+        /// reserves its maximum either way); closing the pool (eviction, ``Tenanted/TenantPools/Configuration/idleTimeout``,
+        /// the budget making room, shutdown) closes them.
+        ///
+        /// Database per tenant defaults to 0: there another process's destroy ends this pool's
+        /// sessions (`DROP DATABASE … WITH (FORCE)`) and postgres-nio reconnects a kept connection at
+        /// once, to a database that is gone or re-created; with 1, writes racing such a destroy
+        /// were seen to get no HTTP response in loaded test runs (issue 19), not yet explained.
+        public var minimumConnectionsPerPool: Int
         /// Connections of a server's shared pool in ``SchemaMode/sharedPool``. Default: 20.
         public var maximumSharedConnections: Int
         /// Connections of each of the store's own clients: the catalog and advisory-lock clients (on
@@ -147,6 +163,7 @@ extension PostgresStore {
             prefix: String = "tenant_",
             placement: PlacementPolicy = .fewestTenants,
             maximumConnectionsPerTenant: Int = 4,
+            minimumConnectionsPerPool: Int? = nil,
             maximumSharedConnections: Int = 20,
             maximumMaintenanceConnections: Int = 4,
             maximumConnectionsPerServer: Int = 90,
@@ -164,6 +181,13 @@ extension PostgresStore {
             self.prefix = prefix
             self.placement = placement
             self.maximumConnectionsPerTenant = maximumConnectionsPerTenant
+            if let minimumConnectionsPerPool {
+                self.minimumConnectionsPerPool = minimumConnectionsPerPool
+            } else if case .databasePerTenant = layout {
+                self.minimumConnectionsPerPool = 0
+            } else {
+                self.minimumConnectionsPerPool = 1
+            }
             self.maximumSharedConnections = maximumSharedConnections
             self.maximumMaintenanceConnections = maximumMaintenanceConnections
             self.maximumConnectionsPerServer = maximumConnectionsPerServer
@@ -198,6 +222,12 @@ extension PostgresStore {
             }
             guard maximumConnectionsPerTenant >= 1, maximumSharedConnections >= 2, maximumMaintenanceConnections >= 2 else {
                 throw TenantedError(.invalidConfiguration, "maximumConnectionsPerTenant must be at least 1, maximumSharedConnections and maximumMaintenanceConnections at least 2")
+            }
+            guard (0...maximumConnectionsPerTenant).contains(minimumConnectionsPerPool), minimumConnectionsPerPool <= maximumSharedConnections else {
+                throw TenantedError(
+                    .invalidConfiguration,
+                    "minimumConnectionsPerPool is \(minimumConnectionsPerPool); it must be from 0 to maximumConnectionsPerTenant (\(maximumConnectionsPerTenant)) and maximumSharedConnections (\(maximumSharedConnections))"
+                )
             }
             for server in servers {
                 let needed = minimumConnections(on: server.name, catalogServer: catalogServer ?? servers[0].name)

@@ -321,7 +321,8 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         case .databasePerTenant:
             reservation = try await reserve(configuration.maximumConnectionsPerTenant, on: server.name, for: "the pool of tenant '\(tenant)'", tenant: tenant)
             client = PostgresClient(configuration: server.clientConfiguration(
-                database: database, maximumConnections: configuration.maximumConnectionsPerTenant
+                database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
+                minimumConnections: configuration.minimumConnectionsPerPool
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
             running = await client.startRunning()
             setsLocal = false
@@ -335,6 +336,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
             // SET ever changes a pooled session.
             client = PostgresClient(configuration: server.clientConfiguration(
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
+                minimumConnections: configuration.minimumConnectionsPerPool,
                 startupParameters: [("search_path", PostgresSQL.identifier(schema))]
             ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
             running = await client.startRunning()
@@ -423,7 +425,10 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         if case .shared = role { size = configuration.maximumSharedConnections } else { size = configuration.maximumMaintenanceConnections }
         let reservation = try await reserve(size, on: server.name, for: purpose, tenant: nil)
         let client = PostgresClient(
-            configuration: server.clientConfiguration(database: server.database, maximumConnections: size),
+            configuration: server.clientConfiguration(
+                database: server.database, maximumConnections: size,
+                minimumConnections: role == .shared(server.name) ? configuration.minimumConnectionsPerPool : 0
+            ),
             eventLoopGroup: configuration.eventLoopGroup,
             backgroundLogger: logger
         )

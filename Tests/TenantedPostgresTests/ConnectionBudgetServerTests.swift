@@ -10,7 +10,7 @@ import Testing
 
 /// The connection budget against a real server that accepts only 20 connections: a throwaway
 /// cluster started by `scripts/postgres` with `TENANTED_PG_MAX_CONNECTIONS=20`, on port 25510 (or
-/// the next free one). Skipped, with the reason, when the PostgreSQL server binaries are missing.
+/// the next free one; `TENANTED_BUDGET_PG_PORT` to start elsewhere). Skipped, with the reason, when the PostgreSQL server binaries are missing.
 @Suite(
     "Connection budget on a server with max_connections 20",
     .serialized,
@@ -175,7 +175,9 @@ struct SmallPostgres: Sendable {
         let directory = FileManager.default.temporaryDirectory.path + "/tenanted-budget-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Output to files, not pipes: the server it starts would hold pipes open.
-        let status = await runScript(["start", directory, "25510"], output: directory + ".url", errors: directory + ".err")
+        // TENANTED_BUDGET_PG_PORT moves it (a helper's worktree has a port range of its own).
+        let port = ProcessInfo.processInfo.environment["TENANTED_BUDGET_PG_PORT"] ?? "25510"
+        let status = await runScript(["start", directory, port], output: directory + ".url", errors: directory + ".err")
         defer { try? FileManager.default.removeItem(atPath: directory + ".url"); try? FileManager.default.removeItem(atPath: directory + ".err") }
         guard status == 0 else {
             throw ChildProcess.Failure(description: "scripts/postgres start failed: \((try? String(contentsOfFile: directory + ".err", encoding: .utf8)) ?? "")")

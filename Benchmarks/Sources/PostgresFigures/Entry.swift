@@ -1,5 +1,6 @@
 import BenchmarkSupport
 import FluentKit
+import FluentPostgresDriver
 import Foundation
 import Logging
 import NIOPosix
@@ -10,11 +11,14 @@ import TenantedFluent
 import TenantedFluentPostgres
 import TenantedPostgres
 
-/// `postgres-figures [--quick] [--scale] [--output PATH] [--latest PATH] [--only W,…]`: the PostgreSQL stores
+/// `postgres-figures [--quick] [--scale] [--output PATH] [--latest PATH] [--only W,…] [--layouts L,…]`: the PostgreSQL stores
 /// (database per tenant, schema per tenant with a pool per tenant, and with one shared pool)
 /// against postgres-nio on one connection doing the same work, in the same run. Reads
 /// `TENANTED_POSTGRES_URL`; without it prints that it skipped. Workloads: `create_tenant`, `backup_restore`,
-/// `switch_pk_select`, `hops` (``Hops``), and (only when named) `peers` (``Peers``: against django-tenants).
+/// `switch_pk_select` (through Fluent — `fluent_select` alone —, through the store's own lease — `store_select` alone — and Fluent
+/// without Tenanted — `fluent_untenanted` alone), `hops` (``Hops``), and (only when named) `peers`
+/// (``Peers``: against django-tenants), `min_connections` (only when named: `minimumConnectionsPerPool`
+/// 1 against 0 on the same tenants). `--layouts database,schema,shared_schema` picks layouts.
 /// `--scale` runs only the churn over 1,000 tenant databases under the connection budget (`Scale`).
 @main
 struct Entry {
@@ -72,7 +76,10 @@ struct Entry {
         let layouts: [(String, PostgresStore.Layout)] = [
             ("database", .databasePerTenant()), ("schema", .schemaPerTenant(.poolPerTenant)), ("shared_schema", .schemaPerTenant(.sharedPool)),
         ]
-        for (name, layout) in layouts {
+        // `--layouts database,schema,shared_schema`: only these layouts (all by default).
+        let only = CommandLine.arguments.firstIndex(of: "--layouts").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
+            .map { Set($0.split(separator: ",").map(String.init)) }
+        for (name, layout) in layouts where only?.contains(name) ?? true {
             let prefix = "bench\(UInt32.random(in: 0...UInt32.max))_"
             // A budget above the 20 warm pools of 4 (scripts/postgres allows 500 connections): this
             // figure is the warm path, not churn (see Scale.swift for churn under the budget).
@@ -120,7 +127,13 @@ struct Entry {
                     let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
                     print("postgres \(name): backup of a \(megabytes) MB tenant (\(size / 1_000_000) MB file) \(backup), restore \(restore)")
                 }
-                if options.runs("switch_pk_select") {
+                // `switch_pk_select` runs its three figures; `fluent_select`, `store_select` or `fluent_untenanted` one alone.
+                let allSelects = options.runs("switch_pk_select")
+                let fluentSelect = allSelects || options.only.contains("fluent_select")
+                let storeSelect = allSelects || options.only.contains("store_select")
+                let minimumAB = options.only.contains("min_connections")
+                let untenantedSelect = (allSelects || options.only.contains("fluent_untenanted")) && name == "database"
+                if fluentSelect || storeSelect || untenantedSelect || minimumAB {
                     let tenants = try (0..<tenantsToSwitch).map { try TenantID("s\($0)") }
                     for tenant in tenants {
                         try await tenancy.createTenant(tenant)
@@ -130,22 +143,96 @@ struct Entry {
                     }
                     try await raw.createTenant("s0")
                     try await raw.seed("s0")
-                    let comparison = try await raw.withConnection(to: "s0") { connection, schema in
-                        try await compare(
-                            "postgres_\(name)_switch_pk_select", rounds: 4, iterations: selects, warmup: 200,
-                            tenanted: { index in
-                                let tenant = tenants[index % tenants.count]
-                                try await tenancy.withTenant(tenant) {
-                                    _ = try await sql(databases).raw("SELECT id, title FROM items WHERE id = \(bind: index % 100 + 1)").first()
+                    if fluentSelect {
+                        let comparison = try await raw.withConnection(to: "s0") { connection, schema in
+                            try await compare(
+                                "postgres_\(name)_switch_pk_select", rounds: 4, iterations: selects, warmup: 200,
+                                tenanted: { index in
+                                    let tenant = tenants[index % tenants.count]
+                                    try await tenancy.withTenant(tenant) {
+                                        _ = try await sql(databases).raw("SELECT id, title FROM items WHERE id = \(bind: index % 100 + 1)").first()
+                                    }
+                                },
+                                baseline: { index in
+                                    let rows = try await connection.query("SELECT id, title FROM \(unescaped: schema)items WHERE id = \(index % 100 + 1)", logger: logger)
+                                    for try await _ in rows {}
                                 }
-                            },
-                            baseline: { index in
-                                let rows = try await connection.query("SELECT id, title FROM \(unescaped: schema)items WHERE id = \(index % 100 + 1)", logger: logger)
-                                for try await _ in rows {}
-                            }
-                        )
+                            )
+                        }
+                        report.comparisons.append(comparison)
                     }
-                    report.comparisons.append(comparison)
+                    // The same switch + select through the store's own lease, no Fluent or SQLKit:
+                    // what Tenanted's routing, scope and pool cost over postgres-nio alone.
+                    if storeSelect {
+                        report.comparisons.append(try await raw.withConnection(to: "s0") { connection, schema in
+                            try await compare(
+                                "postgres_\(name)_switch_pk_select_store", rounds: 4, iterations: selects, warmup: 200,
+                                tenanted: { index in
+                                    let tenant = tenants[index % tenants.count]
+                                    try await tenancy.withTenant(tenant) {
+                                        try await tenancy.currentPool(as: PostgresTenantPool.self).withConnection { connection in
+                                            let rows = try await connection.query("SELECT id, title FROM items WHERE id = \(index % 100 + 1)", logger: logger)
+                                            for try await _ in rows {}
+                                        }
+                                    }
+                                },
+                                baseline: { index in
+                                    let rows = try await connection.query("SELECT id, title FROM \(unescaped: schema)items WHERE id = \(index % 100 + 1)", logger: logger)
+                                    for try await _ in rows {}
+                                }
+                            )
+                        })
+                    }
+                    if minimumAB {
+                        // A/B of minimumConnectionsPerPool: a store keeping 1 idle connection per pool against
+                        // one keeping none (0, as before issue 19's change), both over these tenants.
+                        let after = try PostgresStore(configuration: .init(
+                            servers: [server], layout: layout, prefix: prefix, minimumConnectionsPerPool: 1, maximumConnectionsPerServer: 200, logger: logger
+                        ))
+                        let afterTenancy = try Tenancy(store: after, migrations: migrations, logger: logger)
+                        let before = try PostgresStore(configuration: .init(
+                            servers: [server], layout: layout, prefix: prefix, minimumConnectionsPerPool: 0, maximumConnectionsPerServer: 200, logger: logger
+                        ))
+                        let beforeTenancy = try Tenancy(store: before, migrations: migrations, logger: logger)
+                        let select = { (tenancy: Tenancy, index: Int) in
+                            try await tenancy.withTenant(tenants[index % tenants.count]) {
+                                try await tenancy.currentPool(as: PostgresTenantPool.self).withConnection { connection in
+                                    let rows = try await connection.query("SELECT id, title FROM items WHERE id = \(index % 100 + 1)", logger: logger)
+                                    for try await _ in rows {}
+                                }
+                            }
+                        }
+                        do {
+                            report.comparisons.append(try await compare(
+                                "postgres_\(name)_min1_vs_min0_pk_select", rounds: 4, iterations: selects, warmup: 200,
+                                tenanted: { index in try await select(afterTenancy, index) },
+                                baseline: { index in try await select(beforeTenancy, index) }
+                            ))
+                        } catch {
+                            await afterTenancy.shutdown()
+                            await beforeTenancy.shutdown()
+                            throw error
+                        }
+                        await afterTenancy.shutdown()
+                        await beforeTenancy.shutdown()
+                    }
+                    if untenantedSelect {
+                        // Fluent without Tenanted: what the Fluent and SQLKit layers cost over postgres-nio.
+                        report.comparisons.append(try await raw.withFluent(to: "s0") { fluent in
+                            try await raw.withConnection(to: "s0") { connection, schema in
+                                try await compare(
+                                    "postgres_fluent_pk_select_untenanted", rounds: 4, iterations: selects, warmup: 200,
+                                    tenanted: { index in
+                                        _ = try await fluent.raw("SELECT id, title FROM items WHERE id = \(bind: index % 100 + 1)").first()
+                                    },
+                                    baseline: { index in
+                                        let rows = try await connection.query("SELECT id, title FROM \(unescaped: schema)items WHERE id = \(index % 100 + 1)", logger: logger)
+                                        for try await _ in rows {}
+                                    }
+                                )
+                            }
+                        })
+                    }
                 }
                 if options.runs("hops"), name == "schema" {
                     try await raw.createTenant("h0")
@@ -223,6 +310,32 @@ struct RawPostgres {
         let object = prefix + name
         return try await withClient(database: isDatabase ? object : server.database) { connection in
             try await body(connection, isDatabase ? "" : "\"\(object)\".")
+        }
+    }
+
+    /// FluentPostgresDriver alone (no Tenanted) on tenant `name`'s database: a `PostgresClient` with
+    /// the options Tenanted's tenant pools use (4 connections, no keep-alive), as an `SQLDatabase`.
+    func withFluent<Result>(to name: String, _ body: (any SQLDatabase) async throws -> Result) async throws -> Result {
+        var configuration = PostgresClient.Configuration(
+            host: server.host, port: server.port, username: server.username, password: server.password,
+            database: isDatabase ? prefix + name : server.database, tls: .disable
+        )
+        configuration.options.maximumConnections = 4
+        configuration.options.minimumConnections = 0
+        configuration.options.keepAliveBehavior = nil
+        let client = PostgresClient(configuration: configuration)
+        let task = Task { await client.run() }
+        defer { task.cancel() }
+        let databases = Databases(threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton)
+        databases.use(.postgres(client: client, logger: logger), as: .psql)
+        let database = databases.database(.psql, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+        do {
+            let result = try await body(database as! any SQLDatabase)
+            await databases.shutdownAsync()
+            return result
+        } catch {
+            await databases.shutdownAsync()
+            throw error
         }
     }
 

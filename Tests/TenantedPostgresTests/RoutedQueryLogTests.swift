@@ -1,0 +1,77 @@
+import FluentKit
+import Logging
+import SQLKit
+import Synchronization
+import Tenanted
+import TenantedFluent
+import TenantedFluentPostgres
+import TenantedPostgres
+import TenantedTestSupport
+import Testing
+
+/// Raw SQL through the routing database logs PostgresKit's query line to the caller's logger, tagged
+/// with the tenant, when that logger's level lets it through, and nothing below it (a guard for any
+/// change to how `PostgresFluentDatabase` reaches PostgresKit, such as the one issue 19 tried).
+@Suite(.enabled(if: PostgresTestServer.url != nil, PostgresTestServer.unsetReason))
+struct RoutedQueryLogTests {
+    @Test("the query line goes to a debug logger with the tenant; an info logger gets none, and the rows are the same")
+    func queryLineFollowsTheLoggersLevel() async throws {
+        let stores = try PostgresTestStores(layout: .databasePerTenant())
+        let items = try ItemsTenancy(stores: stores)
+        let tenant = try TenantID("logged")
+        do {
+            try await items.tenancy.createTenant(tenant)
+            try await items.insert(41, into: tenant)
+            let lines = QueryLines()
+            func values(at level: Logger.Level) async throws -> [Int] {
+                var logger = Logger(label: "routed-query-log") { _ in QueryLineHandler(lines: lines) }
+                logger.logLevel = level
+                return try await items.tenancy.withTenant(tenant) {
+                    let database = items.databases.database(logger: logger, on: items.store.eventLoopGroup.any()) as! any SQLDatabase
+                    return try await database.raw("SELECT value FROM items WHERE value = \(bind: 41)").all()
+                        .map { try $0.decode(column: "value", as: Int.self) }
+                }
+            }
+            #expect(try await values(at: .debug) == [41])
+            let logged = lines.all.filter { $0.contains("Executing query") }
+            #expect(logged.count == 1, "one query line at debug: \(lines.all)")
+            #expect(logged.first?.contains("SELECT value FROM items") == true)
+            #expect(logged.first?.contains("logged") == true, "tagged with the tenant: \(logged)")
+
+            lines.clear()
+            #expect(try await values(at: .info) == [41])
+            #expect(lines.all.isEmpty, "nothing logged at info: \(lines.all)")
+        } catch {
+            await items.shutdown()
+            await stores.cleanUp()
+            throw error
+        }
+        await items.shutdown()
+        await stores.cleanUp()
+    }
+}
+
+/// What a ``QueryLineHandler`` received, one line per event with its merged metadata.
+final class QueryLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    func clear() { lines.withLock { $0 = [] } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+/// A log handler that records every event it lets through (its `logLevel` is the logger's).
+struct QueryLineHandler: LogHandler {
+    let lines: QueryLines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        lines.append("\(event.level) \(event.message) \(merged)")
+    }
+}
