@@ -1,3 +1,4 @@
+import Dispatch
 import TenantedTestSupport
 #if canImport(Glibc)
 import Glibc
@@ -27,11 +28,18 @@ struct SQLiteStoreListingTests {
         let store = try directory.store(template: "t/%{bucket}/%{tenant}/db.sqlite3")
         // Two slices of (at most 4,096) probes; the files are stand-ins (listing opens no database).
         let names = (0..<5_000).map { "t\(10_000 + $0)" }
-        for name in names {
-            let path = store.databasePath(for: try TenantID(name))
-            let relative = String(path.dropFirst(directory.path.count + 1))
-            try directory.makeFile(relative)
-            try directory.makeFile(relative + ".lock", text: "")
+        let relatives = try names.map { String(store.databasePath(for: try TenantID($0)).dropFirst(directory.path.count + 1)) }
+        // Ten thousand files: made on a Dispatch thread, not on Swift's cooperative pool (two threads).
+        let temporary = directory
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result {
+                    for relative in relatives {
+                        try temporary.makeFile(relative)
+                        try temporary.makeFile(relative + ".lock", text: "")
+                    }
+                })
+            }
         }
         #expect(try await store.tenants().map(\.rawValue) == names)
         // A tenant whose ready-lock is held (as by a create or destroy) is not listed, whichever slice probes it.
