@@ -160,6 +160,8 @@ final class CatalogWatcher: Sendable {
         var pools: [ObjectIdentifier: MySQLTenantPool] = [:]
         /// The counter value every registered pool has been checked against.
         var checkedVersion: Int64 = 0
+        /// When the latest poll that completed started.
+        var lastPollStart: ContinuousClock.Instant?
         var task: Task<Void, Never>?
     }
 
@@ -218,14 +220,23 @@ final class CatalogWatcher: Sendable {
         }
     }
 
+    /// When the latest poll that completed started: every change committed before then has been
+    /// applied to this process's pools. `nil` before the first.
+    var lastPollStart: ContinuousClock.Instant? { state.withLock { $0.lastPollStart } }
+
     func poll(_ store: MySQLStore) async throws {
+        let started = ContinuousClock.now
         let (checked, empty) = state.withLock { ($0.checkedVersion, $0.pools.isEmpty) }
         let version = try await store.catalogVersion()
-        if version == checked { return }
+        if version == checked {
+            completed(started)
+            return
+        }
         if empty {
             state.withLock { state in
                 if state.pools.isEmpty { state.checkedVersion = version }
             }
+            completed(started)
             return
         }
         let snapshot = try await store.catalogSnapshot()
@@ -239,6 +250,13 @@ final class CatalogWatcher: Sendable {
                 continue
             }
             if row.generation != pool.generation { pool.invalidate(gone: false) }
+        }
+        completed(started)
+    }
+
+    private func completed(_ started: ContinuousClock.Instant) {
+        state.withLock { state in
+            if state.lastPollStart.map({ $0 < started }) ?? true { state.lastPollStart = started }
         }
     }
 }

@@ -184,6 +184,7 @@ public final class MySQLStore: TenantStore {
     func open(_ tenant: TenantID, ignoringSuspension: Bool) async throws -> MySQLTenantPool {
         let database = try databaseName(of: tenant)
         watcher.start(self)
+        let checkedAt = ContinuousClock.now
         let row = try await withCatalog { connection -> CatalogRow? in
             guard let row = try await catalogRow(of: tenant, on: connection), row.ready,
                 try await databaseExists(database, on: connection)
@@ -194,7 +195,7 @@ public final class MySQLStore: TenantStore {
         if let reason = row.suspended, !ignoringSuspension {
             throw TenantedError.suspended(tenant, reason: reason.isEmpty ? nil : reason)
         }
-        let pool = openPool(tenant, database: database, generation: row.generation, seenVersion: row.version)
+        let pool = openPool(tenant, database: database, generation: row.generation, seenVersion: row.version, checkedAt: checkedAt)
         watcher.register(pool)
         return pool
     }
@@ -205,10 +206,17 @@ public final class MySQLStore: TenantStore {
     }
 
     /// No I/O: `false` once this process learned (from the catalog's change counter, or from an error
-    /// that made the pool ask the catalog) that the tenant was destroyed or re-created since the pool
-    /// opened.
+    /// that made the pool ask the catalog) that the tenant was destroyed, re-created or suspended
+    /// since the pool opened — and `false` too while this process's polls lag: a change waits two
+    /// ``Configuration/coherenceInterval``s before it returns, which only works while every process
+    /// polls once an interval. When neither the pool's own catalog read nor a completed poll started
+    /// within the last one and a half intervals (a poll held up behind busy threads on a loaded
+    /// machine), the pool is not trusted, and the registry opens it again with a fresh catalog read.
     public func isCurrent(_ pool: MySQLTenantPool) -> Bool {
-        pool.isCurrent
+        guard pool.isCurrent else { return false }
+        let horizon = ContinuousClock.now - configuration.coherenceInterval * 3 / 2
+        if pool.checkedAt >= horizon { return true }
+        return watcher.lastPollStart.map { $0 >= horizon } ?? false
     }
 
     /// Stops the catalog poller and closes the maintenance connections; a later use reopens them.
@@ -235,7 +243,9 @@ public final class MySQLStore: TenantStore {
 
     // MARK: Pools
 
-    func openPool(_ tenant: TenantID, database: String, generation: Int64 = 0, seenVersion: Int64 = 0) -> MySQLTenantPool {
+    func openPool(
+        _ tenant: TenantID, database: String, generation: Int64 = 0, seenVersion: Int64 = 0, checkedAt: ContinuousClock.Instant = .now
+    ) -> MySQLTenantPool {
         let connections = MariaDBConnectionPool(
             configuration: configuration.server.with(database: database),
             maximumConnections: configuration.maximumConnectionsPerTenant,
@@ -247,7 +257,7 @@ public final class MySQLStore: TenantStore {
         }
         return MySQLTenantPool(
             tenant: tenant, database: database, connections: connections,
-            generation: generation, seenVersion: seenVersion, verifier: verifier
+            generation: generation, seenVersion: seenVersion, checkedAt: checkedAt, verifier: verifier
         )
     }
 

@@ -15,6 +15,8 @@ public final class MySQLTenantPool: Sendable {
     let generation: Int64
     /// The catalog's change counter read together with `generation`.
     let seenVersion: Int64
+    /// When the catalog read this pool was opened on started (``MySQLStore/isCurrent(_:)``).
+    let checkedAt: ContinuousClock.Instant
     /// Asks the catalog whether the pool is still current, invalidating it when not; `nil` for a
     /// create's own pool.
     let verifier: (@Sendable (MySQLTenantPool) async -> Void)?
@@ -32,13 +34,15 @@ public final class MySQLTenantPool: Sendable {
 
     init(
         tenant: TenantID, database: String, connections: MariaDBConnectionPool,
-        generation: Int64 = 0, seenVersion: Int64 = 0, verifier: (@Sendable (MySQLTenantPool) async -> Void)? = nil
+        generation: Int64 = 0, seenVersion: Int64 = 0, checkedAt: ContinuousClock.Instant = .now,
+        verifier: (@Sendable (MySQLTenantPool) async -> Void)? = nil
     ) {
         self.tenant = tenant
         self.database = database
         self.connections = connections
         self.generation = generation
         self.seenVersion = seenVersion
+        self.checkedAt = checkedAt
         self.verifier = verifier
     }
 
