@@ -17,7 +17,9 @@ package enum SelfBacktrace {
             defer { value = true }
             return !value
         }) else { return "(the threads' backtraces were printed at the first stall of this process)" }
-        // Opt-in: attaching a debugger to the test process stops it for seconds.
+        // Opt-in, for a developer chasing a stall: attaching a debugger stops the test process for
+        // seconds and interrupts its blocking reads (EINTR), which Foundation's FileHandle turns into a
+        // crash of the whole run (seen once). Never set in CI.
         guard ProcessInfo.processInfo.environment["TENANTED_TEST_THREAD_DUMPS"] == "1" else {
             return "(set TENANTED_TEST_THREAD_DUMPS=1 to have gdb print the threads' backtraces here)"
         }
