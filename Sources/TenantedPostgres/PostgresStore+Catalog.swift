@@ -278,10 +278,7 @@ extension PostgresStore {
             let client = try await client(.catalog)
             if try await !Self.catalogIsInPlace(client, logger: logger) {
                 try await client.withTransaction(logger: logger) { connection in
-                    try await Self.boundCatalogSetUp(on: connection, logger: logger)
-                    // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
-                    try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
-                    try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
+                    try await Self.lockCatalogSetUp(on: connection, logger: logger)
                     try await connection.query(
                         """
                         CREATE TABLE IF NOT EXISTS tenanted.placements (
@@ -318,13 +315,19 @@ extension PostgresStore {
     /// ends the session, and with it the set-up lock another process may be waiting for.
     static let catalogIdleTimeout = "60s"
 
-    /// Bounds the set-up transaction on `connection`: ``catalogLockTimeout`` and ``catalogIdleTimeout``,
-    /// for this transaction only.
-    static func boundCatalogSetUp(on connection: PostgresConnection, logger: Logger) async throws {
+    /// Begins a set-up of the `tenanted` schema's objects in the transaction on `connection`: bounds it
+    /// (``catalogLockTimeout``, ``catalogIdleTimeout``, for this transaction only), takes the set-up
+    /// lock and creates the schema. IF NOT EXISTS alone races between processes; the lock serialises
+    /// them. One key for every object of the schema (the catalog's, the template table's): two
+    /// transactions creating the schema under different locks collide (CI saw "storing the schema
+    /// template … failed" on a fresh second server that another test's store used as its catalog).
+    static func lockCatalogSetUp(on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL lock_timeout = '\(catalogLockTimeout)'"), logger: logger)
         try await connection.query(
             PostgresQuery(unsafeSQL: "SET LOCAL idle_in_transaction_session_timeout = '\(catalogIdleTimeout)'"), logger: logger
         )
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
+        try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
     }
 
     /// Whether the catalog has every object and column this version uses: one read, no lock.

@@ -128,14 +128,7 @@ extension PostgresStore {
                     // The table once made, only the insert below runs: no lock another process's
                     // stalled set-up could hold up (``ensureCatalog()``).
                     if try await !Self.templateTableExists(on: connection, logger: logger) {
-                        try await Self.boundCatalogSetUp(on: connection, logger: logger)
-                        // IF NOT EXISTS alone races between processes; the transaction lock serialises them.
-                        // The catalog's key, not one of its own: the catalog creates the same `tenanted`
-                        // schema on a server that is some store's catalog server, and two transactions
-                        // creating it under different locks collide (CI saw "storing the schema template
-                        // … failed" on a fresh second server that another test's store used as catalog).
-                        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended('tenanted:catalog', 0))", logger: logger)
-                        try await connection.query("CREATE SCHEMA IF NOT EXISTS tenanted", logger: logger)
+                        try await Self.lockCatalogSetUp(on: connection, logger: logger)
                         try await connection.query(
                             """
                             CREATE TABLE IF NOT EXISTS tenanted.schema_templates (
