@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import Tenanted
 @testable import TenantedAdmin
 import TenantedSQLite
@@ -34,7 +33,7 @@ struct AdminFixture {
         console = AdminConsole(
             tenancy: tenancy,
             configuration: try .init(token: Self.token, pageSize: pageSize),
-            logger: Logger(label: "admin-tests") { _ in RecordingLogHandler(logs: logs) },
+            logger: logs.logger(label: "admin-tests"),
             clock: now
         )
     }
@@ -68,27 +67,5 @@ struct AdminFixture {
     static func csrf(in page: AdminResponse) -> String? {
         guard let range = page.body.range(of: "name=\"csrf\" value=\"") else { return nil }
         return String(page.body[range.upperBound...].prefix { $0 != "\"" })
-    }
-}
-
-final class RecordedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct RecordingLogHandler: LogHandler {
-    let logs: RecordedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        logs.append("\(event.level) \(event.message) \(merged)")
     }
 }

@@ -117,10 +117,10 @@ struct AdminConsoleDemoTests {
         try await browser.open(base)
         #expect(try await browser.bodyText().contains("Admin token"))
         try await browser.type("not the token", into: "#token")
-        try await browser.click("#sign-in")
+        try await browser.clickAndWaitForPage("#sign-in")
         #expect(try await browser.bodyText().contains("That token is not right."))
         try await browser.type(Self.token, into: "#token")
-        try await browser.click("#sign-in")
+        try await browser.clickAndWaitForPage("#sign-in")
         let overview = try await browser.bodyText()
         #expect(overview.contains("Tenants\n250") || overview.contains("Tenants 250") || overview.contains("250"), "\(overview.prefix(400))")
         #expect(try await browser.currentURL() == base)
@@ -139,17 +139,17 @@ struct AdminConsoleDemoTests {
         try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
         try screenshot.write(to: artifacts.appendingPathComponent("admin-tenants.png"))
         #expect(screenshot.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
-        try await browser.click("#next")
+        try await browser.clickAndWaitForPage("#next")
         #expect(try await shownNames() == Array(names[100..<200]))
-        try await browser.click("#next")
+        try await browser.clickAndWaitForPage("#next")
         #expect(try await shownNames() == Array(names[200..<250]))
         #expect(try await browser.elements("#next").isEmpty)
-        try await browser.click("#previous")
+        try await browser.clickAndWaitForPage("#previous")
         #expect(try await shownNames() == Array(names[100..<200]))
 
         // Search by prefix.
         try await browser.type("shop-12", into: "#prefix")
-        try await browser.click("#search")
+        try await browser.clickAndWaitForPage("#search")
         #expect(try await shownNames() == (120..<130).map { String(format: "shop-%03d", $0) })
 
         // Suspend shop-123 with a reason that is markup; its host answers 503; resume.
@@ -157,7 +157,7 @@ struct AdminConsoleDemoTests {
         try await browser.open(base + "/tenants/shop-123")
         let reason = "<b>unpaid</b> invoice"
         try await browser.type(reason, into: "#suspend-reason")
-        try await browser.click("#suspend")
+        try await browser.clickAndWaitForPage("#suspend")
         #expect(try await browser.text(of: try await browser.element("#reason")) == reason, "the reason renders as text")
         #expect(try await browser.elements("#reason b").isEmpty)
         let refused = try await server.request("GET", "/notes", host: "shop-123.localhost")
@@ -167,7 +167,7 @@ struct AdminConsoleDemoTests {
         #expect(try await server.request("GET", "/notes", host: "shop-124.localhost").status == 200, "other tenants are served")
 
         try await browser.open(base + "/tenants/shop-123")
-        try await browser.click("#resume")
+        try await browser.clickAndWaitForPage("#resume")
         #expect(try await browser.text(of: try await browser.element("#status")) == "active")
         #expect(try await server.request("GET", "/notes", host: "shop-123.localhost").status == 200)
     }

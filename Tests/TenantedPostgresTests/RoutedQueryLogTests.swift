@@ -1,7 +1,6 @@
 import FluentKit
 import Logging
 import SQLKit
-import Synchronization
 import Tenanted
 import TenantedFluent
 import TenantedFluentPostgres
@@ -22,10 +21,9 @@ struct RoutedQueryLogTests {
         do {
             try await items.tenancy.createTenant(tenant)
             try await items.insert(41, into: tenant)
-            let lines = QueryLines()
+            let lines = RecordedLogs()
             func values(at level: Logger.Level) async throws -> [Int] {
-                var logger = Logger(label: "routed-query-log") { _ in QueryLineHandler(lines: lines) }
-                logger.logLevel = level
+                let logger = lines.logger(label: "routed-query-log", level: level)
                 return try await items.tenancy.withTenant(tenant) {
                     let database = items.databases.database(logger: logger, on: items.store.eventLoopGroup.any()) as! any SQLDatabase
                     return try await database.raw("SELECT value FROM items WHERE value = \(bind: 41)").all()
@@ -48,30 +46,5 @@ struct RoutedQueryLogTests {
         }
         await items.shutdown()
         await stores.cleanUp()
-    }
-}
-
-/// What a ``QueryLineHandler`` received, one line per event with its merged metadata.
-final class QueryLines: Sendable {
-    private let lines = Mutex<[String]>([])
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-    func clear() { lines.withLock { $0 = [] } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-/// A log handler that records every event it lets through (its `logLevel` is the logger's).
-struct QueryLineHandler: LogHandler {
-    let lines: QueryLines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        lines.append("\(event.level) \(event.message) \(merged)")
     }
 }

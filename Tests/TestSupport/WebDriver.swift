@@ -127,6 +127,44 @@ package final class WebDriver: Sendable {
         _ = try await command("POST", "element/\(try await element(selector))/click", [:])
     }
 
+    /// Clicks an element that loads another page (a link, a form's button) and waits until that page
+    /// has replaced the current one and finished loading.
+    ///
+    /// chromedriver's click can return while the navigation it started is still under way: reading
+    /// the page right after it may find the old document (whose elements then go stale under the
+    /// reader) or a new one without a body yet. Here the old document's root must be gone and the new
+    /// one's `readyState` `complete`, within `timeout`.
+    package func clickAndWaitForPage(_ selector: String, timeout: Duration = .seconds(60)) async throws {
+        let oldRoot = try await element("html")
+        try await click(selector)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if try await isStale(oldRoot), try await execute("return document.readyState") as? String == "complete" { return }
+            guard ContinuousClock.now < deadline else {
+                throw Failure(description: "clicking \(selector) did not load another page within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Runs `script` in the page and returns its result.
+    package func execute(_ script: String) async throws -> Any? {
+        try await command("POST", "execute/sync", ["script": script, "args": [Any]()])
+    }
+
+    /// Whether `element` belongs to a document the window no longer shows (chromedriver answers
+    /// "stale element reference", or "no such element" once it has forgotten the old document).
+    private func isStale(_ element: String) async throws -> Bool {
+        do {
+            _ = try await command("GET", "element/\(element)/name", nil)
+            return false
+        } catch let failure as Failure
+            where failure.description.contains("stale element reference") || failure.description.contains("no such element")
+        {
+            return true
+        }
+    }
+
     /// A PNG of the window.
     package func screenshot() async throws -> Data {
         guard let base64 = try await command("GET", "screenshot", nil) as? String, let data = Data(base64Encoded: base64) else {
