@@ -21,6 +21,9 @@ import Testing
         "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT count(*) FROM c) > 0"
     )
 
+    /// The same condition as a statement of its own.
+    static let slowSQL = "SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c)"
+
     @Test("a query that fails without a task fails with the error the waiting path gives")
     func failuresAreTheSame() async throws {
         try await withFluent { fixture in
@@ -130,6 +133,22 @@ import Testing
             let notes = try await query.get()
             #expect(notes.map(\.title) == ["one"])
             #expect(notes.first?.tenant == .acme)
+
+            // The same through the pool itself, where the order is observable: the future the pool
+            // waits for completes only after `finished` is set, so a close that waited sees it set.
+            let finished = Locked(false)
+            let running: EventLoopFuture<Void>? = try await fixture.tenancy.withTenant(.acme) {
+                try fixture.tenancy.currentPool(as: SQLitePool.self).withIdleConnection(forWriting: false) { connection in
+                    connection.query(Self.slowSQL, [], logger: .silent) { _ in }.map { finished.withLock { $0 = true } }
+                }
+            }
+            let started = try #require(running, "the warm pool had no idle connection")
+            #expect(finished.withLock { $0 } == false, "the query finished before the pool began to close; make slowSQL slower")
+            let sawFinished: Bool? = try await withGuard("closing the pool") {
+                try await fixture.tenancy.pools.closing(.acme) { finished.withLock { $0 } }
+            }
+            #expect(sawFinished == true)
+            try await started.get()
         }
     }
 }
