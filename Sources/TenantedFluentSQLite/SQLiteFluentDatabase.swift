@@ -39,6 +39,15 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
         default: reads = false
         }
         let tenant = pool.tenant, eventLoop = self.eventLoop
+        // A warm pool's query: no task, rows collected and handed over on the context's event loop.
+        let collected = RowCollector()
+        if let running = withoutTask(reading: reads, { sql($0).execute(sql: expression) { collected.append($0) } }) {
+            return running.hop(to: eventLoop).map {
+                for row in collected.rows {
+                    onOutput(TenantTaggedOutput(base: SQLRowOutput(row: row, schema: nil), tenant: tenant))
+                }
+            }
+        }
         return future {
             // SQLite runs on the thread pool; Fluent wants its rows on the context's event loop. Collect
             // the rows there and hand them over in one hop (the stock driver hops once per row).
@@ -118,7 +127,8 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
     // MARK: SQLDatabase
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
-        future { try await self.execute(sql: query, onRow) }
+        if let running = withoutTask(reading: false, { sql($0).execute(sql: query, onRow) }) { return running.hop(to: eventLoop) }
+        return future { try await self.execute(sql: query, onRow) }
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
@@ -133,6 +143,28 @@ struct SQLiteFluentDatabase: TenantBoundDatabase, SQLDatabase {
     }
 
     // MARK: Connections
+
+    /// Runs `body` without a task when a connection can be had at once: the pinned one, or an idle
+    /// one of the kind `withSQL(reading:_:)` would take (a reader or the idle writer for a read, the
+    /// writer through the pool's write guard otherwise), for sqlite-nio's future API. `nil` when no
+    /// such connection is idle, or when this task holds the writer: the task path then waits, or
+    /// throws the misuse error.
+    ///
+    /// The task path costs two or three more thread wake-ups per query (the task, the hop to the
+    /// event loop for the rows, the task's completion), and a warm pool's query rarely has to wait.
+    private func withoutTask(
+        reading: Bool,
+        _ body: (SQLiteConnection) -> EventLoopFuture<Void>
+    ) -> EventLoopFuture<Void>? {
+        if let connection { return body(connection) }
+        let forWriting = !(reading && pool.maximumReaders > 0)
+        if forWriting, WriterHold.pools.contains(ObjectIdentifier(pool)) { return nil }
+        do {
+            return try pool.withIdleConnection(forWriting: forWriting, body)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
 
     /// Runs `body` on the pinned connection, else on a reader (for reads) or the writer.
     private func withSQL<Result>(

@@ -54,12 +54,18 @@ final class ConnectionLender: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result? {
-        let idle = state.withLock { state -> SQLiteConnection? in
-            state.isClosed ? nil : state.idle.popLast()
-        }
-        guard let connection = idle else { return nil }
+        guard let connection = takeIdle() else { return nil }
         defer { giveBack(connection) }
         return try await body(connection)
+    }
+
+    /// Takes an open connection nobody is using, if there is one, without waiting or opening one;
+    /// `nil` when there is none or the lender is closed. The caller must ``giveBack(_:)`` it: until
+    /// then it counts as borrowed, so ``close()`` waits for it.
+    func takeIdle() -> SQLiteConnection? {
+        state.withLock { state -> SQLiteConnection? in
+            state.isClosed ? nil : state.idle.popLast()
+        }
     }
 
     private func borrow() async throws -> SQLiteConnection {
@@ -116,7 +122,9 @@ final class ConnectionLender: Sendable {
         }
     }
 
-    private func giveBack(_ connection: SQLiteConnection) {
+    /// Returns a borrowed connection: to the next waiter, else to the idle ones, else (the lender
+    /// is closed) closes it.
+    func giveBack(_ connection: SQLiteConnection) {
         enum Next { case hand(Waiter), close, keep }
         let next = state.withLock { state -> Next in
             if let waiter = state.waiters.popFirst() { return .hand(waiter) }

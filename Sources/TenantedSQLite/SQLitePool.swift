@@ -14,8 +14,8 @@ public final class SQLitePool: Sendable {
     public let tenant: TenantID
     /// How many reader connections the pool may open; with none, ``read(isolation:_:)`` uses the writer.
     public let maximumReaders: Int
-    private let writer: ConnectionLender
-    private let readers: ConnectionLender?
+    let writer: ConnectionLender
+    let readers: ConnectionLender?
     /// Guards writes against a destroy or replacement by another process; `nil` for the pool of a
     /// tenant being created (its file is not in place yet, and the creator holds the lock).
     let writeGuard: WriteGuard?
@@ -49,15 +49,18 @@ public final class SQLitePool: Sendable {
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
     ) async throws -> Result {
-        if refusesWrites {
-            throw TenantedError(.storeFailure, "this pool of tenant '\(tenant)' was opened for reading only; it cannot write", tenant: tenant)
-        }
+        if refusesWrites { throw refusedWrite }
         guard let writeGuard else { return try await writer.withConnection(body) }
         return try await writer.withConnection { connection in
             try writeGuard.enter()
             defer { writeGuard.leave() }
             return try await body(connection)
         }
+    }
+
+    /// Why a write on a pool that ``refusesWrites`` fails.
+    var refusedWrite: TenantedError {
+        TenantedError(.storeFailure, "this pool of tenant '\(tenant)' was opened for reading only; it cannot write", tenant: tenant)
     }
 
     /// Opens the writer connection if it is not open, and writes nothing: how ``SQLiteStore`` opens a
