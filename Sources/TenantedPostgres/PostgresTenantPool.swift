@@ -36,6 +36,8 @@ public final class PostgresTenantPool: Sendable {
     /// ``PostgresStore/verify(_:)``); `nil` for a create's own pool.
     let verifier: (@Sendable (PostgresTenantPool) async -> Void)?
     private let validity = Mutex(Validity.current)
+    /// Whether a check started by a failed connection attempt is running (one at a time).
+    private let checkingAfterConnectFailure = Atomic(false)
 
     /// Whether the pool still serves its tenant as the catalog holds it.
     package enum Validity: Sendable {
@@ -102,6 +104,23 @@ public final class PostgresTenantPool: Sendable {
                 try? await Task.sleep(for: grace)
                 running.cancel()
             }
+        }
+    }
+
+    /// Called when postgres-nio failed to open a connection of this pool
+    /// (``ConnectFailureLogHandler``): asks the catalog whether the tenant is still there, once at a
+    /// time. A tenant destroyed meanwhile retires the pool, so the requests postgres-nio holds queued
+    /// while it retries fail with ``Tenanted/TenantedError/Code/tenantNotFound`` instead of waiting
+    /// for a connection to a database that is gone. A pool that is current (the server is down, or an
+    /// administrator ended its sessions) stays as it is, and postgres-nio keeps retrying.
+    func connectAttemptFailed() {
+        guard currentValidity == .current, let verifier,
+            checkingAfterConnectFailure.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        Task { [weak self] in
+            guard let self else { return }
+            await verifier(self)
+            self.checkingAfterConnectFailure.store(false, ordering: .releasing)
         }
     }
 
