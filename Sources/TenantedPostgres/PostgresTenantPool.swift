@@ -131,11 +131,18 @@ public final class PostgresTenantPool: Sendable {
     package func translate(_ error: any Error) async -> any Error {
         if let error = error as? TenantedError { return error }
         if let refusal = TenantedError.tooManyClients("a query of tenant '\(tenant)' on server '\(server)'", tenant, error) { return refusal }
-        if currentValidity == .current, PostgresSQL.suggestsTenantGone(error), let verifier {
+        if currentValidity == .current, error is SessionEnded || PostgresSQL.suggestsTenantGone(error), let verifier {
             await verifier(self)
         }
         switch currentValidity {
-        case .current: return error
+        case .current:
+            if error is SessionEnded {
+                return TenantedError(
+                    .storeFailure, "a connection of tenant '\(tenant)' was closed by the server before use (its session was ended there); retry",
+                    tenant: tenant
+                )
+            }
+            return error
         case .gone: return goneError
         case .stale:
             return TenantedError(
@@ -145,6 +152,9 @@ public final class PostgresTenantPool: Sendable {
             )
         }
     }
+
+    /// A leased connection whose session the server had already ended.
+    struct SessionEnded: Error {}
 
     package var goneError: TenantedError {
         TenantedError(.tenantNotFound, "tenant '\(tenant)' was destroyed (by this or another process)", tenant: tenant)
@@ -165,6 +175,12 @@ public final class PostgresTenantPool: Sendable {
             let schema = self.schema, setsLocalSearchPath = self.setsLocalSearchPath
             return try await client.withConnection(isolation: isolation) { connection in
                 try await EventLoopTaskExecutor.preferring(connection.eventLoop, isolation: isolation) {
+                    // postgres-nio 1.33 writes a query to its channel without a write promise: on a
+                    // connection the server has already closed (a destroy's `DROP DATABASE … WITH
+                    // (FORCE)`, `pg_terminate_backend`) the query is never answered, and its caller
+                    // waits for ever. Checked here, on the connection's event loop, the connection
+                    // cannot close between this check and the body's first write.
+                    if connection.isClosed { throw SessionEnded() }
                     if setsLocalSearchPath {
                         return try await Self.inLocalSearchPath(schema, on: connection, isolation: isolation, body)
                     }

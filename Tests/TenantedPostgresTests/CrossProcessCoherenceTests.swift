@@ -170,6 +170,67 @@ struct CrossProcessCoherenceTests {
         }
     }
 
+    /// postgres-nio 1.33 writes a query without a write promise, so a query sent on a connection the
+    /// server had just closed was never answered: before the pool checked the connection on its event
+    /// loop, writes hung for ever here (minimum 0 and 1), as plain postgres-nio does.
+    @Test("an administrator ending the pool's sessions while raw writes run: every write answers within seconds, and the pool serves again", arguments: [0, 1])
+    func sessionsEndedWhileWritesRunAnswerPromptlyAndThePoolRecovers(minimumConnectionsPerPool: Int) async throws {
+        try await withTwoProcesses(.database, minimumConnectionsPerPool: minimumConnectionsPerPool) { server, _ in
+            try await server.tenancy.createTenant(.acme)
+            try await server.insert(0, into: .acme)
+            let database = try await server.tenancy.withTenant(.acme) { try #require(Tenant.lease?.pool as? PostgresTenantPool).database }
+            let stop = Locked(false)
+            let slowest = Locked(Duration.zero)
+            let outcomes = Locked([String: Int]())
+            let done = Locked(0)
+            for writer in 0..<4 {
+                Task {
+                    defer { done.withLock { $0 += 1 } }
+                    let clock = ContinuousClock()
+                    var value = writer * 100_000
+                    while !stop.value {
+                        value += 1
+                        let started = clock.now
+                        let acknowledged = (try? await server.insert(value, into: .acme)) != nil
+                        let took = clock.now - started
+                        slowest.withLock { $0 = max($0, took) }
+                        outcomes.withLock { $0[acknowledged ? "acknowledged" : "failed", default: 0] += 1 }
+                        if !acknowledged { try? await Task.sleep(for: .milliseconds(2)) }
+                    }
+                }
+            }
+            var ended = 0
+            for _ in 0..<5 {
+                try await Task.sleep(for: .milliseconds(200))
+                ended += try await PostgresTestStores.withConnection(to: try PostgresTestServer.primary()) { connection in
+                    var count = 0
+                    let rows = try await connection.query(
+                        "SELECT count(*)::int FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = \(database) AND pid <> pg_backend_pid()) AS ended",
+                        logger: .silent
+                    )
+                    for try await value in rows.decode(Int.self) { count = value }
+                    return count
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            stop.withLock { $0 = true }
+            let clock = ContinuousClock()
+            let stopping = clock.now
+            // A hung write would hold the writer for ever: wait a bounded time, then fail saying so.
+            while done.value < 4, clock.now - stopping < .seconds(30) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let allFinished = done.value == 4
+            print("sessions ended \(ended) times while writes ran (minimum \(minimumConnectionsPerPool)): \(outcomes.value), the slowest in \(slowest.value)")
+            #expect(ended > 0, "the pool's sessions were ended")
+            try #require(allFinished, "every write answered (a write hung after its session was ended)")
+            #expect(slowest.value < .seconds(15), "no write waited unboundedly (the slowest took \(slowest.value))")
+            // The tenant is still there: the pool reconnects and serves.
+            try await server.insert(1, into: .acme)
+            #expect(try await server.values(of: .acme).contains(1), "the pool serves again after its sessions ended")
+        }
+    }
+
     @Test(arguments: TestLayout.allCases)
     func anotherProcessLearnsOfAChangeWithinMilliseconds(layout: TestLayout) async throws {
         try await withTwoProcesses(layout) { server, command in
