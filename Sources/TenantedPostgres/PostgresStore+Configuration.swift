@@ -78,8 +78,7 @@ extension PostgresStore {
         /// Connections of one tenant's pool (pool per tenant) or of a server's shared pool. Default: 4.
         public var maximumConnectionsPerTenant: Int
         /// Connections that a tenant's open pool (pool per tenant), and a server's shared pool,
-        /// keep open while idle; at most ``maximumConnectionsPerTenant``. Default: 1 with schema per
-        /// tenant, 0 with database per tenant (chosen at `init` from `layout`).
+        /// keep open while idle; at most ``maximumConnectionsPerTenant``. Default: 1.
         ///
         /// postgres-nio gives every connection above this number an idle-timeout timer each time it
         /// goes back to the pool (a task, a timer, and their cancellation at the next lease): with 0,
@@ -88,10 +87,11 @@ extension PostgresStore {
         /// reserves its maximum either way); closing the pool (eviction, ``Tenanted/TenantPools/Configuration/idleTimeout``,
         /// the budget making room, shutdown) closes them.
         ///
-        /// Database per tenant defaults to 0: there another process's destroy ends this pool's
-        /// sessions (`DROP DATABASE … WITH (FORCE)`) and postgres-nio reconnects a kept connection at
-        /// once, to a database that is gone or re-created; with 1, writes racing such a destroy
-        /// were seen to get no HTTP response in loaded test runs (issue 19), not yet explained.
+        /// With database per tenant, another process's destroy ends this pool's sessions
+        /// (`DROP DATABASE … WITH (FORCE)`) and postgres-nio reconnects the kept connection at once,
+        /// to a database that is gone: each failed attempt makes the pool ask the catalog, so requests
+        /// never wait on the dropped database's pool, even when the destroy's announcement is late
+        /// or missed; they fail with ``Tenanted/TenantedError/Code/tenantNotFound``.
         public var minimumConnectionsPerPool: Int
         /// Connections of a server's shared pool in ``SchemaMode/sharedPool``. Default: 20.
         public var maximumSharedConnections: Int
@@ -163,7 +163,7 @@ extension PostgresStore {
             prefix: String = "tenant_",
             placement: PlacementPolicy = .fewestTenants,
             maximumConnectionsPerTenant: Int = 4,
-            minimumConnectionsPerPool: Int? = nil,
+            minimumConnectionsPerPool: Int = 1,
             maximumSharedConnections: Int = 20,
             maximumMaintenanceConnections: Int = 4,
             maximumConnectionsPerServer: Int = 90,
@@ -181,13 +181,7 @@ extension PostgresStore {
             self.prefix = prefix
             self.placement = placement
             self.maximumConnectionsPerTenant = maximumConnectionsPerTenant
-            if let minimumConnectionsPerPool {
-                self.minimumConnectionsPerPool = minimumConnectionsPerPool
-            } else if case .databasePerTenant = layout {
-                self.minimumConnectionsPerPool = 0
-            } else {
-                self.minimumConnectionsPerPool = 1
-            }
+            self.minimumConnectionsPerPool = minimumConnectionsPerPool
             self.maximumSharedConnections = maximumSharedConnections
             self.maximumMaintenanceConnections = maximumMaintenanceConnections
             self.maximumConnectionsPerServer = maximumConnectionsPerServer

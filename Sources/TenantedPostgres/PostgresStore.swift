@@ -317,13 +317,17 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         let running: Task<Void, Never>?
         let setsLocal: Bool
         var reservation: ConnectionReservation?
+        // A registry pool hears of its own failed connection attempts (a database dropped by
+        // another process fails every one): see ConnectFailureLogHandler.
+        let connectFailures = ConnectFailureLogHandler.Target()
+        let poolLogger = generation != 0 ? logger.reportingConnectFailures(to: connectFailures) : logger
         switch configuration.layout {
         case .databasePerTenant:
             reservation = try await reserve(configuration.maximumConnectionsPerTenant, on: server.name, for: "the pool of tenant '\(tenant)'", tenant: tenant)
             client = PostgresClient(configuration: server.clientConfiguration(
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
                 minimumConnections: configuration.minimumConnectionsPerPool
-            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
+            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: poolLogger)
             running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.poolPerTenant):
@@ -338,7 +342,7 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
                 database: database, maximumConnections: configuration.maximumConnectionsPerTenant,
                 minimumConnections: configuration.minimumConnectionsPerPool,
                 startupParameters: [("search_path", PostgresSQL.identifier(schema))]
-            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: logger)
+            ), eventLoopGroup: configuration.eventLoopGroup, backgroundLogger: poolLogger)
             running = await client.startRunning()
             setsLocal = false
         case .schemaPerTenant(.sharedPool):
@@ -350,11 +354,13 @@ public final class PostgresStore: TenantStore, TenantPlacingStore {
         if generation != 0 {
             verifier = { [weak self] pool in await self?.verify(pool) }
         }
-        return PostgresTenantPool(
+        let pool = PostgresTenantPool(
             tenant: tenant, server: server.name, database: database, schema: schema,
             client: client, running: running, reservation: reservation, setsLocalSearchPath: setsLocal,
             generation: generation, verifier: verifier
         )
+        connectFailures.attach(pool)
+        return pool
     }
 
     /// Runs `body` on a pool of its own over `object` (a create's, a restore's, a template's), and

@@ -36,6 +36,8 @@ public final class PostgresTenantPool: Sendable {
     /// ``PostgresStore/verify(_:)``); `nil` for a create's own pool.
     let verifier: (@Sendable (PostgresTenantPool) async -> Void)?
     private let validity = Mutex(Validity.current)
+    /// Whether a check started by a failed connection attempt is running (one at a time).
+    private let checkingAfterConnectFailure = Atomic(false)
 
     /// Whether the pool still serves its tenant as the catalog holds it.
     package enum Validity: Sendable {
@@ -105,6 +107,23 @@ public final class PostgresTenantPool: Sendable {
         }
     }
 
+    /// Called when postgres-nio failed to open a connection of this pool
+    /// (``ConnectFailureLogHandler``): asks the catalog whether the tenant is still there, once at a
+    /// time. A tenant destroyed meanwhile retires the pool, so the requests postgres-nio holds queued
+    /// while it retries fail with ``Tenanted/TenantedError/Code/tenantNotFound`` instead of waiting
+    /// for a connection to a database that is gone. A pool that is current (the server is down, or an
+    /// administrator ended its sessions) stays as it is, and postgres-nio keeps retrying.
+    func connectAttemptFailed() {
+        guard currentValidity == .current, let verifier,
+            checkingAfterConnectFailure.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
+        Task { [weak self] in
+            guard let self else { return }
+            await verifier(self)
+            self.checkingAfterConnectFailure.store(false, ordering: .releasing)
+        }
+    }
+
     /// The error to report for `error`, raised by an operation on this pool: when the tenant is gone
     /// (known already, or learned now from the catalog after an error that a dropped database or
     /// schema causes), ``Tenanted/TenantedError/Code/tenantNotFound``; when it moved,
@@ -112,11 +131,18 @@ public final class PostgresTenantPool: Sendable {
     package func translate(_ error: any Error) async -> any Error {
         if let error = error as? TenantedError { return error }
         if let refusal = TenantedError.tooManyClients("a query of tenant '\(tenant)' on server '\(server)'", tenant, error) { return refusal }
-        if currentValidity == .current, PostgresSQL.suggestsTenantGone(error), let verifier {
+        if currentValidity == .current, error is SessionEnded || PostgresSQL.suggestsTenantGone(error), let verifier {
             await verifier(self)
         }
         switch currentValidity {
-        case .current: return error
+        case .current:
+            if error is SessionEnded {
+                return TenantedError(
+                    .storeFailure, "a connection of tenant '\(tenant)' was closed by the server before use (its session was ended there); retry",
+                    tenant: tenant
+                )
+            }
+            return error
         case .gone: return goneError
         case .stale:
             return TenantedError(
@@ -126,6 +152,9 @@ public final class PostgresTenantPool: Sendable {
             )
         }
     }
+
+    /// A leased connection whose session the server had already ended.
+    struct SessionEnded: Error {}
 
     package var goneError: TenantedError {
         TenantedError(.tenantNotFound, "tenant '\(tenant)' was destroyed (by this or another process)", tenant: tenant)
@@ -146,6 +175,12 @@ public final class PostgresTenantPool: Sendable {
             let schema = self.schema, setsLocalSearchPath = self.setsLocalSearchPath
             return try await client.withConnection(isolation: isolation) { connection in
                 try await EventLoopTaskExecutor.preferring(connection.eventLoop, isolation: isolation) {
+                    // postgres-nio 1.33 writes a query to its channel without a write promise: on a
+                    // connection the server has already closed (a destroy's `DROP DATABASE … WITH
+                    // (FORCE)`, `pg_terminate_backend`) the query is never answered, and its caller
+                    // waits for ever. Checked here, on the connection's event loop, the connection
+                    // cannot close between this check and the body's first write.
+                    if connection.isClosed { throw SessionEnded() }
                     if setsLocalSearchPath {
                         return try await Self.inLocalSearchPath(schema, on: connection, isolation: isolation, body)
                     }

@@ -37,12 +37,13 @@ struct PoolMinimumConnectionsTests {
         await stores.cleanUp()
     }
 
-    @Test("the default keeps one connection with schema per tenant and none with database per tenant; a given value is kept")
+    @Test("the default keeps one connection with every layout; a given value is kept")
     func defaultsByLayout() throws {
         let server = try PostgresServer(name: "primary", url: "postgres://user@localhost/postgres")
-        #expect(PostgresStore.Configuration(servers: [server], layout: .databasePerTenant()).minimumConnectionsPerPool == 0)
+        #expect(PostgresStore.Configuration(servers: [server], layout: .databasePerTenant()).minimumConnectionsPerPool == 1)
         #expect(PostgresStore.Configuration(servers: [server], layout: .schemaPerTenant(.poolPerTenant)).minimumConnectionsPerPool == 1)
         #expect(PostgresStore.Configuration(servers: [server], layout: .schemaPerTenant(.sharedPool)).minimumConnectionsPerPool == 1)
+        #expect(PostgresStore.Configuration(servers: [server], layout: .databasePerTenant(), minimumConnectionsPerPool: 0).minimumConnectionsPerPool == 0)
         #expect(PostgresStore.Configuration(servers: [server], layout: .databasePerTenant(), minimumConnectionsPerPool: 2).minimumConnectionsPerPool == 2)
     }
 

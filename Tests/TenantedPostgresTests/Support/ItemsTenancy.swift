@@ -13,10 +13,11 @@ final class ItemsTenancy: Sendable {
     let store: PostgresStore
     let databases: Databases
 
-    init(stores: PostgresTestStores) throws {
+    /// `minimumConnectionsPerPool` `nil` keeps the store's default.
+    init(stores: PostgresTestStores, minimumConnectionsPerPool: Int? = nil) throws {
         let migrations = TenantMigrations()
         migrations.add(CreateItems())
-        store = try stores.makeStore()
+        store = try stores.makeStore(minimumConnectionsPerPool: minimumConnectionsPerPool)
         tenancy = try Tenancy(store: store, migrations: migrations, logger: .silent)
         databases = Databases(threadPool: .singleton, on: store.eventLoopGroup)
         databases.use(.tenanted(tenancy), as: .tenanted, isDefault: true)

@@ -87,15 +87,24 @@ final class PostgresTestStores: Sendable {
         self.servers = try servers ?? [PostgresTestServer.primary()]
     }
 
-    func configuration(placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4) -> PostgresStore.Configuration {
-        .init(
+    /// The configuration of a store of this test; `minimumConnectionsPerPool` `nil` keeps the default.
+    func configuration(
+        placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4, minimumConnectionsPerPool: Int? = nil
+    ) -> PostgresStore.Configuration {
+        var configuration = PostgresStore.Configuration(
             servers: servers, layout: layout, prefix: prefix, placement: placement,
             maximumConnectionsPerTenant: maximumConnectionsPerTenant, maximumSharedConnections: 10, logger: .silent
         )
+        if let minimumConnectionsPerPool { configuration.minimumConnectionsPerPool = minimumConnectionsPerPool }
+        return configuration
     }
 
-    func makeStore(placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4) throws -> PostgresStore {
-        try PostgresStore(configuration: configuration(placement: placement, maximumConnectionsPerTenant: maximumConnectionsPerTenant))
+    func makeStore(
+        placement: PostgresStore.PlacementPolicy = .fewestTenants, maximumConnectionsPerTenant: Int = 4, minimumConnectionsPerPool: Int? = nil
+    ) throws -> PostgresStore {
+        try PostgresStore(configuration: configuration(
+            placement: placement, maximumConnectionsPerTenant: maximumConnectionsPerTenant, minimumConnectionsPerPool: minimumConnectionsPerPool
+        ))
     }
 
     /// Drops what the test left on every server.
