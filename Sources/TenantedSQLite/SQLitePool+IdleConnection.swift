@@ -17,8 +17,8 @@ extension SQLitePool {
     /// `body` must not use the connection after its future completes, nor write on a reading
     /// connection (a reader is `query_only`).
     ///
-    /// - Returns: `nil`, without running `body`, when no such connection is idle or the pool is
-    ///   closed: use ``read(isolation:_:)`` or ``write(isolation:_:)`` then, which wait.
+    /// - Returns: `nil`, without running `body`, when no such connection is idle, the pool is
+    ///   closed, or (for writing) another pool of the tenant is writing: use ``read(isolation:_:)`` or ``write(isolation:_:)`` then, which wait.
     /// - Throws: for writing, what ``write(isolation:_:)`` throws before running its body
     ///   (``Tenanted/TenantedError/Code/tenantNotFound`` for a tenant being destroyed, destroyed or
     ///   replaced, ``Tenanted/TenantedError/Code/tenantSuspended``, ``Tenanted/TenantedError/Code/storeFailure``
@@ -35,17 +35,24 @@ extension SQLitePool {
         if refusesWrites { throw refusedWrite }
         guard let connection = writer.takeIdle() else { return nil }
         guard let writeGuard else { return lend(connection, from: writer, body) }
+        // Another pool of the tenant is writing: the caller's waiting path waits for it.
+        guard writeGuard.tryLockWriter() else {
+            writer.giveBack(connection)
+            return nil
+        }
         do {
             try writeGuard.enter()
         } catch {
+            writeGuard.unlockWriter()
             writer.giveBack(connection)
             throw error
         }
         let future = body(connection)
         let writer = self.writer
         future.whenComplete { _ in
-            // Unlock before the writer is handed on: the next write takes the lock again.
+            // Unlock before the writer is handed on: the next write takes the locks again.
             writeGuard.leave()
+            writeGuard.unlockWriter()
             writer.giveBack(connection)
         }
         return future

@@ -42,9 +42,15 @@ public final class SQLitePool: Sendable {
 
     /// Runs `body` with the writer connection; use it for anything that writes, and for transactions.
     ///
+    /// While another pool of the tenant writes (another process's, or another tenancy's on the same
+    /// storage), the write waits for it by sleeping its task, never a thread, up to
+    /// ``SQLiteStore/Configuration/busyTimeout``.
+    ///
     /// - Throws: ``Tenanted/TenantedError/Code/tenantNotFound``, without running `body`, when the
     ///   tenant is being destroyed or was destroyed or re-created since this pool opened (by this
     ///   process or another): a write is never acknowledged into a deleted database.
+    ///   ``Tenanted/TenantedError/Code/storeFailure``, without running `body`, when another pool's
+    ///   write held the tenant for longer than the busy timeout.
     public func write<Result>(
         isolation: isolated (any Actor)? = #isolation,
         _ body: (SQLiteConnection) async throws -> Result
@@ -52,6 +58,9 @@ public final class SQLitePool: Sendable {
         if refusesWrites { throw refusedWrite }
         guard let writeGuard else { return try await writer.withConnection(body) }
         return try await writer.withConnection { connection in
+            // Another process's writer first (waited for without holding a thread), then the checks.
+            try await writeGuard.lockWriter()
+            defer { writeGuard.unlockWriter() }
             try writeGuard.enter()
             defer { writeGuard.leave() }
             return try await body(connection)

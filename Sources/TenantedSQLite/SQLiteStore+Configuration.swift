@@ -13,8 +13,15 @@ extension SQLiteStore {
         /// Where a tenant's file lives under ``root``. Default:
         /// `"storage/tenants/%{tenant}/main.sqlite3"`. See ``SQLiteStore`` for the tokens.
         public var pathTemplate: String
-        /// How long a connection waits for another connection's lock before failing with
-        /// `SQLITE_BUSY` (SQLite's `busy_timeout`, a sleeping wait). Default: 5 seconds.
+        /// How long a write waits for another process's write to the same tenant before failing.
+        /// Default: 5 seconds.
+        ///
+        /// Between pools of Tenanted (other processes on the same storage, other tenancies), a
+        /// write waits for the tenant's writer lock with its task asleep, and then fails with
+        /// ``Tenanted/TenantedError/Code/storeFailure``, without having started. It is also every
+        /// connection's `busy_timeout`: against a lock held outside Tenanted (the `sqlite3` shell),
+        /// a statement sleeps in libsqlite3 — holding a thread of ``threadPool`` — and then fails
+        /// with `SQLITE_BUSY`.
         public var busyTimeout: Duration
         /// Reader connections per tenant, beside the single writer. Default: 2. `0` sends reads
         /// to the writer.
@@ -25,13 +32,14 @@ extension SQLiteStore {
         /// Where libsqlite3 calls and file-system work run. Default: `NIOThreadPool.singleton` (one
         /// thread per core).
         ///
-        /// A statement that finds another connection's write lock sleeps in libsqlite3 — holding its
-        /// thread — for up to ``busyTimeout``. On the singleton pool, as many waiting writers as there
-        /// are cores hold up every other tenant's queries until their waits end. An app whose
-        /// tenants contend for their write locks can give the store a pool of its own with room for
-        /// the waits it expects (and shut it down after the store). It is not the default: measured
-        /// on two cores, a pool of four or sixteen threads of its own cost the Hummingbird demo
-        /// 25–35 % more CPU per request than the singleton, each query waking an idle thread.
+        /// Writes waiting for another Tenanted process's write to the same tenant hold no thread
+        /// (see ``busyTimeout``). A statement that finds a lock taken *outside* Tenanted sleeps in
+        /// libsqlite3, holding its thread, for up to ``busyTimeout``: on the singleton pool, as many
+        /// such waits as there are cores hold up every other tenant's queries until they end. An
+        /// app with such writers can give the store a pool of its own with room for the waits it
+        /// expects (and shut it down after the store). It is not the default: measured on two
+        /// cores, a pool of four or sixteen threads of its own cost the Hummingbird demo 25–35 %
+        /// more CPU per request than the singleton, each query waking an idle thread.
         public var threadPool: NIOThreadPool
         /// Where connections' futures complete. Default: `MultiThreadedEventLoopGroup.singleton`.
         public var eventLoopGroup: any EventLoopGroup

@@ -144,7 +144,7 @@ public struct SQLiteStore: TenantStore {
     /// ``settledReady(_:)``.
     func probeForOpen(_ tenant: TenantID, path: String, checksSuspension: Bool) async throws -> (FileIdentity, WriteGuard) {
         for attempt in 1...10 {
-            switch Self.openProbe(tenant, path: path, checksSuspension: checksSuspension) {
+            switch Self.openProbe(tenant, path: path, checksSuspension: checksSuspension, writerWait: .milliseconds(busyTimeoutMilliseconds)) {
             case .ready(let identity, let writeGuard): return (identity, writeGuard)
             case .absent: throw TenantedError.notFound(tenant, "open")
             case .suspended(let suspension): throw TenantedError.suspended(tenant, reason: suspension.reason)
@@ -154,7 +154,7 @@ public struct SQLiteStore: TenantStore {
         throw TenantedError.notFound(tenant, "open")
     }
 
-    /// What ``openProbe(_:path:checksSuspension:)`` found.
+    /// What ``openProbe(_:path:checksSuspension:writerWait:)`` found.
     enum OpenProbe {
         /// Ready: the database's identity, and the write guard on its ready-lock (open).
         case ready(FileIdentity, WriteGuard)
@@ -169,9 +169,11 @@ public struct SQLiteStore: TenantStore {
     /// One pass of system calls: the database's identity, the write guard (which opens the
     /// ready-lock and checks it is the current file), a probe of the lock on that same descriptor,
     /// then the suspension marker. A guard that is not returned is closed here.
-    static func openProbe(_ tenant: TenantID, path: String, checksSuspension: Bool) -> OpenProbe {
+    static func openProbe(_ tenant: TenantID, path: String, checksSuspension: Bool, writerWait: Duration) -> OpenProbe {
         guard let identity = FileIdentity.of(path),
-            let writeGuard = WriteGuard(tenant: tenant, databasePath: path, identity: identity, checksSuspension: checksSuspension)
+            let writeGuard = WriteGuard(
+                tenant: tenant, databasePath: path, identity: identity, checksSuspension: checksSuspension, writerWait: writerWait
+            )
         else { return .absent }
         if writeGuard.isHeldExclusively {
             writeGuard.closeFile()

@@ -17,24 +17,46 @@ import Tenanted
 ///
 /// The pool has one writer connection, so at most one write holds the lock at a time: a shared
 /// lock taken twice on one descriptor, and released by one of the two, cannot happen.
+///
+/// It is also the tenant's **writer lock** across processes (Linux): each write first takes an
+/// exclusive open-file-description lock (`F_OFD_SETLK`, independent of `flock`) on the first byte
+/// of the same file, without blocking, and while another pool of the tenant (in this process or
+/// another) holds it, waits by sleeping its task and asking again, up to the busy timeout. So a
+/// writer waiting for another process's write never sleeps in libsqlite3's busy handler, which
+/// would hold a thread of the store's thread pool (one per core) and stop every other tenant's
+/// queries meanwhile. Only a writer outside Tenanted (the `sqlite3` shell) still makes a statement
+/// wait in the busy handler.
 final class WriteGuard: Sendable {
     let tenant: TenantID
     let databasePath: String
     let identity: FileIdentity
-    /// The ready-lock file, opened read-only when the pool opened; closed by ``closeFile()``.
+    /// The ready-lock file, opened when the pool opened (read-write where allowed); closed by ``closeFile()``.
     private let descriptor: Int32
     /// The suspension marker beside the database (SQLiteStore+Operations.swift).
     private let markerPath: String
+    /// Whether the writer lock can be taken on ``descriptor`` (opened read-write, on Linux).
+    private let hasWriterLock: Bool
+    /// How long a write waits for another pool's writer lock: the store's busy timeout.
+    let writerWait: Duration
 
-    /// Opens the guard of the database at `databasePath`, whose identity the pool verified.
-    /// Returns `nil` when the ready-lock file is missing or is not the one beside that database.
     /// Whether writes are refused while the tenant is suspended; `false` for the pools that status
     /// reads and backups open on a suspended tenant.
     private let checksSuspension: Bool
 
-    init?(tenant: TenantID, databasePath: String, identity: FileIdentity, checksSuspension: Bool = true) {
+    /// Opens the guard of the database at `databasePath`, whose identity the pool verified; a write
+    /// waits up to `writerWait` for another pool's writer lock.
+    /// Returns `nil` when the ready-lock file is missing or is not the one beside that database.
+    init?(
+        tenant: TenantID, databasePath: String, identity: FileIdentity, checksSuspension: Bool = true, writerWait: Duration
+    ) {
         let lockPath = databasePath + ".lock"
-        let descriptor = open(lockPath, O_RDONLY | O_CLOEXEC)
+        // Read-write for the writer lock (a write lock needs it); read-only where that is refused.
+        var descriptor = open(lockPath, O_RDWR | O_CLOEXEC)
+        var hasWriterLock = Self.writerLocksExist
+        if descriptor < 0 {
+            descriptor = open(lockPath, O_RDONLY | O_CLOEXEC)
+            hasWriterLock = false
+        }
         guard descriptor >= 0 else { return nil }
         // The lock file must be the current one: a destroy takes its lock on the current file.
         guard let held = FileIdentity.of(descriptor: descriptor), held == FileIdentity.of(lockPath) else {
@@ -47,6 +69,8 @@ final class WriteGuard: Sendable {
         self.descriptor = descriptor
         self.markerPath = SQLiteStore.suspensionMarker(of: databasePath)
         self.checksSuspension = checksSuspension
+        self.hasWriterLock = hasWriterLock
+        self.writerWait = writerWait
     }
 
     /// Whether the tenant is suspended (by this process or another): one `access`.
@@ -112,6 +136,73 @@ final class WriteGuard: Sendable {
     /// Releases the shared lock taken by ``enter()``.
     func leave() {
         flock(descriptor, LOCK_UN)
+    }
+
+    // MARK: The writer lock
+
+    #if os(Linux)
+    private static let writerLocksExist = true
+    /// `F_OFD_SETLK` (Linux 3.15), which Glibc's module does not export.
+    private static let setOpenFileLock: Int32 = 37
+    #else
+    private static let writerLocksExist = false
+    #endif
+
+    /// Takes the writer lock if no other pool of the tenant holds it; never waits. `true` also where
+    /// there is no writer lock (then SQLite's busy handler is the only wait).
+    func tryLockWriter() -> Bool {
+        #if os(Linux)
+        guard hasWriterLock else { return true }
+        var lock = Glibc.flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 1
+        var result: Int32
+        repeat { result = fcntl(descriptor, Self.setOpenFileLock, &lock) } while result != 0 && errno == EINTR
+        // EAGAIN/EACCES: held by another pool. Anything else (a kernel without OFD locks: EINVAL)
+        // leaves the wait to SQLite's busy handler, as before there was a writer lock.
+        return result == 0 || (errno != EAGAIN && errno != EACCES)
+        #else
+        return true
+        #endif
+    }
+
+    /// Takes the writer lock, waiting (a task sleep between attempts, never a blocked thread) while
+    /// another pool of the tenant holds it.
+    /// - Throws: ``Tenanted/TenantedError/Code/storeFailure`` once ``writerWait`` has passed; the
+    ///   write was not started. `CancellationError` when the task is cancelled while it waits.
+    func lockWriter() async throws {
+        if tryLockWriter() { return }
+        let clock = ContinuousClock()
+        let deadline = clock.now + writerWait
+        var pause = Duration.milliseconds(1)
+        while true {
+            guard clock.now < deadline else {
+                throw TenantedError(
+                    .storeFailure,
+                    "tenant '\(tenant)' is being written by another process (or another pool on its storage), "
+                        + "which held its write lock for longer than the busy timeout (\(writerWait)); the write was not started",
+                    tenant: tenant
+                )
+            }
+            try await Task.sleep(for: min(pause, deadline - clock.now))
+            if tryLockWriter() { return }
+            pause = min(pause * 2, .milliseconds(16))
+        }
+    }
+
+    /// Releases the writer lock taken by ``tryLockWriter()`` or ``lockWriter()``.
+    func unlockWriter() {
+        #if os(Linux)
+        guard hasWriterLock else { return }
+        var lock = Glibc.flock()
+        lock.l_type = Int16(F_UNLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 1
+        _ = fcntl(descriptor, Self.setOpenFileLock, &lock)
+        #endif
     }
 
     /// Closes the lock file. Call once, after the pool's last write.

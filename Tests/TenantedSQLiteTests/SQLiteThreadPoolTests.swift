@@ -8,12 +8,82 @@ import Testing
 
 @Suite("SQLite store: its thread pool")
 struct SQLiteThreadPoolTests {
-    /// As many connections wait out other connections' write locks as NIO's singleton pool has
-    /// threads (one per core). On a pool of its own with room for them (the remedy the
-    /// configuration's `threadPool` documents), another tenant's query still runs, and returns
-    /// while they all wait. On the singleton it waits for them: this test fails so (seen: the
-    /// other tenant's query returned only when the waiters' busy timeout gave up).
-    @Test("on a pool with room for the waits, tenants waiting out other connections' locks do not stop another tenant's queries")
+    /// Writers of Tenanted waiting for other pools' writes (other processes', other tenancies')
+    /// wait as tasks, on the tenant's writer lock, never in libsqlite3's busy handler: on a store
+    /// whose thread pool has one thread, four of them waiting still leave another tenant's query
+    /// its thread, and each writes once the holders end. Before the writer lock, the first waiter
+    /// slept on that one thread and the other tenant's query waited out its busy timeout.
+    @Test("writers waiting for other pools' writes hold no thread: on a one-thread pool another tenant's query still runs")
+    func writersWaitingForOtherPoolsHoldNoThread() async throws {
+        let directory = try TemporaryDirectory()
+        let threads = NIOThreadPool(numberOfThreads: 1)
+        threads.start()
+        defer { threads.shutdownGracefully { _ in } }
+        let store = try directory.store { $0.busyTimeout = .seconds(60); $0.threadPool = threads }
+        let locked = [try TenantID("locked1"), try TenantID("locked2")]
+        let free = try TenantID("free")
+        for tenant in locked + [free] {
+            try await store.create(tenant) { pool in
+                try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
+            }
+        }
+        let outcome = try await withGuard("a query while other tenants' writers wait", limit: .seconds(120)) {
+            // A second pool of each locked tenant (as another process would have) holds its write.
+            let holders = try await locked.asyncMap { try await store.open($0) }
+            let contenders = try await (0..<4).asyncMap { try await store.open(locked[$0 % locked.count]) }
+            let release = Gate()
+            let finishedWaiting = Locked(0)
+            return try await withThrowingTaskGroup(of: Void.self) { group in
+                for holder in holders {
+                    let holding = Gate()
+                    group.addTask {
+                        try await holder.write { connection in
+                            _ = try await connection.query("BEGIN IMMEDIATE")
+                            _ = try await connection.query("INSERT INTO t VALUES (0)")
+                            holding.open()
+                            await release.wait()
+                            _ = try await connection.query("COMMIT")
+                        }
+                    }
+                    await holding.wait()
+                }
+                for contender in contenders {
+                    group.addTask {
+                        try await contender.write { _ = try await $0.query("INSERT INTO t VALUES (1)") }
+                        finishedWaiting.withLock { $0 += 1 }
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                let pool = try await store.open(free)
+                let rows = try await pool.read { try await $0.query("SELECT count(*) AS n FROM t") }
+                let stillWaiting = contenders.count - finishedWaiting.value
+                release.open()
+                try await group.waitForAll()
+                var written: [Int] = []
+                for tenant in locked {
+                    let reader = try await store.open(tenant)
+                    written.append(try await reader.read { try await $0.query("SELECT count(*) AS n FROM t") }.first?.column("n")?.integer ?? -1)
+                    await store.close(reader)
+                }
+                for contender in contenders + holders { await store.close(contender) }
+                await store.close(pool)
+                return (rows.first?.column("n")?.integer, stillWaiting, written)
+            }
+        }
+        let (rows, stillWaiting, written) = try #require(outcome)
+        #expect(rows == 0)
+        #expect(stillWaiting == 4, "the other tenant's query returned only after some waiters had written")
+        // Each locked tenant: its holder's row and its two contenders' rows.
+        #expect(written == [3, 3])
+    }
+
+    /// Connections waiting out locks taken outside Tenanted sleep in libsqlite3's busy handler: as
+    /// many of them as NIO's singleton pool has threads (one per core). On a pool of its own with
+    /// room for them (the remedy the configuration's `threadPool` documents), another tenant's
+    /// query still runs, and returns while they all wait. On the singleton it waits for them: this
+    /// test fails so (seen: the other tenant's query returned only when the waiters' busy timeout
+    /// gave up).
+    @Test("on a pool with room for the waits, tenants waiting out foreign write locks do not stop another tenant's queries")
     func waitingTenantsDoNotStallOthers() async throws {
         let directory = try TemporaryDirectory()
         let waiters = System.coreCount
@@ -29,8 +99,12 @@ struct SQLiteThreadPoolTests {
             }
         }
         let outcome = try await withGuard("queries while other tenants wait for locks", limit: .seconds(120)) {
-            // A second pool of each locked tenant (as another process would have) holds its write lock.
-            let holders = try await locked.asyncMap { try await store.open($0) }
+            // A connection outside Tenanted (the sqlite3 shell, say) holds each locked tenant's write lock.
+            let holders = try await locked.asyncMap {
+                try await SQLiteConnection.open(
+                    storage: .file(path: store.databasePath(for: $0)), threadPool: threads, on: MultiThreadedEventLoopGroup.singleton.any()
+                )
+            }
             let contenders = try await (0..<waiters).asyncMap { try await store.open(locked[$0 % locked.count]) }
             let release = Gate()
             let finishedWaiting = Locked(0)
@@ -38,12 +112,11 @@ struct SQLiteThreadPoolTests {
                 for holder in holders {
                     let holding = Gate()
                     group.addTask {
-                        try await holder.write { connection in
-                            _ = try await connection.query("BEGIN IMMEDIATE")
-                            holding.open()
-                            await release.wait()
-                            _ = try await connection.query("ROLLBACK")
-                        }
+                        _ = try await holder.query("BEGIN IMMEDIATE")
+                        holding.open()
+                        await release.wait()
+                        _ = try await holder.query("ROLLBACK")
+                        try await holder.close()
                     }
                     await holding.wait()
                 }
@@ -63,7 +136,7 @@ struct SQLiteThreadPoolTests {
                 let stillWaiting = waiters - finishedWaiting.value
                 release.open()
                 try await group.waitForAll()
-                for contender in contenders + holders { await store.close(contender) }
+                for contender in contenders { await store.close(contender) }
                 await store.close(pool)
                 return ((try? rows.get())?.count ?? -1, stillWaiting, wrote.value)
             }
