@@ -16,12 +16,12 @@ package enum SelfBacktrace {
         guard taken.withLock({ (value: inout Bool) -> Bool in
             defer { value = true }
             return !value
-        }) else { return "(the threads' backtraces were printed at the first stall of this process)" }
+        }) else { return ThreadStates.summary() + " (backtraces: see the first stall of this process)" }
         // Opt-in, for a developer chasing a stall: attaching a debugger stops the test process for
         // seconds and interrupts its blocking reads (EINTR), which Foundation's FileHandle turns into a
         // crash of the whole run (seen once). Never set in CI.
         guard ProcessInfo.processInfo.environment["TENANTED_TEST_THREAD_DUMPS"] == "1" else {
-            return "(set TENANTED_TEST_THREAD_DUMPS=1 to have gdb print the threads' backtraces here)"
+            return ThreadStates.summary() + " (set TENANTED_TEST_THREAD_DUMPS=1 to have gdb print the threads' backtraces here)"
         }
         guard let gdb = ["/usr/bin/gdb", "/usr/local/bin/gdb"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             return "(no gdb to print the threads' backtraces with)"
