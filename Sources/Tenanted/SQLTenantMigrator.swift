@@ -11,7 +11,7 @@ public protocol SQLTenantMigrator: TenantMigrator {
 
     /// The names recorded in the tenant's migration log; empty when the log does not exist yet.
     ///
-    /// Runs every time a tenant's pool opens: read the log only.
+    /// Runs when a tenant's pool opens (see ``TenantMigrator/pendingMigrations(on:tenant:)``): read the log only.
     func appliedMigrationNames(on pool: Pool, tenant: TenantID) async throws -> Set<String>
 }
 

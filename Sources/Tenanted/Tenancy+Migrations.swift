@@ -35,7 +35,8 @@ extension Tenancy {
     /// Like ``migrate(_:)`` it uses a pool of its own, so it works on a tenant whose schema does not
     /// match the registered migrations. Pools of the tenant that are open elsewhere in this process
     /// keep serving; a tenant rolled back behind a registered migration fails to open again with
-    /// ``TenantedError/Code/pendingMigrations`` until it is migrated.
+    /// ``TenantedError/Code/pendingMigrations`` until it is migrated, here and, through the store
+    /// (``TenantStore/migrationsReverted(_:)``), in every other process.
     ///
     /// - Throws: ``TenantedError/Code/tenantNotFound``, ``TenantedError/Code/migrationFailed`` (with the
     ///   migrator's error as `underlying`), or ``TenantedError/Code/invalidConfiguration`` when the
@@ -47,6 +48,9 @@ extension Tenancy {
             try await backend.revertLastBatch(pool, tenant: tenant)
         }
         if !reverted.isEmpty {
+            // After the revert committed: every process's next open reads the migration log again.
+            migrated.forget(tenant)
+            await backend.migrationsReverted(tenant)
             logger.info("rolled back tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(reverted.count)"])
         }
         return reverted

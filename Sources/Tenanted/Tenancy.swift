@@ -80,6 +80,8 @@ public final class Tenancy: Service, Sendable {
     /// The options in force.
     public let configuration: Configuration
     let backend: any TenancyBackend
+    /// The tenants found with every migration, by the store's stamp of their last open.
+    let migrated: MigratedTenants
     let delegate: any TenancyDelegate
     let logger: Logger
     let metrics: TenancyMetrics
@@ -115,6 +117,10 @@ public final class Tenancy: Service, Sendable {
         self.metrics = TenancyMetrics(factory: metricsFactory)
         let autoMigrate = configuration.autoMigrate
         let hooks = configuration.hooks
+        // Room for every open pool's tenant many times over: a churning registry finds most tenants it
+        // reopens still known.
+        let migrated = MigratedTenants(capacity: max(10_000, 4 * configuration.pools.maximumOpenPools))
+        self.migrated = migrated
         self.pools = try TenantPools(
             configuration: configuration.pools,
             delegate: delegate,
@@ -123,6 +129,9 @@ public final class Tenancy: Service, Sendable {
             open: { [delegate, logger] tenant in
                 let pool = try await backend.open(tenant)
                 guard backend.hasMigrator else { return pool }
+                // Read before the check: a change landing during it gives the next open another stamp.
+                let stamp = backend.migrationStamp(of: pool)
+                if let stamp, migrated.contains(tenant, at: stamp) { return pool }
                 do {
                     let pending = try await backend.pendingMigrations(on: pool, tenant: tenant)
                     if let first = pending.first {
@@ -133,6 +142,7 @@ public final class Tenancy: Service, Sendable {
                         logger.info("auto-migrated tenant", metadata: [Logger.tenantMetadataKey: "\(tenant)", "migrations": "\(applied.count)"])
                         delegate.tenantMigrated(tenant, migrations: applied)
                     }
+                    if let stamp { migrated.record(tenant, at: stamp) }
                     return pool
                 } catch {
                     await backend.close(pool)

@@ -12,6 +12,8 @@ protocol TenancyBackend: Sendable {
     func open(_ tenant: TenantID) async throws -> any Sendable
     func close(_ pool: any Sendable) async
     func isCurrent(_ pool: any Sendable) -> Bool
+    func migrationStamp(of pool: any Sendable) -> TenantMigrationStamp?
+    func migrationsReverted(_ tenant: TenantID) async
     func create(_ tenant: TenantID, prepare: (any Sendable) async throws -> Void) async throws
     func seed(_ tenant: TenantID, pool: any Sendable) async throws
 
@@ -56,6 +58,8 @@ struct TypedBackend<Store: TenantStore>: TenancyBackend {
     func open(_ tenant: TenantID) async throws -> any Sendable { try await typedStore.open(tenant) }
     func close(_ pool: any Sendable) async { await typedStore.close(typed(pool)) }
     func isCurrent(_ pool: any Sendable) -> Bool { typedStore.isCurrent(typed(pool)) }
+    func migrationStamp(of pool: any Sendable) -> TenantMigrationStamp? { typedStore.migrationStamp(of: typed(pool)) }
+    func migrationsReverted(_ tenant: TenantID) async { await typedStore.migrationsReverted(tenant) }
 
     func create(_ tenant: TenantID, prepare: (any Sendable) async throws -> Void) async throws {
         try await typedStore.create(tenant) { pool in try await prepare(pool) }

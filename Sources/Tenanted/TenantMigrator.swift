@@ -9,7 +9,9 @@ public protocol TenantMigrator<Pool>: Sendable {
 
     /// The names of the registered migrations that `pool`'s database has not applied, in order.
     ///
-    /// Must be cheap: it runs every time a tenant's pool opens. Read the migration log only.
+    /// Must be cheap: it runs when a tenant's pool opens (every time, unless the store's
+    /// ``TenantStore/migrationStamp(of:)`` shows the tenant unchanged since an open that found
+    /// nothing pending). Read the migration log only.
     func pendingMigrations(on pool: Pool, tenant: TenantID) async throws -> [String]
 
     /// The names of the migrations `pool`'s database has applied, oldest first.

@@ -45,6 +45,22 @@ public protocol TenantStore: Sendable {
     /// should cost no more than a `stat`. The default is `true`.
     func isCurrent(_ pool: Pool) -> Bool
 
+    /// A stamp of the tenant's database as `pool` opened it, for ``Tenancy`` to skip the migration
+    /// log on a later open: a tenant found with every registered migration at one open is not read
+    /// again while the store's stamp of its opens stays the same.
+    ///
+    /// So the stamp must change whenever migrations may have been taken away from the database
+    /// since — another database in its place (destroyed and re-created, restored), a rollback (see
+    /// ``migrationsReverted(_:)``) — by this process or any other. Called right after the pool
+    /// opened, on the hot path of a cold open: it must not wait. The default, `nil`, has every open
+    /// read the log.
+    func migrationStamp(of pool: Pool) -> TenantMigrationStamp?
+
+    /// Called by ``Tenancy/rollback(_:)`` once migrations of `tenant` were reverted, so that every
+    /// process's next open of it reads its migration log again: a store with
+    /// ``migrationStamp(of:)`` changes its stamps here (for every process). The default does nothing.
+    func migrationsReverted(_ tenant: TenantID) async
+
     /// Releases what the store itself holds (maintenance connections, background tasks) once every
     /// pool is closed. ``Tenancy/shutdown()`` calls it last. The default does nothing; a store that
     /// is used again afterwards reopens what it needs.

@@ -203,6 +203,24 @@ public struct SQLiteStore: TenantStore {
         return writeGuard.isCurrent(changes: changes)
     }
 
+    /// The database file `pool` opened (device and inode) and the storage's change counter: another
+    /// file in the tenant's place, and every create, destroy, restore, suspension and rollback
+    /// through a store on this storage (in any process), give another stamp. `nil` without a
+    /// counter (``Configuration/fullCheckInterval`` zero, or none could be made).
+    ///
+    /// A migration log changed in place by hand (rows deleted outside Tenanted) is not seen by
+    /// processes that already found the tenant migrated, until the counter moves.
+    public func migrationStamp(of pool: SQLitePool) -> TenantMigrationStamp? {
+        guard let writeGuard = pool.writeGuard, let generation = changes.generation(now: StorageChanges.now()) else { return nil }
+        return TenantMigrationStamp([writeGuard.identity.device, writeGuard.identity.inode, generation])
+    }
+
+    /// Moves the storage's change counter, so every process reads `tenant`'s migration log again.
+    public func migrationsReverted(_ tenant: TenantID) async {
+        let changes = self.changes
+        _ = try? await onThreadPool { changes.bump() }
+    }
+
     public func create(_ tenant: TenantID, prepare: (SQLitePool) async throws -> Void) async throws {
         let permissions = configuration.filePermissions
         // SQLite keeps the mode of an existing (empty) file, and gives its -wal and -shm the same.

@@ -223,6 +223,39 @@ struct CrossProcessTests {
         await deployment.cleanUp()
     }
 
+    /// SQLite: a server skips the migration log when it reopens a tenant it found migrated and
+    /// whose file and storage did not change; a `tenants rollback` from another process moves the
+    /// storage's change counter, so the server's next open reads the log and refuses the tenant.
+    @Test("a rollback from another process: the server's next open of the tenant is a 503, and after a migrate a 200", arguments: Demo.allCases)
+    func rollbackFromAnotherProcess(demo: Demo) async throws {
+        let deployment = try Deployment(demo: demo, store: "sqlite")
+        for tenant in ["acme", "globex"] {
+            let created = try await deployment.tenants("create", tenant)
+            try #require(created.status == 0, "\(created.stderr)")
+        }
+        // One open pool at most: each request for the other tenant closes the last one's pool.
+        var environment = deployment.environment
+        environment["TENANTED_MAX_POOLS"] = "1"
+        let server = try await DemoServerProcess.start(storage: deployment.storage, environment: environment, demo: demo)
+        var stopped = false
+        defer { if !stopped { Task { await server.stop() } } }
+        for tenant in ["acme", "globex", "acme", "globex"] {
+            #expect(try await server.titles(of: tenant).status == 200, "\(tenant) served")
+        }
+
+        let rolledBack = try await deployment.tenants("rollback", "--tenant", "acme")
+        try #require(rolledBack.status == 0, "\(rolledBack.stderr)")
+        #expect(try await server.titles(of: "acme").status == 503, "the rolled-back tenant is refused as behind")
+        #expect(try await server.titles(of: "globex").status == 200)
+
+        let migrated = try await deployment.tenants("migrate", "--tenant", "acme")
+        try #require(migrated.status == 0, "\(migrated.stderr)")
+        #expect(try await server.titles(of: "acme").status == 200, "served again once migrated")
+        #expect(await server.stop() != nil, "SIGTERM stopped the server")
+        stopped = true
+        await deployment.cleanUp()
+    }
+
     @Test(
         "a move from another process: reads go on with the data, writes after the move are acknowledged on the new server",
         .enabled(if: postgresURL != nil && secondPostgresURL != nil, "TENANTED_POSTGRES_URL and _2 are not both set: the move case is skipped"),
