@@ -208,8 +208,9 @@ public struct SQLiteStore: TenantStore {
     /// through a store on this storage (in any process), give another stamp. `nil` without a
     /// counter (``Configuration/fullCheckInterval`` zero, or none could be made).
     ///
-    /// A migration log changed in place by hand (rows deleted outside Tenanted) is not seen by
-    /// processes that already found the tenant migrated, until the counter moves.
+    /// What the store cannot see — a migration log changed by hand, an older database copied over
+    /// the file in place — is not seen by processes that already found the tenant migrated, until
+    /// the counter moves.
     public func migrationStamp(of pool: SQLitePool) -> TenantMigrationStamp? {
         guard let writeGuard = pool.writeGuard, let generation = changes.generation(now: StorageChanges.now()) else { return nil }
         return TenantMigrationStamp([writeGuard.identity.device, writeGuard.identity.inode, generation])
