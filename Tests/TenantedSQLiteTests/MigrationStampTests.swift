@@ -91,34 +91,30 @@ struct MigrationStampTests {
         }
     }
 
-    @Test("a rollback by another process is seen by the next open: the tenant is refused as behind, then served once migrated")
-    func anotherProcessesRollbackIsSeen() async throws {
+    /// Who rolls the tenant back: another tenancy on the storage (standing for a `tenants rollback`
+    /// process), or the serving tenancy itself.
+    enum Roller: String, CaseIterable, Sendable { case anotherProcess, thisProcess }
+
+    @Test("a rollback is seen by the next open: the tenant is refused as behind, then served once migrated", arguments: Roller.allCases)
+    func aRollbackIsSeen(by roller: Roller) async throws {
         try await withTenancy { server, serverMigrator in
             try await server.createTenant(acme)
             try await server.createTenant(globex)
             _ = try await useThenEvict(acme, by: globex, on: server, serverMigrator)
             #expect(try await useThenEvict(acme, by: globex, on: server, serverMigrator) == 0)
 
-            // Another tenancy on the same storage stands for the `tenants rollback` process.
-            try await withTenancy { command, _ async throws in
-                #expect(try await command.rollback(acme) == ["002_tags", "001_notes"], "the create applied both in one batch")
+            var reverted: [String] = []
+            switch roller {
+            case .anotherProcess:
+                try await withTenancy { command, _ async throws in reverted = try await command.rollback(acme) }
+            case .thisProcess:
+                reverted = try await server.rollback(acme)
             }
+            #expect(reverted == ["002_tags", "001_notes"], "the create applied both in one batch")
             let error = await #expect(throws: TenantedError.self) { try await server.withTenant(acme) {} }
             #expect(error?.code == .pendingMigrations)
             #expect(try await server.migrate(acme) == ["001_notes", "002_tags"])
             try await server.withTenant(acme) {}
-        }
-    }
-
-    @Test("a rollback in this process is seen by its next open too")
-    func thisProcessesRollbackIsSeen() async throws {
-        try await withTenancy { tenancy, migrator in
-            try await tenancy.createTenant(acme)
-            try await tenancy.createTenant(globex)
-            _ = try await useThenEvict(acme, by: globex, on: tenancy, migrator)
-            #expect(try await tenancy.rollback(acme) == ["002_tags", "001_notes"], "the create applied both in one batch")
-            let error = await #expect(throws: TenantedError.self) { try await tenancy.withTenant(acme) {} }
-            #expect(error?.code == .pendingMigrations)
         }
     }
 }

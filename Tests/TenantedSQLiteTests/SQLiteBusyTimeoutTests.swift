@@ -15,11 +15,7 @@ struct SQLiteBusyTimeoutTests {
 
     @Test("a write waiting for another pool's write waits as a task up to the busy timeout, then fails with storeFailure, not started")
     func anotherPoolsWriteIsWaitedForUpToTheBusyTimeout() async throws {
-        let store = try directory.store { $0.busyTimeout = .milliseconds(300) }
-        let acme = try TenantID("acme")
-        try await store.create(acme) { pool in
-            try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
-        }
+        let (store, acme) = try await storeWithTenant(busyTimeout: .milliseconds(300))
         // Two pools of one tenant, as two processes would have.
         let holder = try await store.open(acme)
         let contender = try await store.open(acme)
@@ -66,11 +62,7 @@ struct SQLiteBusyTimeoutTests {
 
     @Test("a write waiting for another pool's write goes ahead as soon as that write ends")
     func anotherPoolsWriteIsWaitedForUntilItEnds() async throws {
-        let store = try directory.store { $0.busyTimeout = .seconds(30) }
-        let acme = try TenantID("acme")
-        try await store.create(acme) { pool in
-            try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
-        }
+        let (store, acme) = try await storeWithTenant(busyTimeout: .seconds(30))
         let holder = try await store.open(acme)
         let contender = try await store.open(acme)
         let order = try await withGuard("two pools' writes, one after the other") {
@@ -100,11 +92,7 @@ struct SQLiteBusyTimeoutTests {
 
     @Test("a write lock taken outside Tenanted makes a statement wait out SQLite's busy timeout, then fail with SQLITE_BUSY")
     func aForeignLockIsWaitedForInSQLite() async throws {
-        let store = try directory.store { $0.busyTimeout = .milliseconds(300) }
-        let acme = try TenantID("acme")
-        try await store.create(acme) { pool in
-            try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
-        }
+        let (store, acme) = try await storeWithTenant(busyTimeout: .milliseconds(300))
         let contender = try await store.open(acme)
         // The sqlite3 shell, say: a connection that is not Tenanted's, holding the write lock.
         let foreign = try await SQLiteConnection.open(
@@ -125,6 +113,16 @@ struct SQLiteBusyTimeoutTests {
         #expect(waited >= .milliseconds(200))
         try await contender.write { _ = try await $0.query("INSERT INTO t VALUES (2)") }
         await store.close(contender)
+    }
+
+    /// A store with the given busy timeout and tenant `acme` holding an empty table `t`.
+    private func storeWithTenant(busyTimeout: Duration) async throws -> (SQLiteStore, TenantID) {
+        let store = try directory.store { $0.busyTimeout = busyTimeout }
+        let acme = try TenantID("acme")
+        try await store.create(acme) { pool in
+            try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
+        }
+        return (store, acme)
     }
 
     @Test("a reader sees the last committed data while a write transaction is open")

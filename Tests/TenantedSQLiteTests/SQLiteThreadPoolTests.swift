@@ -19,14 +19,7 @@ struct SQLiteThreadPoolTests {
         let threads = NIOThreadPool(numberOfThreads: 1)
         threads.start()
         defer { threads.shutdownGracefully { _ in } }
-        let store = try directory.store { $0.busyTimeout = .seconds(60); $0.threadPool = threads }
-        let locked = [try TenantID("locked1"), try TenantID("locked2")]
-        let free = try TenantID("free")
-        for tenant in locked + [free] {
-            try await store.create(tenant) { pool in
-                try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
-            }
-        }
+        let (store, locked, free) = try await Self.lockedAndFreeTenants(in: directory, threads: threads, busyTimeout: .seconds(60))
         let outcome = try await withGuard("a query while other tenants' writers wait", limit: .seconds(120)) {
             // A second pool of each locked tenant (as another process would have) holds its write.
             let holders = try await locked.asyncMap { try await store.open($0) }
@@ -90,14 +83,7 @@ struct SQLiteThreadPoolTests {
         let threads = NIOThreadPool(numberOfThreads: waiters + 2)
         threads.start()
         defer { threads.shutdownGracefully { _ in } }
-        let store = try directory.store { $0.busyTimeout = .seconds(10); $0.threadPool = threads }
-        let locked = [try TenantID("locked1"), try TenantID("locked2")]
-        let free = try TenantID("free")
-        for tenant in locked + [free] {
-            try await store.create(tenant) { pool in
-                try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
-            }
-        }
+        let (store, locked, free) = try await Self.lockedAndFreeTenants(in: directory, threads: threads, busyTimeout: .seconds(10))
         let outcome = try await withGuard("queries while other tenants wait for locks", limit: .seconds(120)) {
             // A connection outside Tenanted (the sqlite3 shell, say) holds each locked tenant's write lock.
             let holders = try await locked.asyncMap {
@@ -146,6 +132,24 @@ struct SQLiteThreadPoolTests {
         // (How many waiters then wrote depends on the machine's load against their busy timeout:
         // reported, not asserted.)
         #expect(stillWaiting == waiters, "the other tenant's query returned while every waiter still waited (\(wrote) of \(waiters) wrote once released)")
+    }
+}
+
+extension SQLiteThreadPoolTests {
+    /// A store on `threads` with tenants `locked1` and `locked2` (whose write locks the tests hold)
+    /// and `free`, each holding an empty table `t`.
+    static func lockedAndFreeTenants(
+        in directory: TemporaryDirectory, threads: NIOThreadPool, busyTimeout: Duration
+    ) async throws -> (SQLiteStore, locked: [TenantID], free: TenantID) {
+        let store = try directory.store { $0.busyTimeout = busyTimeout; $0.threadPool = threads }
+        let locked = [try TenantID("locked1"), try TenantID("locked2")]
+        let free = try TenantID("free")
+        for tenant in locked + [free] {
+            try await store.create(tenant) { pool in
+                try await pool.write { _ = try await $0.query("CREATE TABLE t (x)") }
+            }
+        }
+        return (store, locked, free)
     }
 }
 
