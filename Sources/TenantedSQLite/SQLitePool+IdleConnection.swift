@@ -18,7 +18,8 @@ extension SQLitePool {
     /// connection (a reader is `query_only`).
     ///
     /// - Returns: `nil`, without running `body`, when no such connection is idle, the pool is
-    ///   closed, or (for writing) another pool of the tenant is writing: use ``read(isolation:_:)`` or ``write(isolation:_:)`` then, which wait.
+    ///   closed, or (for writing) another pool of the tenant is writing: use
+    ///   ``read(isolation:_:)`` or ``write(isolation:_:)`` then, which wait.
     /// - Throws: for writing, what ``write(isolation:_:)`` throws before running its body
     ///   (``Tenanted/TenantedError/Code/tenantNotFound`` for a tenant being destroyed, destroyed or
     ///   replaced, ``Tenanted/TenantedError/Code/tenantSuspended``, ``Tenanted/TenantedError/Code/storeFailure``

@@ -30,7 +30,8 @@ final class WriteGuard: Sendable {
     let tenant: TenantID
     let databasePath: String
     let identity: FileIdentity
-    /// The ready-lock file, opened when the pool opened (read-write where allowed); closed by ``closeFile()``.
+    /// The ready-lock file, opened when the pool opened (read-write where allowed); closed by
+    /// ``closeFile()``.
     private let descriptor: Int32
     /// The suspension marker beside the database (SQLiteStore+Operations.swift).
     private let markerPath: String
@@ -153,13 +154,8 @@ final class WriteGuard: Sendable {
     func tryLockWriter() -> Bool {
         #if os(Linux)
         guard hasWriterLock else { return true }
-        var lock = Glibc.flock()
-        lock.l_type = Int16(F_WRLCK)
-        lock.l_whence = Int16(SEEK_SET)
-        lock.l_start = 0
-        lock.l_len = 1
         var result: Int32
-        repeat { result = fcntl(descriptor, Self.setOpenFileLock, &lock) } while result != 0 && errno == EINTR
+        repeat { result = setWriterLock(F_WRLCK) } while result != 0 && errno == EINTR
         // EAGAIN/EACCES: held by another pool. Anything else (a kernel without OFD locks: EINVAL)
         // leaves the wait to SQLite's busy handler, as before there was a writer lock.
         return result == 0 || (errno != EAGAIN && errno != EACCES)
@@ -196,14 +192,21 @@ final class WriteGuard: Sendable {
     func unlockWriter() {
         #if os(Linux)
         guard hasWriterLock else { return }
+        _ = setWriterLock(F_UNLCK)
+        #endif
+    }
+
+    #if os(Linux)
+    /// Sets the writer lock (first byte of the file) to `type` without waiting; `fcntl`'s result.
+    private func setWriterLock(_ type: Int32) -> Int32 {
         var lock = Glibc.flock()
-        lock.l_type = Int16(F_UNLCK)
+        lock.l_type = Int16(type)
         lock.l_whence = Int16(SEEK_SET)
         lock.l_start = 0
         lock.l_len = 1
-        _ = fcntl(descriptor, Self.setOpenFileLock, &lock)
-        #endif
+        return fcntl(descriptor, Self.setOpenFileLock, &lock)
     }
+    #endif
 
     /// Closes the lock file. Call once, after the pool's last write.
     func closeFile() {
