@@ -22,7 +22,10 @@ struct ThreadStatesTests {
         let (readEnd, writeEnd) = (ends[0], ends[1])
         let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            Thread.current.name = "stall-probe"
+            // Named through /proc directly: Foundation's `Thread.name` setter does nothing when
+            // the new thread runs before its creator has recorded the thread's handle (a race a
+            // loaded CI run lost), and Glibc's `pthread_setname_np` is not imported.
+            try? "stall-probe".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
             var byte: UInt8 = 0
             _ = read(readEnd, &byte, 1)
             done.signal()
