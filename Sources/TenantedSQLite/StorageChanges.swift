@@ -39,8 +39,11 @@ final class StorageChanges: Sendable {
     /// The mapped counter's address, `0` until mapped. Set once per mapping under `state`'s lock,
     /// read without it on every lease.
     private let address = Atomic<UInt>(0)
-    /// When the counter file's identity was last checked (or the mapping last tried).
-    private let checkedAt = Atomic<UInt64>(0)
+    /// When the counter file's identity was last checked (or the mapping last tried); ``never``
+    /// before the first time. (Not 0: the clock counts from boot, so for one interval after boot
+    /// every time would look close enough to 0 for the counter never to be mapped.)
+    private let checkedAt = Atomic<UInt64>(never)
+    private static let never = UInt64.max
     private let state = Mutex(Mapping())
 
     private struct Mapping {
@@ -74,7 +77,7 @@ final class StorageChanges: Sendable {
     /// - Parameter now: the coarse monotonic clock (``now()``).
     func generation(now: UInt64) -> UInt64? {
         guard interval > 0 else { return nil }
-        if now &- checkedAt.load(ordering: .relaxed) >= interval { refresh(now: now) }
+        if isDue(now) { refresh(now: now) }
         let bits = address.load(ordering: .acquiring)
         guard let counter = UnsafeMutablePointer<Atomic<UInt64>>(bitPattern: bits) else { return nil }
         return counter.pointee.load(ordering: .acquiring)
@@ -98,11 +101,18 @@ final class StorageChanges: Sendable {
         munmap(address, Self.size)
     }
 
+    /// Whether the counter file's identity is to be checked (or the mapping tried) at `now`: never
+    /// done yet, or last done an ``interval`` ago.
+    private func isDue(_ now: UInt64) -> Bool {
+        let last = checkedAt.load(ordering: .relaxed)
+        return last == Self.never || now &- last >= interval
+    }
+
     /// Maps the counter file when it is not mapped yet or is no longer the file at ``path``.
     private func refresh(now: UInt64) {
         state.withLock { mapping in
             // Another thread refreshed meanwhile.
-            if mapping.address != nil, now &- checkedAt.load(ordering: .relaxed) < interval { return }
+            if mapping.address != nil, !isDue(now) { return }
             checkedAt.store(now, ordering: .relaxed)
             let current = FileIdentity.of(path)
             if let address = mapping.address, current != nil, current == mapping.identity {
