@@ -46,6 +46,18 @@ public struct TenantMiddleware: AsyncMiddleware {
         self.resolver = resolver
     }
 
+    /// The entry Vapor calls. Unlike `AsyncMiddleware`'s default, which reaches the next responder
+    /// through its `EventLoopFuture` API, an `async` route handler directly inside this middleware
+    /// (the usual placement) is awaited in this middleware's task: one task per request instead of
+    /// two, and no round trip through the event loop between them. Any other next responder (more
+    /// middleware, a synchronous handler) is reached through its future, as before.
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let asynchronous = (next as? any AsyncResponder) ?? AsyncBasicResponder { try await next.respond(to: $0).get() }
+        let promise = request.eventLoop.makePromise(of: Response.self)
+        promise.completeWithTask { try await self.respond(to: request, chainingTo: asynchronous) }
+        return promise.futureResult
+    }
+
     public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         guard let candidate = resolver.candidate(for: request) else {
             return try await next.respond(to: request)

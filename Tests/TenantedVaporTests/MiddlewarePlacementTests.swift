@@ -6,6 +6,7 @@ import Tenanted
 @testable import TenantedDemo
 import TenantedVapor
 import TenantedTestSupport
+import Synchronization
 import Testing
 import Vapor
 
@@ -17,11 +18,23 @@ struct FutureHopMiddleware: Middleware {
     }
 }
 
+/// An async middleware that only passes the request on.
+struct PassThroughMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        try await next.respond(to: request)
+    }
+}
+
 struct PlacementReport: Content {
     let current: String
     let requestTenant: String
     let notes: Int
 }
+
+/// The task the resolver last ran in (the middleware's), for a handler to compare with its own.
+private let resolvingTask = Mutex<Int?>(nil)
+
+private func currentTask() -> Int? { withUnsafeCurrentTask { $0?.hashValue } }
 
 /// The documented placement (inside future-based middleware) and the failure mode of the wrong one.
 @Suite struct MiddlewarePlacementTests {
@@ -31,6 +44,32 @@ struct PlacementReport: Content {
             requestTenant: req.tenant?.description ?? "none",
             notes: try await Note.query(on: req.db).count()
         )
+    }
+
+    @Test("an async handler directly inside the middleware runs in the middleware's own task; one behind more middleware has its own and still sees the tenant")
+    func anAsyncHandlerRunsInTheMiddlewaresTask() async throws {
+        try await withDemoServer(configure: { app in
+            let subdomain = try TenantResolver.subdomain(of: "localhost")
+            let probing = TenantResolver { head in
+                resolvingTask.withLock { $0 = currentTask() }
+                return subdomain.candidate(for: head)
+            }
+            let tenanted = app.grouped(TenantMiddleware(resolver: probing))
+            let probe = { @Sendable (req: Request) async throws -> [String: String] in
+                let sameTask = currentTask() != nil && currentTask() == resolvingTask.withLock { $0 }
+                let notes = try await Note.query(on: req.db).count()
+                return ["current": Tenant.current?.description ?? "none", "sameTask": "\(sameTask)", "notes": "\(notes)"]
+            }
+            tenanted.get("direct", use: probe)
+            tenanted.grouped(PassThroughMiddleware()).get("behind", use: probe)
+        }) { server in
+            _ = try await server.request("POST", "/notes", host: "acme.localhost", json: #"{"title": "one"}"#)
+            let direct = try #require(try await server.request("/direct", host: "acme.localhost").json as? [String: String])
+            #expect(direct == ["current": "acme", "sameTask": "true", "notes": "1"])
+            let behind = try #require(try await server.request("/behind", host: "globex.localhost").json as? [String: String])
+            #expect(behind == ["current": "globex", "sameTask": "false", "notes": "0"], "another middleware between: the handler has a task of its own")
+            #expect(try await server.request("/direct", host: "nobody.localhost").status == 404, "an unknown tenant is still a 404")
+        }
     }
 
     @Test func insideAFutureHopTheTaskLocalIsLostButQueriesStillRouteByTheLogger() async throws {
