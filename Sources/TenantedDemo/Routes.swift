@@ -124,33 +124,37 @@ extension Note: Content {}
 
 /// Renders every error as `{"error": "<reason>"}` with the error's status; unexpected errors are a
 /// 500 whose details go to the log only.
-struct JSONErrorMiddleware: AsyncMiddleware {
+///
+/// Future-based, like Vapor's own `ErrorMiddleware`: as an `AsyncMiddleware` it would start a task
+/// of its own for every request and wait for the rest of the chain through its future (two more
+/// thread switches per request, for a mapping that never awaits).
+struct JSONErrorMiddleware: Middleware {
     struct Body: Encodable { let error: String }
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
-            let status: HTTPResponseStatus
-            let reason: String
-            // A decoding error first: Vapor makes it an AbortError whose reason is the parser's
-            // message, which says nothing useful to a client (and tenanted-hummingbird-demo does not).
-            if error is DecodingError {
-                status = .badRequest
-                reason = "invalid JSON"
-            } else if let abort = error as? any AbortError {
-                status = abort.status
-                reason = abort.reason
-            } else {
-                status = .internalServerError
-                reason = "internal error"
-            }
-            if status == .internalServerError { request.logger.report(error: error) }
-            let response = Response(status: status)
-            // Retry-After of a suspended tenant's 503, and any other header the error carries.
-            if let abort = error as? any AbortError { response.headers.add(contentsOf: abort.headers) }
-            try response.content.encode(Body(error: reason), as: .json)
-            return response
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in try Self.response(for: error, to: request) }
+    }
+
+    static func response(for error: any Error, to request: Request) throws -> Response {
+        let status: HTTPResponseStatus
+        let reason: String
+        // A decoding error first: Vapor makes it an AbortError whose reason is the parser's
+        // message, which says nothing useful to a client (and tenanted-hummingbird-demo does not).
+        if error is DecodingError {
+            status = .badRequest
+            reason = "invalid JSON"
+        } else if let abort = error as? any AbortError {
+            status = abort.status
+            reason = abort.reason
+        } else {
+            status = .internalServerError
+            reason = "internal error"
         }
+        if status == .internalServerError { request.logger.report(error: error) }
+        let response = Response(status: status)
+        // Retry-After of a suspended tenant's 503, and any other header the error carries.
+        if let abort = error as? any AbortError { response.headers.add(contentsOf: abort.headers) }
+        try response.content.encode(Body(error: reason), as: .json)
+        return response
     }
 }
