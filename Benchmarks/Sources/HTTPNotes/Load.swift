@@ -29,6 +29,8 @@ enum Load {
         var p99Millis: Double
         /// The server's CPU time (all threads) during the run, in seconds.
         var serverCPUSeconds: Double = 0
+        /// The server's context switches (all threads) during the run.
+        var serverContextSwitches: Double = 0
     }
 
     struct Report: Codable, Sendable {
@@ -75,22 +77,24 @@ enum Load {
                     progress("· http (\(framework)): \(side == 0 ? "tenanted" : "untenanted") round \(round + 1)\n")
                     let sample = try await server.running { pid in
                         _ = try wrkRun(wrk, script: script, port: server.port, seconds: plan.warmupSeconds, plan: plan)
-                        let before = try cpuSeconds(of: pid)
+                        let before = try cpuSeconds(of: pid), switchesBefore = try contextSwitches(of: pid)
                         var sample = try wrkRun(wrk, script: script, port: server.port, seconds: plan.seconds, plan: plan)
                         sample.serverCPUSeconds = try cpuSeconds(of: pid) - before
+                        sample.serverContextSwitches = try contextSwitches(of: pid) - switchesBefore
                         return sample
                     }
                     if side == 0 { report.tenanted.append(sample) } else { report.untenanted.append(sample) }
                 }
             }
         }
-        func total(_ samples: [Sample]) -> (rps: Double, p50: Double, p99: Double, cpuMicros: Double) {
+        func total(_ samples: [Sample]) -> (rps: Double, p50: Double, p99: Double, cpuMicros: Double, switches: Double) {
             let requests = samples.reduce(0) { $0 + $1.requests }
             let seconds = samples.reduce(0) { $0 + $1.seconds }
             let cpu = samples.reduce(0) { $0 + $1.serverCPUSeconds }
+            let switches = samples.reduce(0) { $0 + $1.serverContextSwitches }
             let count = Double(samples.count)
             return (requests / seconds, samples.reduce(0) { $0 + $1.p50Millis } / count,
-                    samples.reduce(0) { $0 + $1.p99Millis } / count, cpu / requests * 1_000_000)
+                    samples.reduce(0) { $0 + $1.p99Millis } / count, cpu / requests * 1_000_000, switches / requests)
         }
         let ours = total(report.tenanted), theirs = total(report.untenanted)
         // Vapor's figures keep their names; Hummingbird's say so.
@@ -102,6 +106,9 @@ enum Load {
             // What a request costs the server, whatever else the machine runs (req/s is what is left
             // of two shared cores after wrk and everything else).
             Figure(name: name + "_cpu_per_request", value: ours.cpuMicros, unit: "µs", baseline: theirs.cpuMicros),
+            // Thread switches per request: the steadiest of the four on a shared machine, and the
+            // kernel-scheduling share of the CPU figure.
+            Figure(name: name + "_context_switches_per_request", value: ours.switches, unit: "switches", baseline: theirs.switches),
         ]
         report.loadAverage.append(loadAverage())
         print("")

@@ -74,6 +74,22 @@ func cpuSeconds(of pid: Int32) throws -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// The context switches (voluntary and involuntary) of every thread `pid` has now, from
+/// `/proc/PID/task/*/status`: each is a thread going to sleep or being preempted, so the count per
+/// request says how many times a request's work moved between threads.
+func contextSwitches(of pid: Int32) throws -> Double {
+    let tasks = "/proc/\(pid)/task"
+    var total = 0.0
+    for thread in try FileManager.default.contentsOfDirectory(atPath: tasks) {
+        // A thread that ended between the listing and the read counts no more.
+        guard let status = try? String(contentsOfFile: "\(tasks)/\(thread)/status", encoding: .utf8) else { continue }
+        for line in status.split(separator: "\n") where line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+            total += Double(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+    }
+    return total
+}
+
 /// The full path of `name` on `PATH`, or `nil`.
 func executable(_ name: String) -> String? {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
