@@ -26,6 +26,10 @@ import Logging
 /// tenanted.get("notes") { req in try await Note.query(on: req.db).all() }
 /// ```
 ///
+/// Innermost is also cheapest: an `async` handler directly inside the middleware runs in the
+/// middleware's own task; with other middleware between them, Vapor reaches the handler through its
+/// future, in a task of its own.
+///
 /// Task-locals do not survive a future callback. Placed *before* such a middleware, the handler runs
 /// without the task-local lease; the routing database then falls back to `req.logger`'s `tenant`
 /// metadata and leases the tenant per query, so queries still reach the right tenant, but
