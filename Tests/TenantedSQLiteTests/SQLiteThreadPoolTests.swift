@@ -20,13 +20,15 @@ struct SQLiteThreadPoolTests {
         threads.start()
         defer { threads.shutdownGracefully { _ in } }
         let (store, locked, free) = try await Self.lockedAndFreeTenants(in: directory, threads: threads, busyTimeout: .seconds(60))
+        let pools = OpenPools(store)
         let outcome = try await withGuard("a query while other tenants' writers wait", limit: .seconds(120)) {
             // A second pool of each locked tenant (as another process would have) holds its write.
-            let holders = try await locked.asyncMap { try await store.open($0) }
-            let contenders = try await (0..<4).asyncMap { try await store.open(locked[$0 % locked.count]) }
+            let holders = try await locked.asyncMap { try await pools.open($0) }
+            let contenders = try await (0..<4).asyncMap { try await pools.open(locked[$0 % locked.count]) }
             let release = Gate()
             let finishedWaiting = Locked(0)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
+            let failures = Locked<[String]>([])
+            return try await pools.closingAll { try await withThrowingTaskGroup(of: Void.self) { group in
                 for holder in holders {
                     let holding = Gate()
                     group.addTask {
@@ -42,28 +44,28 @@ struct SQLiteThreadPoolTests {
                 }
                 for contender in contenders {
                     group.addTask {
-                        try await contender.write { _ = try await $0.query("INSERT INTO t VALUES (1)") }
+                        // A failed write is reported below, with the others' figures.
+                        let result = await Result { try await contender.write { _ = try await $0.query("INSERT INTO t VALUES (1)") } }
                         finishedWaiting.withLock { $0 += 1 }
+                        if case .failure(let error) = result { failures.withLock { $0.append("\(error)") } }
                     }
                 }
                 try await Task.sleep(for: .milliseconds(300))
-                let pool = try await store.open(free)
+                let pool = try await pools.open(free)
                 let rows = try await pool.read { try await $0.query("SELECT count(*) AS n FROM t") }
                 let stillWaiting = contenders.count - finishedWaiting.value
                 release.open()
                 try await group.waitForAll()
                 var written: [Int] = []
                 for tenant in locked {
-                    let reader = try await store.open(tenant)
+                    let reader = try await pools.open(tenant)
                     written.append(try await reader.read { try await $0.query("SELECT count(*) AS n FROM t") }.first?.column("n")?.integer ?? -1)
-                    await store.close(reader)
                 }
-                for contender in contenders + holders { await store.close(contender) }
-                await store.close(pool)
-                return (rows.first?.column("n")?.integer, stillWaiting, written)
-            }
+                return (rows.first?.column("n")?.integer, stillWaiting, written, failures.value)
+            } }
         }
-        let (rows, stillWaiting, written) = try #require(outcome)
+        let (rows, stillWaiting, written, failed) = try #require(outcome)
+        #expect(failed.isEmpty, "the waiting writes failed: \(failed)")
         #expect(rows == 0)
         #expect(stillWaiting == 4, "the other tenant's query returned only after some waiters had written")
         // Each locked tenant: its holder's row and its two contenders' rows.
@@ -84,6 +86,7 @@ struct SQLiteThreadPoolTests {
         threads.start()
         defer { threads.shutdownGracefully { _ in } }
         let (store, locked, free) = try await Self.lockedAndFreeTenants(in: directory, threads: threads, busyTimeout: .seconds(10))
+        let pools = OpenPools(store)
         let outcome = try await withGuard("queries while other tenants wait for locks", limit: .seconds(120)) {
             // A connection outside Tenanted (the sqlite3 shell, say) holds each locked tenant's write lock.
             let holders = try await locked.asyncMap {
@@ -91,10 +94,10 @@ struct SQLiteThreadPoolTests {
                     storage: .file(path: store.databasePath(for: $0)), threadPool: threads, on: MultiThreadedEventLoopGroup.singleton.any()
                 )
             }
-            let contenders = try await (0..<waiters).asyncMap { try await store.open(locked[$0 % locked.count]) }
+            let contenders = try await (0..<waiters).asyncMap { try await pools.open(locked[$0 % locked.count]) }
             let release = Gate()
             let finishedWaiting = Locked(0)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
+            return try await pools.closingAll { try await withThrowingTaskGroup(of: Void.self) { group in
                 for holder in holders {
                     let holding = Gate()
                     group.addTask {
@@ -117,15 +120,13 @@ struct SQLiteThreadPoolTests {
                     }
                 }
                 try await Task.sleep(for: .milliseconds(300))
-                let pool = try await store.open(free)
+                let pool = try await pools.open(free)
                 let rows = await Result { try await pool.read { try await $0.query("SELECT count(*) AS n FROM t") } }
                 let stillWaiting = waiters - finishedWaiting.value
                 release.open()
                 try await group.waitForAll()
-                for contender in contenders { await store.close(contender) }
-                await store.close(pool)
                 return ((try? rows.get())?.count ?? -1, stillWaiting, wrote.value)
-            }
+            } }
         }
         let (rows, stillWaiting, wrote) = try #require(outcome)
         #expect(rows == 1)
@@ -150,6 +151,29 @@ extension SQLiteThreadPoolTests {
             }
         }
         return (store, locked, free)
+    }
+}
+
+/// The pools a test opened, closed together when its body ends, whether it returned or threw: a
+/// pool dropped with an open connection trips sqlite-nio's "not closed before deinitializing"
+/// assertion, which would end the whole test process instead of failing one test.
+private final class OpenPools: Sendable {
+    let store: SQLiteStore
+    private let pools = Locked<[SQLitePool]>([])
+
+    init(_ store: SQLiteStore) { self.store = store }
+
+    func open(_ tenant: TenantID) async throws -> SQLitePool {
+        let pool = try await store.open(tenant)
+        pools.withLock { $0.append(pool) }
+        return pool
+    }
+
+    /// Runs `body`, then closes every pool opened through this, once each.
+    func closingAll<T>(_ body: () async throws -> T) async throws -> T {
+        let result = await Result { try await body() }
+        for pool in pools.withLock({ pools in defer { pools = [] }; return pools }) { await store.close(pool) }
+        return try result.get()
     }
 }
 
