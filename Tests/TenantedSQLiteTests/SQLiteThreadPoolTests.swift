@@ -154,29 +154,6 @@ extension SQLiteThreadPoolTests {
     }
 }
 
-/// The pools a test opened, closed together when its body ends, whether it returned or threw: a
-/// pool dropped with an open connection trips sqlite-nio's "not closed before deinitializing"
-/// assertion, which would end the whole test process instead of failing one test.
-private final class OpenPools: Sendable {
-    let store: SQLiteStore
-    private let pools = Locked<[SQLitePool]>([])
-
-    init(_ store: SQLiteStore) { self.store = store }
-
-    func open(_ tenant: TenantID) async throws -> SQLitePool {
-        let pool = try await store.open(tenant)
-        pools.withLock { $0.append(pool) }
-        return pool
-    }
-
-    /// Runs `body`, then closes every pool opened through this, once each.
-    func closingAll<T>(_ body: () async throws -> T) async throws -> T {
-        let result = await Result { try await body() }
-        for pool in pools.withLock({ pools in defer { pools = [] }; return pools }) { await store.close(pool) }
-        return try result.get()
-    }
-}
-
 extension Sequence {
     fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
         var result: [T] = []
