@@ -86,7 +86,7 @@ struct PostgresTenantOperationsTests {
             // The announcement reaches the other process's watcher (a bounded wait, as in CrossProcessCoherenceTests).
             let clock = ContinuousClock()
             let started = clock.now
-            while pool.isCurrent, clock.now - started < .seconds(10) { try await Task.sleep(for: .milliseconds(1)) }
+            while pool.isCurrent, clock.now - started < .seconds(30) { try await Task.sleep(for: .milliseconds(1)) }
             let error = await #expect(throws: TenantedError.self) { _ = try await server.values(of: .acme) }
             #expect(error?.code == .tenantSuspended)
             #expect(error?.description.contains("audit") == false)

@@ -82,7 +82,7 @@ struct TutorialAppTests {
             let stale = try await RawHTTP.send(port: port, path: "/notes", host: "acme.example.com")
             #expect(stale.status == 503)
             #expect(!stale.body.contains("CreateTag") && !stale.body.contains("acme"), "the client body leaks detail: \(stale.body)")
-            let line = try await server.waitForOutput(matching: "(.*pendingMigrations.*)", timeout: .seconds(10))
+            let line = try await server.waitForOutput(matching: "(.*pendingMigrations.*)", timeout: .seconds(60))
             for word in ["acme", "CreateTag", "`tenants migrate`"] {
                 #expect(line.contains(word), "the log line lacks \(word): \(line)")
             }
