@@ -29,7 +29,9 @@ extension PostgresStore {
                 sql = "CREATE SCHEMA \(PostgresSQL.identifier(object))"
             }
         }
-        var busyTemplate = 0
+        // Up to 15 s for a busy template: its pool's backends end when the server gets to them,
+        // which on a loaded machine takes seconds.
+        let busyTemplateDeadline = ContinuousClock.now + .seconds(15)
         var attempt = 0
         while true {
             attempt += 1
@@ -42,8 +44,7 @@ extension PostgresStore {
                 let state = error.underlying.flatMap(PostgresSQL.sqlState(of:))
                 // "source database is being accessed by other users": a template's last sessions
                 // (the pool that just migrated it) are still ending. Wait for them, briefly.
-                if state == PostgresSQL.objectInUse, template != nil, isDatabaseLayout, busyTemplate < 40 {
-                    busyTemplate += 1
+                if state == PostgresSQL.objectInUse, template != nil, isDatabaseLayout, ContinuousClock.now < busyTemplateDeadline {
                     attempt -= 1
                     try await Task.sleep(for: .milliseconds(50))
                     continue
