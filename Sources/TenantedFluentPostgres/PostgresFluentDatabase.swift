@@ -93,13 +93,26 @@ struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
     /// Runs `operation` unless the tenant is known to be gone, and reports its failure as the tenant's
     /// (``PostgresTenantPool/translate(_:)``): a dropped database is `tenantNotFound`, never a hang
     /// or an internal error.
+    ///
+    /// FluentPostgresDriver leases its connections from the pool's client itself, past the check
+    /// ``PostgresTenantPool/withConnection(isolation:_:)`` makes, so a query it writes to a
+    /// connection the server has just closed is never answered (postgres-nio 1.33). The operation is
+    /// therefore tracked by the pool (``PostgresTenantPool/trackOperation(failing:)``) and fails
+    /// with `tenantNotFound` once the pool learns the tenant is gone, instead of waiting for ever.
     private func translating<T: Sendable>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         let pool = self.pool
-        if pool.currentValidity == .gone { return base.eventLoop.makeFailedFuture(pool.goneError) }
-        let future = operation()
-        return future.flatMapError { error in
-            future.eventLoop.makeFutureWithTask { () async throws -> T in throw await pool.translate(error) }
+        let eventLoop = base.eventLoop
+        if pool.currentValidity == .gone { return eventLoop.makeFailedFuture(pool.goneError) }
+        let promise = eventLoop.makePromise(of: T.self)
+        guard let id = pool.trackOperation(failing: { promise.fail($0) }) else {
+            return eventLoop.makeFailedFuture(pool.retiredError ?? pool.goneError)
         }
+        promise.futureResult.whenComplete { _ in pool.operationEnded(id) }
+        let future = operation()
+        future.flatMapError { error in
+            future.eventLoop.makeFutureWithTask { () async throws -> T in throw await pool.translate(error) }
+        }.cascade(to: promise)
+        return promise.futureResult
     }
 
 

@@ -38,6 +38,15 @@ public final class PostgresTenantPool: Sendable {
     private let validity = Mutex(Validity.current)
     /// Whether a check started by a failed connection attempt is running (one at a time).
     private let checkingAfterConnectFailure = Atomic(false)
+    /// Operations an ORM adapter started on connections it leased from ``client`` itself
+    /// (``trackOperation(failing:)``), and the error that ended the pool for them.
+    private let adapterOperations = Mutex(AdapterOperations())
+
+    private struct AdapterOperations {
+        var next = 0
+        var failing: [Int: @Sendable (any Error) -> Void] = [:]
+        var ended: (any Error)?
+    }
 
     /// Whether the pool still serves its tenant as the catalog holds it.
     package enum Validity: Sendable {
@@ -96,15 +105,60 @@ public final class PostgresTenantPool: Sendable {
                 return true
             }
         }
-        guard changed, let running else { return }
+        guard changed else { return }
+        if gone { endAdapterOperations(with: goneError) }
+        guard let running else { return }
         if gone {
             running.cancel()
         } else {
             Task {
                 try? await Task.sleep(for: grace)
                 running.cancel()
+                await running.value
+                self.endAdapterOperations(with: self.movedError(underlying: nil))
             }
         }
+    }
+
+    // MARK: Operations an ORM adapter runs on the client's connections
+
+    // postgres-nio 1.33 writes a query without a write promise. A connection the server closed (a
+    // destroy's `DROP DATABASE … WITH (FORCE)`) can still be lent by the client until its pool has
+    // processed the close; a query written to it then goes nowhere, and whoever waits for it waits
+    // for ever. ``withConnection(isolation:_:)`` checks the connection on its event loop first; an
+    // adapter that leases through the client itself (FluentPostgresDriver does) cannot, so its
+    // operations are tracked here and failed once the pool is retired: at once when the tenant is
+    // gone, and when the client has stopped otherwise (by then no connection of it can answer).
+
+    /// Registers an operation an ORM adapter is about to run on this pool's client; `fail` is called
+    /// (at most once) with the error that retires the pool, if that happens before
+    /// ``operationEnded(_:)``. Returns `nil`, calling nothing, when the pool is already retired:
+    /// fail the operation with ``retiredError``.
+    package func trackOperation(failing fail: @escaping @Sendable (any Error) -> Void) -> Int? {
+        adapterOperations.withLock { operations in
+            guard operations.ended == nil else { return nil }
+            operations.next += 1
+            operations.failing[operations.next] = fail
+            return operations.next
+        }
+    }
+
+    /// Ends the tracking of an operation registered with ``trackOperation(failing:)``.
+    package func operationEnded(_ id: Int) {
+        _ = adapterOperations.withLock { $0.failing.removeValue(forKey: id) }
+    }
+
+    /// Why an operation cannot start on this pool any more; `nil` while it can.
+    package var retiredError: (any Error)? { adapterOperations.withLock { $0.ended } }
+
+    /// Fails every tracked operation with `error`, and every later one at once.
+    private func endAdapterOperations(with error: any Error) {
+        let failing = adapterOperations.withLock { operations -> [@Sendable (any Error) -> Void] in
+            if operations.ended == nil { operations.ended = error }
+            defer { operations.failing = [:] }
+            return Array(operations.failing.values)
+        }
+        for fail in failing { fail(error) }
     }
 
     /// Called when postgres-nio failed to open a connection of this pool
@@ -144,13 +198,16 @@ public final class PostgresTenantPool: Sendable {
             }
             return error
         case .gone: return goneError
-        case .stale:
-            return TenantedError(
-                .storeFailure,
-                "tenant '\(tenant)' moved to another server while this operation ran on the old copy; retry it",
-                tenant: tenant, underlying: error
-            )
+        case .stale: return movedError(underlying: error)
         }
+    }
+
+    private func movedError(underlying: (any Error)?) -> TenantedError {
+        TenantedError(
+            .storeFailure,
+            "tenant '\(tenant)' moved to another server while this operation ran on the old copy; retry it",
+            tenant: tenant, underlying: underlying
+        )
     }
 
     /// A leased connection whose session the server had already ended.
@@ -199,6 +256,7 @@ public final class PostgresTenantPool: Sendable {
         reservation?.markReturning()
         running.cancel()
         await running.value
+        endAdapterOperations(with: TenantedError(.storeFailure, "the pool of tenant '\(tenant)' was closed while an operation waited for its server", tenant: tenant))
         reservation?.release()
     }
 
