@@ -22,9 +22,8 @@ struct FluentOperationRetirementTests {
     @Test("a Fluent query waiting on its connection fails with tenantNotFound as soon as the pool learns the tenant is gone")
     func aWaitingQueryFailsWhenThePoolLearnsTheTenantIsGone() async throws {
         let stores = try PostgresTestStores(layout: .schemaPerTenant(.sharedPool))
-        let items = try ItemsTenancy(stores: stores)
         let acme = try TenantID("acme")
-        do {
+        try await ItemsTenancy.with(stores) { items in
             try await items.tenancy.createTenant(acme)
             try await items.insert(1, into: acme)
             let pool = try await items.tenancy.withTenant(acme) { try #require(Tenant.lease?.pool as? PostgresTenantPool) }
@@ -52,13 +51,7 @@ struct FluentOperationRetirementTests {
             let result = try #require(outcome.1, "the waiting query still waited after its tenant was retired")
             let error = #expect(throws: TenantedError.self) { try result.get() }
             #expect(error?.code == .tenantNotFound, "\(String(describing: error))")
-        } catch {
-            await items.shutdown()
-            await stores.cleanUp()
-            throw error
         }
-        await items.shutdown()
-        await stores.cleanUp()
     }
 
     /// Whether another session waits for a lock within 30 s (a loaded machine).

@@ -16,9 +16,8 @@ struct RoutedQueryLogTests {
     @Test("the query line goes to a debug logger with the tenant; an info logger gets none, and the rows are the same")
     func queryLineFollowsTheLoggersLevel() async throws {
         let stores = try PostgresTestStores(layout: .databasePerTenant())
-        let items = try ItemsTenancy(stores: stores)
         let tenant = try TenantID("logged")
-        do {
+        try await ItemsTenancy.with(stores) { items in
             try await items.tenancy.createTenant(tenant)
             try await items.insert(41, into: tenant)
             let lines = RecordedLogs()
@@ -39,12 +38,6 @@ struct RoutedQueryLogTests {
             lines.clear()
             #expect(try await values(at: .info) == [41])
             #expect(lines.all.isEmpty, "nothing logged at info: \(lines.all)")
-        } catch {
-            await items.shutdown()
-            await stores.cleanUp()
-            throw error
         }
-        await items.shutdown()
-        await stores.cleanUp()
     }
 }

@@ -56,6 +56,16 @@ final class ItemsTenancy: Sendable {
         await databases.shutdownAsync()
         await tenancy.shutdown()
     }
+
+    /// Runs `body` with a new items tenancy over `stores`, then shuts it down and drops what the test
+    /// made there, whether `body` returned or threw.
+    static func with(_ stores: PostgresTestStores, _ body: (ItemsTenancy) async throws -> Void) async throws {
+        let items = try ItemsTenancy(stores: stores)
+        let result = await Swift.Result { try await body(items) }
+        await items.shutdown()
+        await stores.cleanUp()
+        try result.get()
+    }
 }
 
 struct CreateItems: AsyncMigration {
