@@ -101,11 +101,14 @@ struct PostgresFluentDatabase: TenantBoundDatabase, SQLDatabase {
     /// with `tenantNotFound` once the pool learns the tenant is gone, instead of waiting for ever.
     private func translating<T: Sendable>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
         let pool = self.pool
-        let eventLoop = base.eventLoop
-        if pool.currentValidity == .gone { return eventLoop.makeFailedFuture(pool.goneError) }
-        let promise = eventLoop.makePromise(of: T.self)
-        guard let id = pool.trackOperation(failing: { promise.fail($0) }) else {
-            return eventLoop.makeFailedFuture(pool.retiredError ?? pool.goneError)
+        if pool.currentValidity == .gone { return base.eventLoop.makeFailedFuture(pool.goneError) }
+        let promise = base.eventLoop.makePromise(of: T.self)
+        let id: Int
+        do {
+            id = try pool.trackOperation(failing: { promise.fail($0) })
+        } catch {
+            promise.fail(error)
+            return promise.futureResult
         }
         promise.futureResult.whenComplete { _ in pool.operationEnded(id) }
         let future = operation()

@@ -132,11 +132,12 @@ public final class PostgresTenantPool: Sendable {
 
     /// Registers an operation an ORM adapter is about to run on this pool's client; `fail` is called
     /// (at most once) with the error that retires the pool, if that happens before
-    /// ``operationEnded(_:)``. Returns `nil`, calling nothing, when the pool is already retired:
-    /// fail the operation with ``retiredError``.
-    package func trackOperation(failing fail: @escaping @Sendable (any Error) -> Void) -> Int? {
-        adapterOperations.withLock { operations in
-            guard operations.ended == nil else { return nil }
+    /// ``operationEnded(_:)``.
+    /// - Throws: the error that retired the pool, when it already is (`tenantNotFound` for a gone
+    ///   tenant): the operation must not start.
+    package func trackOperation(failing fail: @escaping @Sendable (any Error) -> Void) throws -> Int {
+        try adapterOperations.withLock { operations in
+            if let ended = operations.ended { throw ended }
             operations.next += 1
             operations.failing[operations.next] = fail
             return operations.next
@@ -147,9 +148,6 @@ public final class PostgresTenantPool: Sendable {
     package func operationEnded(_ id: Int) {
         _ = adapterOperations.withLock { $0.failing.removeValue(forKey: id) }
     }
-
-    /// Why an operation cannot start on this pool any more; `nil` while it can.
-    package var retiredError: (any Error)? { adapterOperations.withLock { $0.ended } }
 
     /// Fails every tracked operation with `error`, and every later one at once.
     private func endAdapterOperations(with error: any Error) {
